@@ -1,0 +1,102 @@
+"""The model's outputs: each metric is a ratio of sums, tallied per county each month.
+
+Tallying numerator and denominator per county (rather than a value per
+county) is what makes every aggregate properly weighted: a region's value is
+the sum of its counties' numerators over the sum of their denominators, so
+large counties count for more and residents count by their sample weights.
+Definitions (and how each matches the plan's indicator) are in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def _annualise_rate(r):
+    return 12.0 * r
+
+
+def _annualise_probability(p):
+    return 1.0 - (1.0 - np.clip(p, 0.0, 1.0)) ** 12
+
+
+@dataclass(frozen=True)
+class Metric:
+    unit: str
+    description: str
+    transform: Callable | None = None
+
+
+METRICS: dict[str, Metric] = {
+    # --- headline outcomes
+    "turnover_rate": Metric("share per year", "separations (quits + retirements) in the month / headcount at its start, x12", _annualise_rate),
+    "service_time_share": Metric("share", "cadre hours serving residents / all hours worked"),
+    "participation_rate": Metric("share", "residents (weighted) who took part in a decision (meeting, council or online vote) in the last 12 months"),
+    "meeting_attendance_rate": Metric("share", "residents (weighted) attending the meeting in committees that held one this month"),
+    # --- cadres
+    "quit_rate": Metric("share per year", "voluntary quits / headcount at the month's start, x12", _annualise_rate),
+    "compliance_heavy_share": Metric("share", "cadres spending >= 80% of their hours on compliance and duplicate data entry"),
+    "burnout": Metric("0-1", "mean cadre burnout (exhaustion)"),
+    "vacancy_rate": Metric("share", "vacant posts / establishment posts (end of month)"),
+    "talent_gap_filled": Metric("share", "vacancies of the run's first month filled since then: 1 - vacancies / vacancies at start"),
+    "recruitment_fill_rate": Metric("share per year", "chance a vacancy open at the month's start is filled, annualised", _annualise_probability),
+    "share_under_45": Metric("share", "cadres under 45"),
+    "share_college": Metric("share", "cadres with junior-college education or above"),
+    "share_professional": Metric("share", "professionals (social work, medical, nursing)"),
+    "social_insurance_coverage": Metric("share", "contract staff with social insurance"),
+    "pay_match": Metric("share", "cadres whose pay per hour worked is at least 90% of a county-seat peer's"),
+    "mean_skill": Metric("0-1", "mean cadre skill"),
+    # --- residents
+    "satisfaction": Metric("0-100", "residents' (weighted) satisfaction with grassroots services"),
+    "complaint_rectification_rate": Metric("share", "complaints substantively rectified / complaints made this month"),
+    "needs_served_share": Metric("share", "residents' needs settled this month (served, or referral resolved) / needs and referrals open"),
+    "local_resolution_share": Metric("share", "issues needing a power that could be settled in the township"),
+    "committee_decision_share": Metric("share", "major decisions taken directly by the two committees, not put to residents"),
+    "trust": Metric("0-1", "residents' (weighted) trust in the committee"),
+    # --- departments and counties
+    "authority_devolved_share": Metric("share", "share of the 28 powers held by townships (township-weighted)"),
+    "data_shared_share": Metric("share", "data-holding departments sharing on the platform"),
+    "assessment_items_cut": Metric("share", "official assessment items cut vs 2023 (township-weighted)"),
+    "assessment_items_actual": Metric("items per township per year", "assessment items actually pushed down, including rebound"),
+    "veto_items": Metric("items per township", "official one-vote veto items"),
+    "rebound_share": Metric("share", "share of the cut work pushed back through other channels"),
+    "inspections_per_committee": Metric("per year", "inspections a committee actually hosts, annualised"),
+}
+
+METRIC_NAMES = tuple(METRICS)
+
+
+class Tally:
+    """Numerators and denominators per metric and county for one month."""
+
+    def __init__(self, n_counties: int):
+        self.n = n_counties
+        self.num = np.zeros((len(METRIC_NAMES), n_counties))
+        self.den = np.zeros((len(METRIC_NAMES), n_counties))
+
+    def add(self, name: str, county: np.ndarray, numerator, denominator=1.0) -> None:
+        """Add per-agent (or per-place) numerators and denominators to their counties."""
+        i = METRIC_NAMES.index(name)
+        n = self.n
+        self.num[i] += np.bincount(county, weights=np.broadcast_to(numerator, county.shape).astype(float), minlength=n)
+        self.den[i] += np.bincount(county, weights=np.broadcast_to(denominator, county.shape).astype(float), minlength=n)
+
+
+def cell_values(num: np.ndarray, den: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """Aggregate county tallies into cells (region x group) and apply each metric's transform.
+
+    ``num``/``den``: (metrics, counties); ``membership``: (cells, counties) 0/1.
+    Returns (metrics, cells); NaN where a cell has no denominator.
+    """
+    n = num @ membership.T
+    d = den @ membership.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
+    for i, name in enumerate(METRIC_NAMES):
+        transform = METRICS[name].transform
+        if transform is not None:
+            values[i] = transform(values[i])
+    return values

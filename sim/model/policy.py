@@ -1,0 +1,145 @@
+"""The policy timeline: which lever value holds in which county in which month.
+
+A lever's values are given by phase (or by YYYY-MM month) in the config. In the
+baseline phase every county has the baseline value. In the pilot phase only
+pilot counties move to the pilot values; from the rollout phase on, every
+county does. A county that does not implement a lever group (drawn once per
+county and group from the region's implementation fidelity, §6.3) keeps its
+2023 values for that group throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ..config.schema import LEVER_GROUPS, LEVERS, PHASES, REGIONS, LeverSpec, Scenario, month_index
+from .streams import Streams
+
+
+def month_label(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Months as integers (year*12 + month-1): the run's span and its phases."""
+
+    spin_up_start: int
+    start: int
+    end: int
+    phase_starts: dict[str, int]
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, spin_up_months: int) -> "Calendar":
+        t = scenario.timeline
+        starts = {p: month_index(t.phases[p]) for p in PHASES}
+        start = month_index(t.start)
+        return cls(start - spin_up_months, start, month_index(t.end), starts)
+
+    def phase(self, month: int) -> str:
+        current = PHASES[0]
+        for p in PHASES:
+            if month >= self.phase_starts[p]:
+                current = p
+        return current
+
+    @property
+    def recorded_months(self) -> range:
+        return range(self.start, self.end + 1)
+
+
+def lever_table(value, calendar: Calendar, months: range) -> np.ndarray:
+    """The value a lever takes in each month of ``months`` in a county that applies the reform."""
+    if not isinstance(value, LeverSpec):
+        return np.full(len(months), float(value))
+    keyed = sorted(
+        (calendar.phase_starts[k] if k in PHASES else month_index(k), v) for k, v in value.values.items()
+    )
+    starts = np.array([m for m, _ in keyed])
+    vals = np.array([v for _, v in keyed])
+    # the latest key at or before each month; months before the first key take the first value
+    idx = np.searchsorted(starts, np.asarray(months), side="right") - 1
+    return vals[np.maximum(idx, 0)]
+
+
+def select_pilots(scenario: Scenario, region: np.ndarray, base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Choose the pilot counties: random, or among those with a good base (§8.1).
+
+    At least ``central_west_min_share`` of pilots come from central and western
+    counties when there are enough of them.
+    """
+    design = scenario.pilot
+    n = len(region)
+    k = design.counties
+    pilot = np.zeros(n, dtype=bool)
+    if k == 0:
+        return pilot
+    noise = rng.random(n)
+    if design.selection == "good_base":
+        pool_size = max(k, int(np.ceil(design.good_base_pool * n)))
+        eligible = np.zeros(n, dtype=bool)
+        eligible[np.argsort(-base, kind="stable")[:pool_size]] = True
+    else:
+        eligible = np.ones(n, dtype=bool)
+    central_west = region != REGIONS.index("east")
+    need_cw = int(np.ceil(design.central_west_min_share * k))
+    order = np.argsort(noise, kind="stable")
+    cw_candidates = [i for i in order if eligible[i] and central_west[i]]
+    chosen = cw_candidates[:need_cw]
+    if len(chosen) < need_cw:  # not enough eligible central/west counties: widen to all of them
+        extra = [i for i in order if central_west[i] and i not in set(chosen)]
+        chosen += extra[: need_cw - len(chosen)]
+    taken = set(chosen)
+    rest = [i for i in order if eligible[i] and i not in taken]
+    rest += [i for i in order if not eligible[i] and i not in taken]  # only if the pool is too small
+    chosen += rest[: k - len(chosen)]
+    pilot[np.array(chosen, dtype=int)] = True
+    return pilot
+
+
+class Policy:
+    """Lever values per county and month, following the timeline, pilots and fidelity."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar, region: np.ndarray, base: np.ndarray,
+                 pilot: np.ndarray, streams: Streams):
+        self.calendar = calendar
+        self.pilot = pilot
+        months = range(calendar.spin_up_start, calendar.end + 1)
+        self._first = calendar.spin_up_start
+        self.tables = {name: lever_table(getattr(scenario.levers, name), calendar, months) for name in LEVERS}
+        # the 2023 value: what a county that has not (yet) reformed keeps
+        base_row = calendar.start - self._first
+        self.baseline = {name: table[base_row] for name, table in self.tables.items()}
+
+        impl = scenario.implementation
+        u = streams.setup("implementation").random((len(LEVER_GROUPS), len(region)))
+        bonus = impl.good_base_fidelity_bonus * (base > 0)
+        self.implements = {}
+        for g, group in enumerate(LEVER_GROUPS):
+            shares = impl.fidelity.get(group, impl.fidelity["default"])
+            fidelity = np.array([getattr(shares, r) for r in REGIONS])[region]
+            self.implements[group] = u[g] < np.clip(fidelity + bonus, 0.0, 1.0)
+
+    def reforming(self, month: int) -> np.ndarray:
+        """Counties in which the reform's values hold this month (before fidelity)."""
+        starts = self.calendar.phase_starts
+        if month >= starts["rollout"]:
+            return np.ones_like(self.pilot)
+        if month >= starts["pilot"]:
+            return self.pilot
+        return np.zeros_like(self.pilot)
+
+    def levers_at(self, month: int) -> dict[str, np.ndarray]:
+        """Every lever's value in every county this month."""
+        reforming = self.reforming(month)
+        row = month - self._first
+        out = {}
+        for name, (group, *_rest) in LEVERS.items():
+            applies = reforming & self.implements[group]
+            out[name] = np.where(applies, self.tables[name][row], self.baseline[name])
+        return out
+
+    def group_started(self, month: int, group: str) -> np.ndarray:
+        """Counties where the reform of ``group`` is in force this month."""
+        return self.reforming(month) & self.implements[group]

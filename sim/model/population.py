@@ -1,0 +1,113 @@
+"""Synthetic geography: counties -> townships -> committees, with sizes from config.
+
+Counties get a region (east / central / west), a type (urban district or rural
+county) and a 'base' (fiscal capacity, staffing, social capital: one latent
+score). Townships, committees, posts and residents per committee vary around
+the config's means with a common coefficient of variation. Everything is
+drawn from the 'population' stream, which no lever touches, so every scenario
+of a replicate has the same places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from ..config.schema import REGIONS, Scenario
+
+
+def lognormal_factor(rng: np.random.Generator, cv: float, size) -> np.ndarray:
+    """Multiplicative noise with mean 1 and coefficient of variation ``cv``."""
+    if cv == 0:
+        return np.ones(size)
+    sigma2 = np.log1p(cv * cv)
+    return rng.lognormal(-sigma2 / 2.0, np.sqrt(sigma2), size)
+
+
+def mean_for_share_above(threshold: float, share: float, sd: float) -> float:
+    """Mean of a normal distribution whose share above ``threshold`` is ``share``."""
+    return threshold + sd * float(norm.ppf(share))
+
+
+def apportion(shares: np.ndarray, total: int) -> np.ndarray:
+    """Integer counts proportional to ``shares`` summing to ``total`` (largest remainder)."""
+    raw = shares * total
+    counts = np.floor(raw).astype(int)
+    counts[np.argsort(-(raw - counts), kind="stable")[: total - counts.sum()]] += 1
+    return counts
+
+
+@dataclass
+class Places:
+    """Arrays describing the places; index i of ``county_*`` is county i, and so on."""
+
+    county_region: np.ndarray  # 0 east, 1 central, 2 west
+    county_urban: np.ndarray
+    county_base: np.ndarray  # latent 'good base' score, mean 0
+    township_county: np.ndarray
+    committee_township: np.ndarray
+    committee_county: np.ndarray
+    committee_urban: np.ndarray
+    committee_population: np.ndarray
+    committee_posts: np.ndarray
+    township_posts: np.ndarray
+
+    @property
+    def n_counties(self) -> int:
+        return len(self.county_region)
+
+    @property
+    def n_townships(self) -> int:
+        return len(self.township_county)
+
+    @property
+    def n_committees(self) -> int:
+        return len(self.committee_township)
+
+    @property
+    def committees_per_township(self) -> np.ndarray:
+        return np.bincount(self.committee_township, minlength=self.n_townships)
+
+    @property
+    def townships_per_county(self) -> np.ndarray:
+        return np.bincount(self.township_county, minlength=self.n_counties)
+
+
+def synthesise_places(scenario: Scenario, rng: np.random.Generator) -> Places:
+    g = scenario.geography
+    cv = g.size_dispersion
+    n = g.counties
+    shares = np.array([getattr(g.region_shares, r) for r in REGIONS])
+    region = rng.permutation(np.repeat(np.arange(3), apportion(shares, n)))
+    urban = np.zeros(n, dtype=bool)
+    urban[rng.permutation(n)[: int(round(g.urban_county_share * n))]] = True
+    base = rng.normal(0.0, scenario.parameters.counties.base_sd, n)
+
+    townships = np.maximum(1, np.round(g.townships_per_county * lognormal_factor(rng, cv, n))).astype(int)
+    township_county = np.repeat(np.arange(n), townships)
+    t_urban = urban[township_county]
+    per_township = np.where(t_urban, g.committees_per_township.urban, g.committees_per_township.rural)
+    committees = np.maximum(1, np.round(per_township * lognormal_factor(rng, cv, len(township_county)))).astype(int)
+    committee_township = np.repeat(np.arange(len(township_county)), committees)
+    committee_county = township_county[committee_township]
+    c_urban = urban[committee_county]
+    m = len(committee_township)
+
+    def sized(by_type, is_urban, size, minimum):
+        mean = np.where(is_urban, by_type.urban, by_type.rural)
+        return np.maximum(minimum, np.round(mean * lognormal_factor(rng, cv, size))).astype(int)
+
+    return Places(
+        county_region=region,
+        county_urban=urban,
+        county_base=base,
+        township_county=township_county,
+        committee_township=committee_township,
+        committee_county=committee_county,
+        committee_urban=c_urban,
+        committee_population=sized(g.residents_per_committee, c_urban, m, 50),
+        committee_posts=sized(g.committee_posts, c_urban, m, 1),
+        township_posts=sized(g.township_posts, t_urban, len(township_county), 1),
+    )

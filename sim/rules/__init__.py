@@ -1,0 +1,12 @@
+"""Behavioural rules: pure functions of agent state and environment.
+
+Each rule works on a scalar (one agent) or on numpy arrays (a whole
+population) and imports nothing of the project, so both engines call the same
+code. Find a rule by its agent: ``departments`` push work down and share data,
+``cadres`` allocate time, burn out, quit and are hired, ``residents`` are
+served, judge and take part.
+"""
+
+from . import cadres, departments, residents
+
+__all__ = ["cadres", "departments", "residents"]

@@ -1,0 +1,130 @@
+"""Rules for cadres (committee workers and township staff).
+
+Time allocation, burnout, pay, the quit decision, hiring, training and
+promotion. Each rule is a pure function of numbers or numpy arrays, so the
+same function serves one cadre or twelve million. Forms and sources:
+docs/ODD.md, section "Submodels: cadres".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def annual_to_monthly(p_year):
+    """Monthly probability of an event that happens with probability p in a year."""
+    return 1.0 - (1.0 - np.clip(p_year, 0.0, 1.0)) ** (1.0 / 12.0)
+
+
+def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_demand, service_demand,
+                  service_weight, trimming):
+    """Split a cadre's month: veto items first, other compliance, duplicate data entry, then service.
+
+    Compliance comes first because it is what the cadre is assessed on; an
+    evaluation that rewards service (weight w) lets cadres trim non-veto
+    compliance by ``trimming * w`` (multitask principal-agent: effort follows
+    what is measured). Whatever contracted time is left goes to residents
+    (outreach) even without explicit demand; residents' demand beyond that is
+    met with overtime up to ``max_hours``.
+
+    Returns hours (veto, other compliance, data entry, service).
+    """
+    veto = np.minimum(veto_demand, max_hours)
+    left = max_hours - veto
+    other = np.minimum(other_demand * (1.0 - trimming * service_weight), left)
+    left = left - other
+    data = np.minimum(data_demand, left)
+    left = left - data
+    unclaimed_contract = np.maximum(contract_hours - (max_hours - left), 0.0)
+    service = np.minimum(np.maximum(service_demand, unclaimed_contract), left)
+    return veto, other, data, service
+
+
+def burnout_target(overtime_ratio, compliance_share, intercept, overtime_weight, compliance_weight):
+    """Level of exhaustion a cadre's current job demands drive toward (0-1).
+
+    Exhaustion tracks demands (overtime, and compliance work that feels
+    pointless) more than resources (Lee & Ashforth 1996).
+    """
+    return logistic(intercept + overtime_weight * overtime_ratio + compliance_weight * compliance_share)
+
+
+def update_burnout(burnout, target, months):
+    """Burnout moves toward its target with a time constant (Homer 1985's stock of exhaustion)."""
+    return burnout + (target - burnout) * (1.0 - np.exp(-1.0 / months))
+
+
+def monthly_pay(outside_pay, pay_ratio, on_ladder, grade, ladder_min, ladder_max, wage_index, grade_step):
+    """A cadre's monthly pay in yuan.
+
+    The plan's levers set pay as a ratio to the same post in the county seat;
+    each grade adds ``grade_step``. On the 5-grade career ladder (grades 0-4)
+    pay is at least the ladder's value, scaled by the region's wage index.
+    """
+    base = outside_pay * pay_ratio * (1.0 + grade_step * grade)
+    ladder = (ladder_min + (ladder_max - ladder_min) * grade / 4.0) * wage_index
+    return np.where(on_ladder, np.maximum(base, ladder), base)
+
+
+def quit_probability_annual(rel_pay, burnout, insured, promotion_chance, recognition, annuity, young,
+                            college, contract, tenure_years, p):
+    """Annual probability that a cadre quits (RAND dynamic retention model, logit form).
+
+    Staying is worth more with better pay relative to the outside option, social
+    insurance, promotion chances, recognition and a portable annuity; burnout
+    pushes out; the young, the better educated and contract staff have better
+    outside options; tenure embeds (Mitchell et al. 2001).
+    ``p`` holds the coefficients (parameters.cadres).
+    """
+    x = (p.quit_intercept
+         - p.quit_pay * np.log(rel_pay)
+         + p.quit_burnout * burnout
+         - p.quit_insurance * insured
+         - p.quit_promotion * promotion_chance
+         - p.quit_recognition * recognition
+         - p.quit_annuity * annuity
+         + p.quit_young * young
+         + p.quit_college * college
+         + p.quit_contract * contract
+         - p.quit_tenure * np.minimum(tenure_years, 10.0) / 10.0)
+    return logistic(x)
+
+
+def fill_probability_annual(rel_pay, drive, base_quality, p):
+    """Annual probability that a vacant post is filled (52% at 2023 pay, policy-facts §1.3.2).
+
+    Applicants come when pay compares well with the county seat; a recruitment
+    drive and targeted pipelines widen the pool; counties with a good base
+    attract more.
+    """
+    return logistic(p.fill_intercept + p.fill_pay * np.log(rel_pay) + p.fill_drive * drive
+                    + p.fill_base_quality * base_quality)
+
+
+def hire_college_probability(rel_pay, base, slope):
+    """Chance that a new hire holds a junior-college degree: better pay draws graduates."""
+    return np.clip(base + slope * (rel_pay - 0.7), 0.0, 1.0)
+
+
+def hire_professional_probability(drive, base, with_drive):
+    """Chance that a new hire is a professional (social work, medical, nursing)."""
+    return base + drive * (with_drive - base)
+
+
+def train(skill, trained, applies, gain):
+    """Training raises skill only when what was learned is applied (31% at baseline)."""
+    return np.where(trained & applies, skill + gain * (1.0 - skill), skill)
+
+
+def application_probability(mentoring, base, mentored):
+    """Share of trained cadres who apply what they learned; mentoring raises it."""
+    return base + mentoring * (mentored - base)
+
+
+def promotion_probability_monthly(rate_3y):
+    """Monthly chance of promotion from the share promoted within three years."""
+    return 1.0 - (1.0 - np.clip(rate_3y, 0.0, 1.0)) ** (1.0 / 36.0)
