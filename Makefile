@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-REPLICATES ?= 12
+REPLICATES ?= 20
 WORKERS ?= 2
 
 .PHONY: demo test install bench clean
@@ -21,6 +21,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/grassroots run configs/baseline.yaml configs/plan.yaml \
 		--replicates $(REPLICATES) --seed 2024 --workers $(WORKERS) --out results/demo
+	cp results/demo/headline.png results/headline.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

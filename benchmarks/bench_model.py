@@ -29,7 +29,7 @@ What it measures
 Reading the figures
 -------------------
 Absolute timings move with CPU frequency scaling, other load and the profiler's
-own overhead (section 4 runs slower than section 2). On a noisy or shared
+own overhead (section 4's ms/month is not a speed figure). On a noisy or shared
 machine compare figures *within one run* (e.g. agent-steps/s at 10^5 relative
 to 10^3, or before/after a change run back to back), not against numbers from
 another day or machine. Best-of-N suppresses one-off stalls but not a steadily
@@ -342,7 +342,7 @@ def main() -> None:
                 [[r["function"], f"{r['cum_pct']:.1f}", f"{r['self_pct']:.1f}", f"{r['calls_per_month']:g}"]
                  for r in prof["top"]]))
     print(f"  % of {prof['total_profiled_s']:.2f} s profiled ({prof['profiled_ms_per_month']:.0f} ms/month "
-          "under the profiler, slower than unprofiled); percentages nest.")
+          "with profiler overhead, first months after construction); percentages nest.")
 
     figures["bench_wall_s"] = time.perf_counter() - started
     print(f"\nbenchmark took {figures['bench_wall_s']:.0f} s ({figures['mode']} mode)")

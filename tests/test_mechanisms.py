@@ -58,8 +58,19 @@ def test_shared_data_means_less_duplicate_entry_and_more_service():
 def test_higher_relative_pay_lowers_quit_probability_rule():
     p = load_scenario("configs/defaults.yaml").scenario.parameters.cadres
     rel_pay = np.array([0.6, 0.8, 1.0, 1.2])
-    q = cadre_rules.quit_probability_annual(rel_pay, 0.5, 0.0, 0.3, 0.0, 0.0, False, False, True, 3.0, p)
+    propensity = cadre_rules.quit_propensity(rel_pay, 0.5, 0.0, 0.3, 0.0, 0.0, False, False, True, 3.0, p)
+    q = cadre_rules.quit_probability_annual(propensity)
     assert np.all(np.diff(q) < 0)
+
+
+def test_quit_intention_follows_the_job_with_a_lag():
+    intention = -2.0
+    path = []
+    for _ in range(24):
+        intention = cadre_rules.update_intention(intention, -3.0, 6.0)
+        path.append(intention)
+    assert path[0] > -2.5  # one month after a pay rise the intention has moved less than half way
+    assert np.all(np.diff(path) < 0) and abs(path[-1] + 3.0) < 0.05
 
 
 def test_higher_relative_pay_lowers_turnover_in_the_model():

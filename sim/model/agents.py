@@ -20,12 +20,15 @@ from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
 from .metrics import Tally
-from .population import Places, mean_for_share_above
+from .population import Places, logit_normal, mean_for_share_above, truncated_normal
 from .streams import Streams, poisson_from_uniform
 
 
 def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
-    return np.bincount(index, weights=np.broadcast_to(values, index.shape).astype(float), minlength=size)
+    """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``."""
+    if np.ndim(values) == 0:
+        return np.bincount(index, minlength=size) * float(values)
+    return np.bincount(index, weights=values, minlength=size)
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
@@ -62,11 +65,11 @@ class Departments:
         per = w.departments_per_county
         self.county = np.repeat(np.arange(n), per)
         self.holds_data = np.tile(np.arange(per) < w.data_departments, n)
-        mean = impl.rebound_share
-        if 0.0 < mean < 1.0:  # a Beta with mean `rebound_share` and concentration 4
-            self.rebound_propensity = rng.beta(4.0 * mean, 4.0 * (1.0 - mean), n * per)
+        u = rng.random(n * per)
+        if 0.0 < impl.rebound_share < 1.0:  # departments differ around the median propensity
+            self.rebound_propensity = logit_normal(u, impl.rebound_share, impl.rebound_logit_sd)
         else:
-            self.rebound_propensity = np.full(n * per, mean)
+            self.rebound_propensity = np.full(n * per, impl.rebound_share)
         self.refuses = self.holds_data & (rng.random(n * per) < impl.data_refusal_share)
         self.shared = self.holds_data & (rng.random(n * per) < scenario.parameters.counties.initial_data_shared)
         self.devolved = devolved_2023.astype(float).copy()
@@ -175,19 +178,20 @@ class Cadres:
         n = len(unit)
         self.n = n
         committee_contract = np.where(places.committee_urban, p.contract_share.urban, p.contract_share.rural)
-        contract_p = np.where(self.township_post, p.township_contract_share,
-                              committee_contract[np.minimum(unit, m - 1)])
+        self.contract_p = np.where(self.township_post, p.township_contract_share,
+                                   committee_contract[np.minimum(unit, m - 1)])
         self.filled = rng.random(n) >= p.initial_vacancy_rate
         age_mean = mean_for_share_above(45.0, p.initial_share_over_45, p.initial_age_sd)
-        self.age = np.clip(rng.normal(age_mean, p.initial_age_sd, n), 20.0, p.retirement_age - 0.1)
+        self.age = truncated_normal(rng.random(n), age_mean, p.initial_age_sd, p.hire_age_min, p.retirement_age)
         self.college = rng.random(n) < p.initial_share_college
         self.professional = rng.random(n) < p.initial_share_professional
-        self.contract = rng.random(n) < contract_p
+        self.contract = rng.random(n) < self.contract_p
         self.insured = ~self.contract | (rng.random(n) < p.base_social_insurance)
-        self.tenure = np.minimum(rng.exponential(p.initial_tenure_years, n), self.age - 20.0)
-        self.skill = np.clip(rng.beta(4.0 * p.initial_skill_mean, 4.0 * (1 - p.initial_skill_mean), n), 0.0, 1.0)
+        self.tenure = np.minimum(rng.exponential(p.initial_tenure_years, n), self.age - p.hire_age_min)
+        self.skill = logit_normal(rng.random(n), p.initial_skill_mean, p.skill_logit_sd)
         self.burnout = np.full(n, p.initial_burnout)
-        self.grade = rng.integers(0, 3, n).astype(float)
+        self.grade = rng.integers(0, p.initial_grade_max + 1, n).astype(float)
+        self.intention = np.full(n, np.nan)  # quit intention (log-odds); set from the job in the first month
         self.ladder_u = rng.random(n)  # fixed: the lever's share decides who is on the ladder
         self.county_pay = np.array([getattr(p.county_pay_yuan, r) for r in REGIONS])
         self.wage_index = self.county_pay / self.county_pay.mean()
@@ -200,7 +204,7 @@ class Cadres:
         self.month_hires = np.zeros(n, dtype=bool)
         self.vacant_at_start = ~self.filled
         self.filled_at_start = self.filled.copy()
-        self.vacancies_first = None
+        self.vacancies_first = None  # vacancies in the first recorded month: the talent gap
 
     # -- derived state
     def headcount(self) -> np.ndarray:
@@ -225,8 +229,6 @@ class Cadres:
         """Each cadre splits the month: compliance first (veto items first of all), then data entry, then residents."""
         self.filled_at_start = self.filled.copy()
         self.vacant_at_start = ~self.filled
-        if self.vacancies_first is None:
-            self.vacancies_first = self.vacant_at_start.copy()
         heads = self.headcount()
         share = safe_ratio(np.ones(self.n_units), heads)[self.unit]  # each filled post's share of its unit's work
         weight = levers["evaluation_service_weight"][self.county]
@@ -255,9 +257,13 @@ class Cadres:
         u = streams.month("quits", month).random(self.n)
         rel_pay = self.pay(levers) / self.outside_pay()
         annuity = np.where(self.township_post, 0.0, levers["occupational_annuity"][c])
-        q = cadre_rules.quit_probability_annual(
+        propensity = cadre_rules.quit_propensity(
             rel_pay, self.burnout, self.insured, levers["promotion_rate_3y"][c] / p.county_promotion_rate_3y,
-            levers["recognition"][c], annuity, self.age < 35.0, self.college, self.contract, self.tenure, p)
+            levers["recognition"][c], annuity, self.age < p.young_age, self.college, self.contract, self.tenure, p)
+        # a newcomer's (or, in the first month, everyone's) intention starts at what the job implies
+        self.intention = np.where(np.isnan(self.intention), propensity,
+                                  cadre_rules.update_intention(self.intention, propensity, p.intention_months))
+        q = cadre_rules.quit_probability_annual(self.intention)
         retire = self.filled & (self.age >= p.retirement_age)
         quit = self.filled & ~retire & (u < cadre_rules.annual_to_monthly(q))
         self.month_quits = quit
@@ -266,36 +272,37 @@ class Cadres:
 
     def fill_vacancies(self, levers: dict, base_quality: np.ndarray, month: int, streams: Streams) -> None:
         """Posts vacant at the start of the month are filled as fast as pay and the pipeline allow."""
-        p, c = self.p, self.county
-        rng = streams.month("hires", month)
-        u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = rng.random((7, self.n))
-        post_ratio = np.where(self.township_post, levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c])
-        on_ladder = ~self.township_post & (self.ladder_u < levers["career_ladder"][c])
-        ladder_ratio = p.ladder_pay_min_yuan * self.wage_index[self.region] / self.county_pay[self.region]
+        p = self.p
+        # draws for every post (so each post keeps its draws in every scenario); work on vacant posts only
+        u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = streams.month("hires", month).random((7, self.n))
+        v = np.flatnonzero(self.vacant_at_start)
+        c, township, region = self.county[v], self.township_post[v], self.region[v]
+        post_ratio = np.where(township, levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c])
+        on_ladder = ~township & (self.ladder_u[v] < levers["career_ladder"][c])
+        ladder_ratio = p.ladder_pay_min_yuan * self.wage_index[region] / self.county_pay[region]
         rel_pay = np.where(on_ladder, np.maximum(post_ratio, ladder_ratio), post_ratio)
         drive = levers["recruitment_drive"][c]
         f = cadre_rules.fill_probability_annual(rel_pay, drive, base_quality[c], p)
-        hire = self.vacant_at_start & (u_fill < cadre_rules.annual_to_monthly(f))
-        self.month_hires = hire
+        hired = u_fill[v] < cadre_rules.annual_to_monthly(f)
+        h = v[hired]
+        self.month_hires = np.zeros(self.n, dtype=bool)
+        self.month_hires[h] = True
+        rel_pay, drive, c = rel_pay[hired], drive[hired], c[hired]
         # inverse normal CDF of a uniform: the draw stays paired across scenarios
-        age = np.clip(p.hire_age_mean + p.hire_age_sd * ndtri(np.clip(u_age, 1e-12, 1 - 1e-12)), 20.0, 55.0)
-        college = u_col < cadre_rules.hire_college_probability(rel_pay, p.hire_college_base, p.hire_college_pay_slope)
-        professional = u_prof < cadre_rules.hire_professional_probability(
+        self.age[h] = np.clip(p.hire_age_mean + p.hire_age_sd * ndtri(np.clip(u_age[h], 1e-12, 1 - 1e-12)),
+                              p.hire_age_min, p.hire_age_max)
+        self.college[h] = u_col[h] < cadre_rules.hire_college_probability(
+            rel_pay, p.hire_college_base, p.hire_college_pay_slope, p.hire_college_reference_pay)
+        self.professional[h] = u_prof[h] < cadre_rules.hire_professional_probability(
             drive, p.hire_professional_base, p.hire_professional_drive)
-        contract_p = np.where(self.township_post, p.township_contract_share,
-                              np.where(self.places.committee_urban[np.minimum(self.unit, self.places.n_committees - 1)],
-                                       p.contract_share.urban, p.contract_share.rural))
-        contract = u_con < contract_p
-        insured = ~contract | (u_ins < levers["social_insurance_coverage"][c])
-        skill = p.initial_skill_mean * (0.5 + u_skill)  # newcomers: uniform around the initial mean
-        for name, new in (("age", age), ("college", college), ("professional", professional), ("contract", contract),
-                          ("insured", insured), ("skill", skill)):
-            current = getattr(self, name)
-            setattr(self, name, np.where(hire, new, current))
-        self.tenure = np.where(hire, 0.0, self.tenure)
-        self.grade = np.where(hire, 0.0, self.grade)
-        self.burnout = np.where(hire, p.initial_burnout, self.burnout)
-        self.filled = self.filled | hire
+        self.contract[h] = u_con[h] < self.contract_p[h]
+        self.insured[h] = ~self.contract[h] | (u_ins[h] < levers["social_insurance_coverage"][c])
+        self.skill[h] = p.initial_skill_mean * (0.5 + u_skill[h])  # newcomers: uniform around the initial mean
+        self.tenure[h] = 0.0
+        self.grade[h] = 0.0
+        self.burnout[h] = p.initial_burnout
+        self.intention[h] = np.nan
+        self.filled[h] = True
 
     def train_promote_and_age(self, levers: dict, coverage_target: np.ndarray, month: int, streams: Streams,
                               enrol_months: float) -> None:
@@ -333,6 +340,8 @@ class Cadres:
         tally.add("compliance_heavy_share", c, start & (compliance >= 0.8), start)
         tally.add("burnout", c, self.burnout * f, f)
         tally.add("vacancy_rate", c, ~f, 1.0)
+        if self.vacancies_first is None:
+            self.vacancies_first = self.vacant_at_start.copy()
         tally.add("talent_gap_filled", c, self.vacancies_first.astype(float) - ~f, self.vacancies_first)
         tally.add("recruitment_fill_rate", c, self.month_hires, self.vacant_at_start)
         tally.add("share_under_45", c, f & (self.age < 45.0), f)
@@ -368,11 +377,11 @@ class Residents:
         self.elderly = rng.random(n) < elderly_share
         self.age = np.where(self.elderly, rng.uniform(60, 90, n), rng.uniform(18, 60, n))
         base_shift = scenario.parameters.counties.base_trust_effect * county_base[self.county]
-        self.trust = np.clip(rng.beta(4 * p.initial_trust_mean, 4 * (1 - p.initial_trust_mean), n) + base_shift, 0, 1)
-        self.efficacy = rng.beta(4 * p.initial_efficacy_mean, 4 * (1 - p.initial_efficacy_mean), n)
+        self.trust = np.clip(logit_normal(rng.random(n), p.initial_trust_mean, p.opinion_logit_sd) + base_shift, 0, 1)
+        self.efficacy = logit_normal(rng.random(n), p.initial_efficacy_mean, p.opinion_logit_sd)
         self.satisfaction = np.full(n, p.initial_satisfaction)
         self.threshold = np.clip(rng.normal(p.threshold_mean, p.threshold_sd, n), 0.0, 1.0)
-        self.cost = np.where(urban, p.cost_urban, p.cost_rural) * rng.uniform(0.5, 1.5, n)
+        self.cost = np.where(urban, p.cost_urban, p.cost_rural) * (1.0 + p.cost_spread * (2.0 * rng.random(n) - 1.0))
         self.pending = np.zeros(n, dtype=bool)  # waiting on an issue referred upward
         self.last_part = np.full(n, -10_000)
         # committee-level features switched on by levers, fixed draws so that more of a lever adds committees
@@ -407,7 +416,8 @@ class Residents:
         p, pl = self.p, self.places
         s = self.month_state
         m = pl.n_committees
-        u_served, u_ref, u_comp, u_rect = streams.month("service", month).random((4, self.n))
+        u_served, u_ref = streams.month("service", month).random((2, self.n))
+        u_comp, u_rect = streams.month("complaints", month).random((2, self.n))
         unit = np.where(s["local"], m + self.township, self.committee)
         served = (s["need"] & ~s["referred"]) & (u_served < coverage_units[unit])
         resolved = self.pending & (u_ref < p.referral_resolution_per_month)
@@ -443,7 +453,7 @@ class Residents:
         u_dec, u_delib, u_exec, u_disc = rng.random((4, m))
         u_attend, u_online = rng.random((2, self.n))
         cc = pl.committee_county
-        decided = u_dec < p.decisions_per_month
+        decided = u_dec < p.decision_probability_per_month
         deliberated = decided & (u_delib < levers["deliberation_share"][cc])
         council = self.committee_u[0] < levers["councils"][cc]
         online = self.committee_u[1] < levers["online_voting"][cc]
@@ -465,7 +475,8 @@ class Residents:
         observed = took_part | (disclosed[self.committee])
         self.efficacy = resident_rules.learn(self.efficacy, carried[self.committee].astype(float), p.efficacy_learning,
                                              observed)
-        self.month_state.update(meeting=meeting, attends=attends, decided=decided, deliberated=deliberated)
+        self.month_state.update(meeting=meeting, attends=attends, took_part=took_part, decided=decided,
+                                deliberated=deliberated)
 
     def tally(self, tally: Tally, month: int) -> None:
         c, w, s = self.county, self.weight, self.month_state
@@ -476,6 +487,8 @@ class Residents:
         tally.add("needs_served_share", c, w * s["settled"], w * s["had_issue"])
         tally.add("local_resolution_share", c, w * s["local"], w * s["authority"])
         recent = month - self.last_part < self.p.participation_window_months
-        tally.add("participation_rate", c, w * recent, w)
-        tally.add("meeting_attendance_rate", c, w * s["attends"], w * s["meeting"])
+        in_meeting = w * s["meeting"]
+        tally.add("participation_rate", c, w * s["took_part"], in_meeting)
+        tally.add("meeting_attendance_rate", c, w * s["attends"], in_meeting)
+        tally.add("participation_12m_share", c, w * recent, w)
         tally.add("committee_decision_share", pl.committee_county, s["decided"] & ~s["deliberated"], s["decided"])

@@ -34,8 +34,9 @@ METRICS: dict[str, Metric] = {
     # --- headline outcomes
     "turnover_rate": Metric("share per year", "separations (quits + retirements) in the month / headcount at its start, x12", _annualise_rate),
     "service_time_share": Metric("share", "cadre hours serving residents / all hours worked"),
-    "participation_rate": Metric("share", "residents (weighted) who took part in a decision (meeting, council or online vote) in the last 12 months"),
-    "meeting_attendance_rate": Metric("share", "residents (weighted) attending the meeting in committees that held one this month"),
+    "participation_rate": Metric("share", "residents (weighted) taking part, in person or online, in the decisions put to them this month"),
+    "meeting_attendance_rate": Metric("share", "residents (weighted) attending in person the meetings held this month"),
+    "participation_12m_share": Metric("share", "residents (weighted) who took part in at least one decision in the last 12 months"),
     # --- cadres
     "quit_rate": Metric("share per year", "voluntary quits / headcount at the month's start, x12", _annualise_rate),
     "compliance_heavy_share": Metric("share", "cadres spending >= 80% of their hours on compliance and duplicate data entry"),
@@ -76,13 +77,28 @@ class Tally:
         self.n = n_counties
         self.num = np.zeros((len(METRIC_NAMES), n_counties))
         self.den = np.zeros((len(METRIC_NAMES), n_counties))
+        # many metrics share a denominator array: sum it once. Entries keep the arrays alive,
+        # so an id() can't be reused by another array while this tally exists.
+        self._denominators: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _sum(self, county: np.ndarray, values) -> np.ndarray:
+        if np.ndim(values) == 0:
+            return np.bincount(county, minlength=self.n) * float(values)
+        return np.bincount(county, weights=values, minlength=self.n)
+
+    def _denominator_sum(self, county: np.ndarray, values) -> np.ndarray:
+        if np.ndim(values) == 0:
+            return self._sum(county, values)
+        key = (id(county), id(values))
+        if key not in self._denominators:
+            self._denominators[key] = (county, values, self._sum(county, values))
+        return self._denominators[key][2]
 
     def add(self, name: str, county: np.ndarray, numerator, denominator=1.0) -> None:
         """Add per-agent (or per-place) numerators and denominators to their counties."""
         i = METRIC_NAMES.index(name)
-        n = self.n
-        self.num[i] += np.bincount(county, weights=np.broadcast_to(numerator, county.shape).astype(float), minlength=n)
-        self.den[i] += np.bincount(county, weights=np.broadcast_to(denominator, county.shape).astype(float), minlength=n)
+        self.num[i] += self._sum(county, numerator)
+        self.den[i] += self._denominator_sum(county, denominator)
 
 
 def cell_values(num: np.ndarray, den: np.ndarray, membership: np.ndarray) -> np.ndarray:

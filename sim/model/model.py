@@ -37,7 +37,8 @@ class GrassrootsModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int = 0, replicate: int = 0):
         self.streams = Streams(seed, replicate)
         super().__init__(rng=self.streams.mesa_seed())
-        self.scenario = scenario
+        # not `self.scenario`: Mesa 3.4+ reserves that name for its own Scenario objects
+        self.config = scenario
         self.seed, self.replicate = seed, replicate
         self.calendar = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
         self.month = self.calendar.spin_up_start
@@ -81,7 +82,7 @@ class GrassrootsModel(mesa.Model):
         """One month: departments push work, residents bring needs, cadres allocate time, residents are
         served and take part, cadres stay or leave, vacancies are filled, training and data sharing
         advance, and the month is recorded."""
-        month, streams, p = self.month, self.streams, self.scenario.parameters.residents
+        month, streams, p = self.month, self.streams, self.config.parameters.residents
         levers = self.policy.levers_at(month)
         m = self.places.n_committees
 
@@ -102,7 +103,7 @@ class GrassrootsModel(mesa.Model):
         self.cadres.stay_or_leave(levers, month, streams)
         self.cadres.fill_vacancies(levers, self.places.county_base, month, streams)
         self.cadres.train_promote_and_age(levers, levers["social_insurance_coverage"], month, streams,
-                                          self.scenario.implementation.insurance_enrol_months)
+                                          self.config.implementation.insurance_enrol_months)
         self.departments.share_data_and_devolve(levers, month, streams)
 
         self._record(work, levers)
@@ -137,7 +138,7 @@ class GrassrootsModel(mesa.Model):
         dates = pd.to_datetime([month_label(mo) + "-01" for mo in months])
         phases = [self.calendar.phase(mo) for mo in months]
         frame = pd.DataFrame({
-            "scenario": self.scenario.name,
+            "scenario": self.config.name,
             "replicate": self.replicate,
             "date": dates[t.ravel()],
             "phase": np.array(phases)[t.ravel()],

@@ -114,7 +114,9 @@ class Policy:
 
         impl = scenario.implementation
         u = streams.setup("implementation").random((len(LEVER_GROUPS), len(region)))
-        bonus = impl.good_base_fidelity_bonus * (base > 0)
+        # counties with a good base (the pool pilots are drawn from) implement a little more often
+        good_base = base >= np.quantile(base, 1.0 - scenario.pilot.good_base_pool)
+        bonus = impl.good_base_fidelity_bonus * good_base
         self.implements = {}
         for g, group in enumerate(LEVER_GROUPS):
             shares = impl.fidelity.get(group, impl.fidelity["default"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 from scipy.stats import norm
 
 from ..config.schema import REGIONS, Scenario
@@ -29,6 +30,22 @@ def lognormal_factor(rng: np.random.Generator, cv: float, size) -> np.ndarray:
 def mean_for_share_above(threshold: float, share: float, sd: float) -> float:
     """Mean of a normal distribution whose share above ``threshold`` is ``share``."""
     return threshold + sd * float(norm.ppf(share))
+
+
+# Draws by inverse CDF from uniforms: one uniform per agent whatever the parameters, so that
+# scenarios differing in a distribution's parameters still give each agent its own draw.
+
+
+def logit_normal(u: np.ndarray, median: float, logit_sd: float) -> np.ndarray:
+    """A 0-1 attribute: logistic(logit(median) + sd * z), z standard normal from ``u``."""
+    m = min(max(median, 1e-9), 1 - 1e-9)
+    return 1.0 / (1.0 + np.exp(-(np.log(m / (1 - m)) + logit_sd * ndtri(np.clip(u, 1e-12, 1 - 1e-12)))))
+
+
+def truncated_normal(u: np.ndarray, mean: float, sd: float, low: float, high: float) -> np.ndarray:
+    """A normal draw restricted to [low, high] (not piled up at the bounds)."""
+    a, b = ndtr((low - mean) / sd), ndtr((high - mean) / sd)
+    return mean + sd * ndtri(np.clip(a + u * (b - a), 1e-12, 1 - 1e-12))
 
 
 def apportion(shares: np.ndarray, total: int) -> np.ndarray:

@@ -70,17 +70,17 @@ def monthly_pay(outside_pay, pay_ratio, on_ladder, grade, ladder_min, ladder_max
     return np.where(on_ladder, np.maximum(base, ladder), base)
 
 
-def quit_probability_annual(rel_pay, burnout, insured, promotion_chance, recognition, annuity, young,
-                            college, contract, tenure_years, p):
-    """Annual probability that a cadre quits (RAND dynamic retention model, logit form).
+def quit_propensity(rel_pay, burnout, insured, promotion_chance, recognition, annuity, young,
+                    college, contract, tenure_years, p):
+    """Log-odds of quitting within a year that the cadre's present job implies (RAND retention logic).
 
     Staying is worth more with better pay relative to the outside option, social
     insurance, promotion chances, recognition and a portable annuity; burnout
     pushes out; the young, the better educated and contract staff have better
-    outside options; tenure embeds (Mitchell et al. 2001).
+    outside options; tenure embeds (Mitchell et al. 2001), up to a cap.
     ``p`` holds the coefficients (parameters.cadres).
     """
-    x = (p.quit_intercept
+    return (p.quit_intercept
          - p.quit_pay * np.log(rel_pay)
          + p.quit_burnout * burnout
          - p.quit_insurance * insured
@@ -90,8 +90,18 @@ def quit_probability_annual(rel_pay, burnout, insured, promotion_chance, recogni
          + p.quit_young * young
          + p.quit_college * college
          + p.quit_contract * contract
-         - p.quit_tenure * np.minimum(tenure_years, 10.0) / 10.0)
-    return logistic(x)
+         - p.quit_tenure * np.minimum(tenure_years, p.tenure_cap_years) / p.tenure_cap_years)
+
+
+def update_intention(intention, propensity, months):
+    """Quit intention follows the job's propensity with a lag: attitudes form intentions over
+    months, and intentions, not the day's conditions, predict exit (Tett & Meyer 1993)."""
+    return intention + (propensity - intention) * (1.0 - np.exp(-1.0 / months))
+
+
+def quit_probability_annual(intention):
+    """Annual probability that a cadre quits, from the quit intention (log-odds)."""
+    return logistic(intention)
 
 
 def fill_probability_annual(rel_pay, drive, base_quality, p):
@@ -105,9 +115,12 @@ def fill_probability_annual(rel_pay, drive, base_quality, p):
                     + p.fill_base_quality * base_quality)
 
 
-def hire_college_probability(rel_pay, base, slope):
-    """Chance that a new hire holds a junior-college degree: better pay draws graduates."""
-    return np.clip(base + slope * (rel_pay - 0.7), 0.0, 1.0)
+def hire_college_probability(rel_pay, base, slope, reference_pay):
+    """Chance that a new hire holds a junior-college degree: better pay draws graduates.
+
+    ``base`` is the chance at ``reference_pay`` (the 2023 committee pay ratio).
+    """
+    return np.clip(base + slope * (rel_pay - reference_pay), 0.0, 1.0)
 
 
 def hire_professional_probability(drive, base, with_drive):
