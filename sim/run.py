@@ -17,10 +17,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import metadata
 
+import numpy as np
 import pandas as pd
 
 from .config import LoadedScenario, Scenario
-from .model.model import GrassrootsModel
+from .model.model import GrassrootsModel, geography_and_pilots, tidy_series
 
 
 def run_replicate(scenario: Scenario, seed: int, replicate: int) -> tuple[pd.DataFrame, float]:
@@ -28,6 +29,39 @@ def run_replicate(scenario: Scenario, seed: int, replicate: int) -> tuple[pd.Dat
     started = time.perf_counter()
     series = GrassrootsModel(scenario, seed=seed, replicate=replicate).run().series()
     return series, time.perf_counter() - started
+
+
+def run_block(scenario: Scenario, seed: int, replicate: int, first: int, stop: int):
+    """Run counties ``first .. stop-1`` of one replicate; returns their monthly tallies (num, den)."""
+    model = GrassrootsModel(scenario, seed=seed, replicate=replicate, counties=(first, stop)).run()
+    return model.county_num, model.county_den
+
+
+def county_blocks(n_counties: int, n_blocks: int) -> list[tuple[int, int]]:
+    """Split counties 0..n-1 into ``n_blocks`` contiguous blocks of near-equal size."""
+    edges = np.linspace(0, n_counties, min(n_blocks, n_counties) + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def run_replicate_in_blocks(scenario: Scenario, seed: int, replicate: int, n_blocks: int,
+                            executor: Executor | None = None) -> pd.DataFrame:
+    """One replicate run as county blocks (serially, or on any Executor such as Dask's) and put together.
+
+    Counties interact only through the policy (pilots, fidelity), which every
+    block computes for the whole geography, and each block draws exactly the
+    whole run's random numbers for its agents: the result equals the one-piece run.
+    """
+    places, pilot = geography_and_pilots(scenario, seed, replicate)
+    blocks = county_blocks(places.n_counties, n_blocks)
+    if executor is None:
+        parts = [run_block(scenario, seed, replicate, a, b) for a, b in blocks]
+    else:
+        futures = [executor.submit(run_block, scenario, seed, replicate, a, b) for a, b in blocks]
+        parts = [f.result() for f in futures]
+    num = np.concatenate([p[0] for p in parts], axis=2)
+    den = np.concatenate([p[1] for p in parts], axis=2)
+    model_calendar = GrassrootsModel.calendar_of(scenario)
+    return tidy_series(scenario.name, replicate, model_calendar, num, den, places.county_region, pilot)
 
 
 @dataclass

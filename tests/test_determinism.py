@@ -42,3 +42,12 @@ def test_result_is_the_same_with_any_number_of_processes(workers):
     parallel = run_scenarios(scenarios, replicates=2, seed=5, workers=workers).series
     pd.testing.assert_frame_equal(serial, parallel)
     assert list(dict.fromkeys(serial.scenario.astype(str))) == ["a", "b"]
+
+
+def test_a_run_split_into_county_blocks_equals_the_whole_run():
+    from sim.run import run_replicate_in_blocks
+
+    sc = scenario("plan.yaml", geography={"counties": 7}, pilot={"counties": 2})
+    whole = run(sc, seed=11, replicate=1)
+    pieces = run_replicate_in_blocks(sc, seed=11, replicate=1, n_blocks=3)
+    pd.testing.assert_frame_equal(whole, pieces)

@@ -56,7 +56,7 @@ class Work:
 class Departments:
     """County departments (23 per county; the first 12 hold residents' data)."""
 
-    def __init__(self, scenario: Scenario, places: Places, devolved_2023: np.ndarray, rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, places: Places, devolved_2023: np.ndarray, streams: Streams):
         w = scenario.parameters.workload
         impl = scenario.implementation
         self.w, self.impl = w, impl
@@ -65,13 +65,14 @@ class Departments:
         per = w.departments_per_county
         self.county = np.repeat(np.arange(n), per)
         self.holds_data = np.tile(np.arange(per) < w.data_departments, n)
-        u = rng.random(n * per)
+        self.first = places.first_county * per  # global index of the first department here
+        u, u_refuse, u_shared = streams.uniforms("department_init", 0, self.first, n * per, 3)
         if 0.0 < impl.rebound_share < 1.0:  # departments differ around the median propensity
             self.rebound_propensity = logit_normal(u, impl.rebound_share, impl.rebound_logit_sd)
         else:
             self.rebound_propensity = np.full(n * per, impl.rebound_share)
-        self.refuses = self.holds_data & (rng.random(n * per) < impl.data_refusal_share)
-        self.shared = self.holds_data & (rng.random(n * per) < scenario.parameters.counties.initial_data_shared)
+        self.refuses = self.holds_data & (u_refuse < impl.data_refusal_share)
+        self.shared = self.holds_data & (u_shared < scenario.parameters.counties.initial_data_shared)
         self.devolved = devolved_2023.astype(float).copy()
         self.burden_reform_start = np.full(n, -1)
 
@@ -106,10 +107,11 @@ class Departments:
             w.adhoc_tasks_per_township_day, w.working_days_per_month, levers["task_access_control"],
             impl.access_control_effectiveness, levers["grid_integration"], w.grid_efficiency)
 
-        rng = streams.month("tasks", month)
         tc, cc, ct = pl.township_county, pl.committee_county, pl.committee_township
-        adhoc = poisson_from_uniform(rng.random(pl.n_townships), adhoc_rate[tc])
-        insp_count = poisson_from_uniform(rng.random(pl.n_committees), inspections[cc] / 12.0)
+        u_adhoc = streams.uniforms("adhoc", month, pl.first_township, pl.n_townships)
+        u_insp = streams.uniforms("tasks", month, pl.first_committee, pl.n_committees)
+        adhoc = poisson_from_uniform(u_adhoc, adhoc_rate[tc])
+        insp_count = poisson_from_uniform(u_insp, inspections[cc] / 12.0)
 
         item_veto_h = w.item_hours_per_township_month * w.veto_hours_multiplier * veto[tc]
         item_other_h = w.item_hours_per_township_month * (items - veto)[tc]
@@ -132,7 +134,7 @@ class Departments:
     def share_data_and_devolve(self, levers: dict, month: int, streams: Streams) -> None:
         """Data departments decide whether to join the platform; counties hand powers to townships."""
         county_share = self.shared_share()[self.county]
-        u = streams.month("data", month).random(len(self.county))
+        u = streams.uniforms("data", month, self.first, len(self.county))
         joined = dept_rules.join_data_platform(
             self.shared, self.refuses, county_share, levers["data_sharing_target"][self.county],
             self.impl.data_join_months, self.impl.refuser_join_factor, u)
@@ -160,16 +162,16 @@ class Departments:
 class Cadres:
     """Committee workers and township staff, one row per establishment post (filled or vacant)."""
 
-    def __init__(self, scenario: Scenario, places: Places, rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, places: Places, streams: Streams):
         p = scenario.parameters.cadres
         self.p, self.w = p, scenario.parameters.workload
         self.places = places
         m, t = places.n_committees, places.n_townships
         self.n_units = m + t
-        # posts: committee posts (unit = committee index), then township posts (unit = m + township)
-        unit = np.concatenate([np.repeat(np.arange(m), places.committee_posts),
-                               m + np.repeat(np.arange(t), places.township_posts)])
+        # one row per post, county by county; unit = committee index, or m + township index
+        unit = places.post_units()
         self.unit = unit
+        self.first = places.first_post  # global index of the first post here: addresses its draws
         self.township_post = unit >= m
         unit_county = np.concatenate([places.committee_county, places.township_county])
         self.unit_county = unit_county
@@ -180,19 +182,21 @@ class Cadres:
         committee_contract = np.where(places.committee_urban, p.contract_share.urban, p.contract_share.rural)
         self.contract_p = np.where(self.township_post, p.township_contract_share,
                                    committee_contract[np.minimum(unit, m - 1)])
-        self.filled = rng.random(n) >= p.initial_vacancy_rate
+        (u_filled, u_age, u_college, u_prof, u_contract, u_insured, u_tenure, u_skill, u_grade,
+         self.ladder_u) = streams.uniforms("cadre_init", 0, self.first, n, 10)
+        self.filled = u_filled >= p.initial_vacancy_rate
         age_mean = mean_for_share_above(45.0, p.initial_share_over_45, p.initial_age_sd)
-        self.age = truncated_normal(rng.random(n), age_mean, p.initial_age_sd, p.hire_age_min, p.retirement_age)
-        self.college = rng.random(n) < p.initial_share_college
-        self.professional = rng.random(n) < p.initial_share_professional
-        self.contract = rng.random(n) < self.contract_p
-        self.insured = ~self.contract | (rng.random(n) < p.base_social_insurance)
-        self.tenure = np.minimum(rng.exponential(p.initial_tenure_years, n), self.age - p.hire_age_min)
-        self.skill = logit_normal(rng.random(n), p.initial_skill_mean, p.skill_logit_sd)
+        self.age = truncated_normal(u_age, age_mean, p.initial_age_sd, p.hire_age_min, p.retirement_age)
+        self.college = u_college < p.initial_share_college
+        self.professional = u_prof < p.initial_share_professional
+        self.contract = u_contract < self.contract_p
+        self.insured = ~self.contract | (u_insured < p.base_social_insurance)
+        tenure = -np.log1p(-u_tenure) * p.initial_tenure_years  # exponential, by inverse CDF
+        self.tenure = np.minimum(tenure, self.age - p.hire_age_min)
+        self.skill = logit_normal(u_skill, p.initial_skill_mean, p.skill_logit_sd)
         self.burnout = np.full(n, p.initial_burnout)
-        self.grade = rng.integers(0, p.initial_grade_max + 1, n).astype(float)
+        self.grade = np.floor(u_grade * (p.initial_grade_max + 1))
         self.intention = np.full(n, np.nan)  # quit intention (log-odds); set from the job in the first month
-        self.ladder_u = rng.random(n)  # fixed: the lever's share decides who is on the ladder
         self.county_pay = np.array([getattr(p.county_pay_yuan, r) for r in REGIONS])
         self.wage_index = self.county_pay / self.county_pay.mean()
         self.contract_hours = self.w.contract_hours_per_month
@@ -254,7 +258,7 @@ class Cadres:
     def stay_or_leave(self, levers: dict, month: int, streams: Streams) -> None:
         """Cadres retire at retirement age or quit with a monthly hazard from their job's value."""
         p, c = self.p, self.county
-        u = streams.month("quits", month).random(self.n)
+        u = streams.uniforms("quits", month, self.first, self.n)
         rel_pay = self.pay(levers) / self.outside_pay()
         annuity = np.where(self.township_post, 0.0, levers["occupational_annuity"][c])
         propensity = cadre_rules.quit_propensity(
@@ -274,7 +278,7 @@ class Cadres:
         """Posts vacant at the start of the month are filled as fast as pay and the pipeline allow."""
         p = self.p
         # draws for every post (so each post keeps its draws in every scenario); work on vacant posts only
-        u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = streams.month("hires", month).random((7, self.n))
+        u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = streams.uniforms("hires", month, self.first, self.n, 7)
         v = np.flatnonzero(self.vacant_at_start)
         c, township, region = self.county[v], self.township_post[v], self.region[v]
         post_ratio = np.where(township, levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c])
@@ -308,7 +312,7 @@ class Cadres:
                               enrol_months: float) -> None:
         """Training raises skills, promotion raises grade, contracts gain insurance; a month passes."""
         p, c = self.p, self.county
-        u_train, u_apply, u_prom, u_ins = streams.month("training", month).random((4, self.n))
+        u_train, u_apply, u_prom, u_ins = streams.uniforms("training", month, self.first, self.n, 4)
         trained = self.filled & (u_train < levers["training_coverage"][c] / 12.0)
         applies = u_apply < cadre_rules.application_probability(levers["training_mentoring"][c], p.application_rate,
                                                                  p.application_rate_mentored)
@@ -359,7 +363,7 @@ class Cadres:
 class Residents:
     """A weighted sample of residents per committee (weight = committee population / sample size)."""
 
-    def __init__(self, scenario: Scenario, places: Places, county_base: np.ndarray, rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, places: Places, streams: Streams):
         p = scenario.parameters.residents
         g = scenario.geography
         self.p = p
@@ -374,18 +378,22 @@ class Residents:
         self.weight = np.repeat(places.committee_population / k, k).astype(float)
         urban = places.committee_urban[self.committee]
         elderly_share = np.where(urban, g.elderly_share.urban, g.elderly_share.rural)
-        self.elderly = rng.random(n) < elderly_share
-        self.age = np.where(self.elderly, rng.uniform(60, 90, n), rng.uniform(18, 60, n))
-        base_shift = scenario.parameters.counties.base_trust_effect * county_base[self.county]
-        self.trust = np.clip(logit_normal(rng.random(n), p.initial_trust_mean, p.opinion_logit_sd) + base_shift, 0, 1)
-        self.efficacy = logit_normal(rng.random(n), p.initial_efficacy_mean, p.opinion_logit_sd)
+        self.first = places.first_committee * k  # global index of the first resident here
+        u_elderly, u_age, u_trust, u_efficacy, u_threshold, u_cost = streams.uniforms(
+            "resident_init", 0, self.first, n, 6)
+        self.elderly = u_elderly < elderly_share
+        self.age = np.where(self.elderly, 60.0 + 30.0 * u_age, 18.0 + 42.0 * u_age)  # 60-90 or 18-60
+        base_shift = scenario.parameters.counties.base_trust_effect * places.county_base[self.county]
+        self.trust = np.clip(logit_normal(u_trust, p.initial_trust_mean, p.opinion_logit_sd) + base_shift, 0, 1)
+        self.efficacy = logit_normal(u_efficacy, p.initial_efficacy_mean, p.opinion_logit_sd)
         self.satisfaction = np.full(n, p.initial_satisfaction)
-        self.threshold = np.clip(rng.normal(p.threshold_mean, p.threshold_sd, n), 0.0, 1.0)
-        self.cost = np.where(urban, p.cost_urban, p.cost_rural) * (1.0 + p.cost_spread * (2.0 * rng.random(n) - 1.0))
+        self.threshold = np.clip(p.threshold_mean + p.threshold_sd * ndtri(np.clip(u_threshold, 1e-12, 1 - 1e-12)),
+                                 0.0, 1.0)
+        self.cost = np.where(urban, p.cost_urban, p.cost_rural) * (1.0 + p.cost_spread * (2.0 * u_cost - 1.0))
         self.pending = np.zeros(n, dtype=bool)  # waiting on an issue referred upward
         self.last_part = np.full(n, -10_000)
         # committee-level features switched on by levers, fixed draws so that more of a lever adds committees
-        self.committee_u = rng.random((3, m))  # councils, online voting, points
+        self.committee_u = streams.uniforms("committee_init", 0, places.first_committee, m, 3)  # councils, online, points
         self.previous_share = np.zeros(m)  # attendance at the committee's last meeting
         self.month_state: dict[str, np.ndarray] = {}
 
@@ -396,7 +404,7 @@ class Residents:
         Returns case demand (weighted cases) per unit: committees, then townships.
         """
         p, pl = self.p, self.places
-        u_need, u_auth, u_local = streams.month("needs", month).random((3, self.n))
+        u_need, u_auth, u_local = streams.uniforms("needs", month, self.first, self.n, 3)
         need = ~self.pending & (u_need < resident_rules.need_probability(p.need_rate_per_month, self.elderly,
                                                                           p.elderly_need_multiplier))
         authority = need & (u_auth < p.authority_share)
@@ -416,8 +424,8 @@ class Residents:
         p, pl = self.p, self.places
         s = self.month_state
         m = pl.n_committees
-        u_served, u_ref = streams.month("service", month).random((2, self.n))
-        u_comp, u_rect = streams.month("complaints", month).random((2, self.n))
+        u_served, u_ref = streams.uniforms("service", month, self.first, self.n, 2)
+        u_comp, u_rect = streams.uniforms("complaints", month, self.first, self.n, 2)
         unit = np.where(s["local"], m + self.township, self.committee)
         served = (s["need"] & ~s["referred"]) & (u_served < coverage_units[unit])
         resolved = self.pending & (u_ref < p.referral_resolution_per_month)
@@ -449,9 +457,8 @@ class Residents:
         """Committees take decisions; some are put to residents, who decide whether to attend and vote."""
         p, pl = self.p, self.places
         m = pl.n_committees
-        rng = streams.month("participation", month)
-        u_dec, u_delib, u_exec, u_disc = rng.random((4, m))
-        u_attend, u_online = rng.random((2, self.n))
+        u_dec, u_delib, u_exec, u_disc = streams.uniforms("decisions", month, pl.first_committee, m, 4)
+        u_attend, u_online = streams.uniforms("participation", month, self.first, self.n, 2)
         cc = pl.committee_county
         decided = u_dec < p.decision_probability_per_month
         deliberated = decided & (u_delib < levers["deliberation_share"][cc])

@@ -32,61 +32,69 @@ HEADLINE = ("turnover_rate", "service_time_share", "participation_rate")
 
 
 class GrassrootsModel(mesa.Model):
-    """The grassroots reform model (see module docstring); one replicate of one scenario."""
+    """The grassroots reform model (see module docstring): one replicate of one scenario.
 
-    def __init__(self, scenario: Scenario, seed: int = 0, replicate: int = 0):
+    ``counties=(first, stop)`` runs only that block of counties, drawing exactly
+    the random numbers the whole-geography run draws for them; the county
+    tallies of blocks can be put together into the whole run's results
+    (``sim.blocks``).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int = 0, replicate: int = 0,
+                 counties: tuple[int, int] | None = None):
         self.streams = Streams(seed, replicate)
         super().__init__(rng=self.streams.mesa_seed())
         # not `self.scenario`: Mesa 3.4+ reserves that name for its own Scenario objects
         self.config = scenario
         self.seed, self.replicate = seed, replicate
-        self.calendar = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+        self.calendar = self.calendar_of(scenario)
         self.month = self.calendar.spin_up_start
 
-        self.places = synthesise_places(scenario, self.streams.setup("population"))
+        geography, pilot = geography_and_pilots(scenario, seed, replicate)
+        self.policy = Policy(scenario, self.calendar, geography.county_region, geography.county_base, pilot,
+                             self.streams)
+        first, stop = counties if counties is not None else (0, geography.n_counties)
+        self.block = slice(first, stop)
+        self.places = geography if counties is None else geography.block(first, stop)
         pl = self.places
-        pilot = select_pilots(scenario, pl.county_region, pl.county_base, self.streams.setup("pilot"))
-        self.policy = Policy(scenario, self.calendar, pl.county_region, pl.county_base, pilot, self.streams)
-        start_levers = self.policy.levers_at(self.calendar.spin_up_start)
-        setup = self.streams.setup("agents")
-        self.departments = Departments(scenario, pl, start_levers["devolved_power_share"], setup)
-        self.cadres = Cadres(scenario, pl, setup)
-        self.residents = Residents(scenario, pl, pl.county_base, setup)
+        start_levers = self.levers_at(self.calendar.spin_up_start)
+        self.departments = Departments(scenario, pl, start_levers["devolved_power_share"], self.streams)
+        self.cadres = Cadres(scenario, pl, self.streams)
+        self.residents = Residents(scenario, pl, self.streams)
         self.case_hours = np.concatenate([
             np.full(pl.n_committees, scenario.parameters.residents.hours_per_case),
             np.full(pl.n_townships, scenario.parameters.residents.township_hours_per_case)])
         self.posts_per_unit = np.concatenate([pl.committee_posts, pl.township_posts])
 
-        self.membership = self._cell_membership(pl.county_region, pilot)
         n_months = len(self.calendar.recorded_months)
-        self.records = np.full((n_months, len(METRIC_NAMES), self.membership.shape[0]), np.nan)
+        shape = (n_months, len(METRIC_NAMES), pl.n_counties)
+        self.county_num, self.county_den = np.zeros(shape), np.zeros(shape)  # the record: tallies per county
         self.latest: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, name=name: m.latest[name]) for name in HEADLINE})
 
     @staticmethod
-    def _cell_membership(region: np.ndarray, pilot: np.ndarray) -> np.ndarray:
-        cells = []
-        for r, _ in enumerate(REGION_LABELS):
-            in_region = np.ones_like(pilot) if r == len(REGIONS) else region == r
-            for group in GROUP_LABELS:
-                in_group = {"pilot": pilot, "non-pilot": ~pilot, "all": np.ones_like(pilot)}[group]
-                cells.append(in_region & in_group)
-        return np.array(cells, dtype=float)
+    def calendar_of(scenario: Scenario) -> Calendar:
+        return Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
 
     @property
     def pilot(self) -> np.ndarray:
-        return self.policy.pilot
+        """Pilot flag of each county in this model."""
+        return self.policy.pilot[self.block]
+
+    def levers_at(self, month: int) -> dict[str, np.ndarray]:
+        return {name: values[self.block] for name, values in self.policy.levers_at(month).items()}
 
     def step(self) -> None:
         """One month: departments push work, residents bring needs, cadres allocate time, residents are
         served and take part, cadres stay or leave, vacancies are filled, training and data sharing
         advance, and the month is recorded."""
         month, streams, p = self.month, self.streams, self.config.parameters.residents
-        levers = self.policy.levers_at(month)
+        levers = self.levers_at(month)
         m = self.places.n_committees
 
-        work = self.departments.push_tasks(levers, self.policy.group_started(month, "burden"), month, streams)
+        burden_started = self.policy.group_started(month, "burden")[self.block]
+        work = self.departments.push_tasks(levers, burden_started, month, streams)
         staffing = self.cadres.headcount() / self.posts_per_unit
         committee_cases, township_cases = self.residents.bring_needs(
             levers, self.departments.devolved, staffing[m:], month, streams)
@@ -116,10 +124,10 @@ class GrassrootsModel(mesa.Model):
         self.departments.tally(tally, work)
         self.cadres.tally(tally, levers)
         self.residents.tally(tally, self.month)
-        values = cell_values(tally.num, tally.den, self.membership)
-        self.records[self.month - self.calendar.start] = values
-        overall = self.membership.shape[0] - 1  # region all, group all
-        self.latest = {name: float(values[i, overall]) for i, name in enumerate(METRIC_NAMES)}
+        row = self.month - self.calendar.start
+        self.county_num[row], self.county_den[row] = tally.num, tally.den
+        overall = cell_values(tally.num, tally.den, np.ones((1, self.places.n_counties)))[:, 0]
+        self.latest = dict(zip(METRIC_NAMES, overall.tolist()))
         self.datacollector.collect(self)
 
     def run(self) -> "GrassrootsModel":
@@ -130,23 +138,51 @@ class GrassrootsModel(mesa.Model):
 
     def series(self) -> pd.DataFrame:
         """The recorded months as a tidy table: one row per month, region, group and metric."""
-        months = list(self.calendar.recorded_months)
-        n_cells = self.membership.shape[0]
-        regions = np.repeat(REGION_LABELS, len(GROUP_LABELS))
-        groups = np.tile(GROUP_LABELS, len(REGION_LABELS))
-        t, k, c = np.meshgrid(np.arange(len(months)), np.arange(len(METRIC_NAMES)), np.arange(n_cells), indexing="ij")
-        dates = pd.to_datetime([month_label(mo) + "-01" for mo in months])
-        phases = [self.calendar.phase(mo) for mo in months]
-        frame = pd.DataFrame({
-            "scenario": self.config.name,
-            "replicate": self.replicate,
-            "date": dates[t.ravel()],
-            "phase": np.array(phases)[t.ravel()],
-            "region": regions[c.ravel()],
-            "group": groups[c.ravel()],
-            "metric": np.array(METRIC_NAMES)[k.ravel()],
-            "value": self.records.ravel(),
-        })
-        for col in ("scenario", "phase", "region", "group", "metric"):
-            frame[col] = frame[col].astype("category")
-        return frame
+        return tidy_series(self.config.name, self.replicate, self.calendar, self.county_num, self.county_den,
+                           self.places.county_region, self.pilot)
+
+
+def geography_and_pilots(scenario: Scenario, seed: int, replicate: int):
+    """The whole geography's places and pilot flags of a replicate (cheap: no agents)."""
+    streams = Streams(seed, replicate)
+    places = synthesise_places(scenario, streams.generator("population"))
+    pilot = select_pilots(scenario, places.county_region, places.county_base, streams.generator("pilot"))
+    return places, pilot
+
+
+def cell_membership(region: np.ndarray, pilot: np.ndarray) -> np.ndarray:
+    """(cells, counties) 0/1: which counties make up each region x group cell, 'all' included."""
+    cells = []
+    for r, _ in enumerate(REGION_LABELS):
+        in_region = np.ones_like(pilot) if r == len(REGIONS) else region == r
+        for group in GROUP_LABELS:
+            in_group = {"pilot": pilot, "non-pilot": ~pilot, "all": np.ones_like(pilot)}[group]
+            cells.append(in_region & in_group)
+    return np.array(cells, dtype=float)
+
+
+def tidy_series(scenario: str, replicate: int, calendar: Calendar, county_num: np.ndarray, county_den: np.ndarray,
+                region: np.ndarray, pilot: np.ndarray) -> pd.DataFrame:
+    """Turn per-county monthly tallies into the tidy table: region x group cells, properly weighted."""
+    membership = cell_membership(region, pilot)
+    values = np.stack([cell_values(n, d, membership) for n, d in zip(county_num, county_den)])
+    months = list(calendar.recorded_months)
+    n_cells = membership.shape[0]
+    regions = np.repeat(REGION_LABELS, len(GROUP_LABELS))
+    groups = np.tile(GROUP_LABELS, len(REGION_LABELS))
+    t, k, c = np.meshgrid(np.arange(len(months)), np.arange(len(METRIC_NAMES)), np.arange(n_cells), indexing="ij")
+    dates = pd.to_datetime([month_label(mo) + "-01" for mo in months])
+    phases = np.array([calendar.phase(mo) for mo in months])
+    frame = pd.DataFrame({
+        "scenario": scenario,
+        "replicate": replicate,
+        "date": dates[t.ravel()],
+        "phase": phases[t.ravel()],
+        "region": regions[c.ravel()],
+        "group": groups[c.ravel()],
+        "metric": np.array(METRIC_NAMES)[k.ravel()],
+        "value": values.ravel(),
+    })
+    for col in ("scenario", "phase", "region", "group", "metric"):
+        frame[col] = frame[col].astype("category")
+    return frame

@@ -113,7 +113,7 @@ class Policy:
         self.baseline = {name: table[base_row] for name, table in self.tables.items()}
 
         impl = scenario.implementation
-        u = streams.setup("implementation").random((len(LEVER_GROUPS), len(region)))
+        u = streams.uniforms("implementation", 0, 0, len(region), len(LEVER_GROUPS))
         # counties with a good base (the pool pilots are drawn from) implement a little more often
         good_base = base >= np.quantile(base, 1.0 - scenario.pilot.good_base_pool)
         bonus = impl.good_base_fidelity_bonus * good_base

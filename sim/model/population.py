@@ -58,7 +58,14 @@ def apportion(shares: np.ndarray, total: int) -> np.ndarray:
 
 @dataclass
 class Places:
-    """Arrays describing the places; index i of ``county_*`` is county i, and so on."""
+    """Arrays describing places; index i of ``county_*`` is county i, and so on.
+
+    Places are ordered county by county (townships of county 0, then of county 1,
+    ...; committees township by township), so the places of a block of counties
+    are contiguous. ``first_*`` give the global index of a block's first county,
+    township, committee and cadre post (0 for the whole geography): random draws
+    are addressed by global index, so a block draws what the whole run draws.
+    """
 
     county_region: np.ndarray  # 0 east, 1 central, 2 west
     county_urban: np.ndarray
@@ -70,6 +77,10 @@ class Places:
     committee_population: np.ndarray
     committee_posts: np.ndarray
     township_posts: np.ndarray
+    first_county: int = 0
+    first_township: int = 0
+    first_committee: int = 0
+    first_post: int = 0
 
     @property
     def n_counties(self) -> int:
@@ -90,6 +101,45 @@ class Places:
     @property
     def townships_per_county(self) -> np.ndarray:
         return np.bincount(self.township_county, minlength=self.n_counties)
+
+    @property
+    def posts_per_county(self) -> np.ndarray:
+        return (np.bincount(self.committee_county, weights=self.committee_posts, minlength=self.n_counties)
+                + np.bincount(self.township_county, weights=self.township_posts, minlength=self.n_counties)
+                ).astype(int)
+
+    def post_units(self) -> np.ndarray:
+        """The unit of each cadre post, county by county (a county's committee posts, then its
+        township posts). Units: committees are 0..m-1, townships m..m+t-1."""
+        m = self.n_committees
+        units = np.concatenate([np.arange(m), m + np.arange(self.n_townships)])
+        county = np.concatenate([self.committee_county, self.township_county])
+        order = np.argsort(county * 2 + (units >= m), kind="stable")
+        sizes = np.concatenate([self.committee_posts, self.township_posts])
+        return np.repeat(units[order], sizes[order])
+
+    def block(self, first: int, stop: int) -> "Places":
+        """The places of counties ``first .. stop-1``, indexed locally, with global offsets."""
+        if not 0 <= first < stop <= self.n_counties:
+            raise ValueError(f"county block {first}..{stop} outside 0..{self.n_counties}")
+        t0, t1 = np.searchsorted(self.township_county, [first, stop])
+        m0, m1 = np.searchsorted(self.committee_county, [first, stop])
+        return Places(
+            county_region=self.county_region[first:stop],
+            county_urban=self.county_urban[first:stop],
+            county_base=self.county_base[first:stop],
+            township_county=self.township_county[t0:t1] - first,
+            committee_township=self.committee_township[m0:m1] - t0,
+            committee_county=self.committee_county[m0:m1] - first,
+            committee_urban=self.committee_urban[m0:m1],
+            committee_population=self.committee_population[m0:m1],
+            committee_posts=self.committee_posts[m0:m1],
+            township_posts=self.township_posts[t0:t1],
+            first_county=self.first_county + first,
+            first_township=self.first_township + int(t0),
+            first_committee=self.first_committee + int(m0),
+            first_post=self.first_post + int(self.posts_per_county[:first].sum()),
+        )
 
 
 def synthesise_places(scenario: Scenario, rng: np.random.Generator) -> Places:

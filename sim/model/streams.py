@@ -1,20 +1,32 @@
-"""Reproducible, paired random streams.
+"""Reproducible, paired random streams, addressable by agent.
 
-One ``SeedSequence`` per (seed, replicate); from it independent streams per
-process (population synthesis, task arrivals, quits, ...) and, for processes
-that run every month, a fresh generator per calendar month. A month's draws
-therefore never depend on how many numbers earlier months consumed, and
-replicate k of every scenario sees the same draws (common random numbers):
-differences between scenarios are policy, not noise.
+Every random number the model uses is a uniform that belongs to one agent (or
+one place) in one process and month. For a (seed, replicate, process, key)
+there is one PCG64 sequence; agent i of a population owns its entries
+i*width .. i*width+width-1, reached with ``PCG64.advance`` without drawing
+the ones before. Hence:
+
+- replicate k of every scenario sees the same draws (common random numbers),
+  so scenario differences are policy, not noise;
+- a month's draws never depend on how many numbers earlier months used;
+- a block of counties run on its own (a Dask worker) draws exactly what the
+  whole-country run draws for those agents, so the answer is the same;
+- the per-agent engine hands each agent the same numbers as the columnar one.
+
+Distributions are obtained from the uniforms by inverse CDF (see
+``poisson_from_uniform`` and ``population.logit_normal``), so the number of
+draws never depends on parameters.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+# Order matters (it is part of every key): append, never reorder.
 STREAMS = (
     "population", "pilot", "implementation", "tasks", "needs", "service", "complaints",
     "participation", "quits", "hires", "training", "data", "mesa", "agents",
+    "adhoc", "decisions", "cadre_init", "resident_init", "department_init", "committee_init",
 )
 
 
@@ -25,20 +37,28 @@ class Streams:
         self.seed = int(seed)
         self.replicate = int(replicate)
 
-    def _sequence(self, name: str, *key: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.seed, spawn_key=(self.replicate, STREAMS.index(name), *key))
+    def _sequence(self, name: str, key: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seed, spawn_key=(self.replicate, STREAMS.index(name), int(key)))
 
-    def setup(self, name: str) -> np.random.Generator:
-        """A generator for a one-off process (population synthesis, pilot selection)."""
-        return np.random.default_rng(self._sequence(name))
+    def uniforms(self, name: str, key: int, start: int, count: int, width: int = 1) -> np.ndarray:
+        """Uniforms of agents ``start .. start+count-1`` of a population: shape (count,) or (width, count).
 
-    def month(self, name: str, month: int) -> np.random.Generator:
-        """A generator for one process in one calendar month (month = year*12 + month-1)."""
-        return np.random.default_rng(self._sequence(name, month))
+        ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up.
+        """
+        bit_generator = np.random.PCG64(self._sequence(name, key))
+        bit_generator.advance(start * width)
+        values = np.random.Generator(bit_generator).random(count * width)
+        if width == 1:
+            return values
+        return np.ascontiguousarray(values.reshape(count, width).T)
+
+    def generator(self, name: str) -> np.random.Generator:
+        """A generator for a one-off process over whole geography (place synthesis, pilot selection)."""
+        return np.random.default_rng(self._sequence(name, 0))
 
     def mesa_seed(self) -> int:
         """An integer seed for ``mesa.Model(rng=...)``, derived from the same root."""
-        return int(self._sequence("mesa").generate_state(1)[0])
+        return int(self._sequence("mesa", 0).generate_state(1)[0])
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -48,12 +68,13 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     on the mean, this keeps draw k tied to agent k whatever the scenario's rates,
     so paired scenarios stay paired. Exact; loops over count values, not agents.
     """
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), np.shape(u))
     term = np.exp(-lam)
     cdf = term.copy()
-    k = np.zeros(u.shape)
+    k = np.zeros(np.shape(u))
     j = 0
-    limit = int(np.max(lam, initial=0.0) + 12.0 * np.sqrt(np.max(lam, initial=0.0)) + 30)
+    top = float(np.max(lam, initial=0.0))
+    limit = int(top + 12.0 * np.sqrt(top) + 30)
     below = u > cdf
     while below.any() and j < limit:
         j += 1
