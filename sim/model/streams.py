@@ -1,10 +1,9 @@
 """Reproducible, paired random streams, addressable by agent.
 
 Every random number the model uses is a uniform that belongs to one agent (or
-one place) in one process and month. For a (seed, replicate, process, key)
-there is one PCG64 sequence; agent i of a population owns its entries
-i*width .. i*width+width-1, reached with ``PCG64.advance`` without drawing
-the ones before. Hence:
+one place) in one process and month. For a (seed, replicate, process, key,
+column) there is one PCG64 sequence, and agent i of a population owns its
+entry i, reached with ``PCG64.advance`` without drawing the ones before. Hence:
 
 - replicate k of every scenario sees the same draws (common random numbers),
   so scenario differences are policy, not noise;
@@ -37,28 +36,34 @@ class Streams:
         self.seed = int(seed)
         self.replicate = int(replicate)
 
-    def _sequence(self, name: str, key: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.seed, spawn_key=(self.replicate, STREAMS.index(name), int(key)))
+    def _sequence(self, name: str, *key: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seed, spawn_key=(self.replicate, STREAMS.index(name), *map(int, key)))
+
+    def _column(self, name: str, key: int, column: int, start: int, count: int) -> np.ndarray:
+        bit_generator = np.random.PCG64(self._sequence(name, key, column))
+        bit_generator.advance(start)
+        return np.random.Generator(bit_generator).random(count)
 
     def uniforms(self, name: str, key: int, start: int, count: int, width: int = 1) -> np.ndarray:
         """Uniforms of agents ``start .. start+count-1`` of a population: shape (count,) or (width, count).
 
-        ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up.
+        ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up;
+        each of the ``width`` columns (a different use) is its own sequence.
         """
-        bit_generator = np.random.PCG64(self._sequence(name, key))
-        bit_generator.advance(start * width)
-        values = np.random.Generator(bit_generator).random(count * width)
         if width == 1:
-            return values
-        return np.ascontiguousarray(values.reshape(count, width).T)
+            return self._column(name, key, 0, start, count)
+        out = np.empty((width, count))
+        for column in range(width):
+            out[column] = self._column(name, key, column, start, count)
+        return out
 
     def generator(self, name: str) -> np.random.Generator:
         """A generator for a one-off process over whole geography (place synthesis, pilot selection)."""
-        return np.random.default_rng(self._sequence(name, 0))
+        return np.random.default_rng(self._sequence(name))
 
     def mesa_seed(self) -> int:
         """An integer seed for ``mesa.Model(rng=...)``, derived from the same root."""
-        return int(self._sequence("mesa", 0).generate_state(1)[0])
+        return int(self._sequence("mesa").generate_state(1)[0])
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
