@@ -50,16 +50,23 @@ def validate(configs: tuple[str, ...]) -> None:
 @click.option("--out", "-o", default="results/run", show_default=True, type=click.Path(file_okay=False),
               help="output folder (series.parquet, manifest.json, headline.png)")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1), help="local processes")
+@click.option("--engine", type=click.Choice(["columnar", "agents"]), default=None,
+              help="override the configs' engine: columnar (fast) or agents (one mesa.Agent each)")
+@click.option("--blocks", default=1, show_default=True, type=click.IntRange(1),
+              help="split each replicate into this many county blocks (same answer; spreads one run over workers)")
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT",
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--figure/--no-figure", default=True, show_default=True, help="write headline.png")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def run(configs, replicates, seed, out, workers, figure, progress) -> None:
+def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, progress) -> None:
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT."""
     from .run import run_scenarios
     from .store import write_run
     from .summary import format_summary, interval_summary
 
     loaded = _load_all(configs)
-    result = run_scenarios(loaded, replicates, seed=seed, workers=workers, progress=progress)
+    result = run_scenarios(loaded, replicates, seed=seed, workers=workers, progress=progress, engine=engine,
+                           blocks=blocks, dask=dask)
     out_dir = write_run(out, result.series, result.manifest)
     click.echo(format_summary(interval_summary(result.series)))
     if figure:

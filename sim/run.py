@@ -1,10 +1,14 @@
-"""Run scenarios over replicates, serially or on a process pool, and collect one tidy table.
+"""Run scenarios over replicates, serially, on a process pool or on Dask, and collect one tidy table.
 
 Replicate k of every scenario uses the same random streams (common random
-numbers), so scenario differences are policy, not noise. Results are
-gathered in (scenario, replicate) order whatever order workers finish in, so
-the same configs and seed give an identical table with any number of
-processes.
+numbers), so scenario differences are policy, not noise. A replicate may be
+split into county blocks (``blocks`` > 1): each block draws exactly the random
+numbers the whole run draws for its agents, so the pieces put together equal
+the one-piece run. Results are gathered in (scenario, replicate) order
+whatever order tasks finish in: the same configs and seed give an identical
+table with any number of processes, blocks or Dask workers. One code path
+runs everything through the ``concurrent.futures.Executor`` interface (a
+process pool, or Dask's ``client.get_executor()``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import platform
 import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -23,18 +28,25 @@ import pandas as pd
 from .config import LoadedScenario, Scenario
 from .model.model import GrassrootsModel, geography_and_pilots, tidy_series
 
+ENGINES = ("columnar", "agents")
 
-def run_replicate(scenario: Scenario, seed: int, replicate: int) -> tuple[pd.DataFrame, float]:
-    """Run one replicate of one scenario; returns its series and its wall time in seconds."""
+
+def model_class(engine: str):
+    """The model class of an engine: 'columnar' (numpy columns) or 'agents' (one mesa.Agent each)."""
+    if engine == "columnar":
+        return GrassrootsModel
+    if engine == "agents":
+        from .model.reference import AgentGrassrootsModel
+
+        return AgentGrassrootsModel
+    raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+
+
+def run_block(scenario: Scenario, seed: int, replicate: int, first: int, stop: int, engine: str = "columnar"):
+    """Run counties ``first .. stop-1`` of one replicate; returns their monthly tallies and wall time."""
     started = time.perf_counter()
-    series = GrassrootsModel(scenario, seed=seed, replicate=replicate).run().series()
-    return series, time.perf_counter() - started
-
-
-def run_block(scenario: Scenario, seed: int, replicate: int, first: int, stop: int):
-    """Run counties ``first .. stop-1`` of one replicate; returns their monthly tallies (num, den)."""
-    model = GrassrootsModel(scenario, seed=seed, replicate=replicate, counties=(first, stop)).run()
-    return model.county_num, model.county_den
+    model = model_class(engine)(scenario, seed=seed, replicate=replicate, counties=(first, stop)).run()
+    return model.county_num, model.county_den, time.perf_counter() - started
 
 
 def county_blocks(n_counties: int, n_blocks: int) -> list[tuple[int, int]]:
@@ -43,25 +55,20 @@ def county_blocks(n_counties: int, n_blocks: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def run_replicate_in_blocks(scenario: Scenario, seed: int, replicate: int, n_blocks: int,
-                            executor: Executor | None = None) -> pd.DataFrame:
-    """One replicate run as county blocks (serially, or on any Executor such as Dask's) and put together.
-
-    Counties interact only through the policy (pilots, fidelity), which every
-    block computes for the whole geography, and each block draws exactly the
-    whole run's random numbers for its agents: the result equals the one-piece run.
-    """
+def assemble(scenario: Scenario, seed: int, replicate: int, parts: list) -> pd.DataFrame:
+    """Put the county tallies of a replicate's blocks (in county order) together into its series."""
     places, pilot = geography_and_pilots(scenario, seed, replicate)
-    blocks = county_blocks(places.n_counties, n_blocks)
-    if executor is None:
-        parts = [run_block(scenario, seed, replicate, a, b) for a, b in blocks]
-    else:
-        futures = [executor.submit(run_block, scenario, seed, replicate, a, b) for a, b in blocks]
-        parts = [f.result() for f in futures]
     num = np.concatenate([p[0] for p in parts], axis=2)
     den = np.concatenate([p[1] for p in parts], axis=2)
-    model_calendar = GrassrootsModel.calendar_of(scenario)
-    return tidy_series(scenario.name, replicate, model_calendar, num, den, places.county_region, pilot)
+    return tidy_series(scenario.name, replicate, GrassrootsModel.calendar_of(scenario), num, den,
+                       places.county_region, pilot)
+
+
+def run_replicate(scenario: Scenario, seed: int, replicate: int, blocks: int = 1, engine: str = "columnar",
+                  executor: Executor | None = None) -> pd.DataFrame:
+    """One replicate of one scenario, in one piece or as ``blocks`` county blocks."""
+    return run_scenarios([scenario], 1, seed=seed, blocks=blocks, engine=engine, executor=executor,
+                         first_replicate=replicate).series
 
 
 @dataclass
@@ -72,7 +79,7 @@ class RunResult:
 
 def versions() -> dict:
     out = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("grassroots", "mesa", "numpy", "pandas", "scipy", "pydantic"):
+    for package in ("grassroots", "mesa", "numpy", "pandas", "scipy", "pydantic", "distributed"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -80,64 +87,119 @@ def versions() -> dict:
     return out
 
 
-def run_scenarios(loaded: list[LoadedScenario], replicates: int, seed: int = 0, workers: int = 1,
-                  progress: bool = False, executor: Executor | None = None) -> RunResult:
-    """Run each scenario for replicates 0..N-1 with the given root seed.
+@contextmanager
+def executor_for(workers: int = 1, dask: str | None = None):
+    """The executor to run on: None (serial), a local process pool, or Dask.
 
-    ``workers`` > 1 uses a local process pool; ``executor`` lets a caller pass
-    any ``concurrent.futures.Executor`` (e.g. Dask's ``client.get_executor()``).
+    ``dask='local'`` starts a LocalCluster of ``workers`` single-threaded worker
+    processes; any other value is the address of an existing scheduler
+    (``tcp://host:8786``).
+    """
+    if dask:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None) if dask == "local" else None
+        client = Client(cluster if cluster is not None else dask)
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers > 1:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool
+        finally:
+            pool.shutdown(cancel_futures=True)
+    else:
+        yield None
+
+
+def as_scenario(item) -> tuple[Scenario, dict]:
+    if isinstance(item, LoadedScenario):
+        return item.scenario, {"name": item.scenario.name, "config": item.path, "files": list(item.files),
+                               "config_hash": item.hash, "resolved_config": item.resolved}
+    return item, {"name": item.name, "config": None, "resolved_config": item.model_dump(mode="json")}
+
+
+def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1, progress: bool = False,
+                  executor: Executor | None = None, blocks: int = 1, engine: str | None = None,
+                  dask: str | None = None, first_replicate: int = 0) -> RunResult:
+    """Run each scenario (``LoadedScenario`` or ``Scenario``) for replicates 0..N-1 with the root seed.
+
+    ``workers`` > 1 uses a local process pool (or that many Dask workers with
+    ``dask='local'``); ``executor`` lets a caller pass any Executor. ``engine``
+    overrides each scenario's own ``engine``.
     """
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
-    names = [ls.scenario.name for ls in loaded]
+    pairs = [as_scenario(item) for item in loaded]
+    scenarios = [s for s, _ in pairs]
+    names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be told apart in the results: {names}")
-    tasks = [(i, k) for k in range(replicates) for i in range(len(loaded))]  # interleaved: early results cover all
-    results: dict[tuple[int, int], tuple[pd.DataFrame, float]] = {}
+    engines = [engine or s.engine for s in scenarios]
+    reps = range(first_replicate, first_replicate + replicates)
+    splits = {i: county_blocks(s.geography.counties, blocks) for i, s in enumerate(scenarios)}
+    # interleaved: replicate k of every scenario before replicate k+1, so early results cover all
+    tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
+    parts: dict[tuple[int, int, int], tuple] = {}
     started = time.perf_counter()
     bar = _progress(len(tasks), progress)
-    own_pool = None
-    if executor is None and workers > 1:
-        own_pool = executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        if executor is None:
-            for i, k in tasks:
-                results[(i, k)] = run_replicate(loaded[i].scenario, seed, k)
-                bar.update(1)
-        else:
-            futures = {executor.submit(run_replicate, loaded[i].scenario, seed, k): (i, k) for i, k in tasks}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                bar.update(1)
+        with (executor_for(workers, dask) if executor is None else _given(executor)) as pool:
+            def call(i, k, b):
+                first, stop = splits[i][b]
+                return (run_block, scenarios[i], seed, k, first, stop, engines[i])
+
+            if pool is None:
+                for task in tasks:
+                    fn, *args = call(*task)
+                    parts[task] = fn(*args)
+                    bar.update(1)
+            else:
+                futures = {}
+                for task in tasks:
+                    fn, *args = call(*task)
+                    futures[pool.submit(fn, *args)] = task
+                for future in as_completed(futures):
+                    parts[futures[future]] = future.result()
+                    bar.update(1)
     finally:
         bar.close()
-        if own_pool is not None:
-            own_pool.shutdown(cancel_futures=True)
     wall = time.perf_counter() - started
-    frames = [results[(i, k)][0] for i in range(len(loaded)) for k in range(replicates)]
+    frames = [assemble(scenarios[i], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))])
+              for i in range(len(scenarios)) for k in reps]
     series = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "phase", "region", "group", "metric"):
         series[col] = series[col].astype("category")
     manifest = {
-        "scenarios": [
-            {"name": ls.scenario.name, "config": ls.path, "files": list(ls.files), "config_hash": ls.hash,
-             "resolved_config": ls.resolved}
-            for ls in loaded
-        ],
+        "scenarios": [meta for _, meta in pairs],
         "seed": seed,
         "replicates": replicates,
-        "seeding": "numpy SeedSequence(seed, spawn_key=(replicate, stream, [month])); replicate k shares streams "
-                   "across scenarios (common random numbers)",
-        "workers": workers if executor is None or own_pool is not None else "external executor",
-        "engine": "columnar",
+        "replicate_numbers": list(reps),
+        "seeding": "per agent: PCG64(SeedSequence(seed, spawn_key=(replicate, stream, month, column))) advanced "
+                   "to the agent's global index; replicate k shares streams across scenarios (common random numbers)",
+        "engine": dict(zip(names, engines)),
+        "blocks": {names[i]: len(splits[i]) for i in splits},
+        "executor": "dask " + dask if dask else ("external" if executor is not None else
+                                                  ("process pool" if workers > 1 else "serial")),
+        "workers": workers,
         "versions": versions(),
         "command": " ".join(sys.argv),
         "timings": {
             "wall_seconds": round(wall, 3),
-            "replicate_seconds": {f"{names[i]}/{k}": round(results[(i, k)][1], 3) for i, k in sorted(results)},
+            "task_seconds": {f"{names[i]}/{k}/{b}": round(parts[(i, k, b)][2], 3) for i, k, b in sorted(parts)},
         },
     }
     return RunResult(series, manifest)
+
+
+@contextmanager
+def _given(executor: Executor):
+    yield executor
 
 
 class _NoBar:

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from helpers import run, scenario
-from sim.config import LoadedScenario
 from sim.run import run_scenarios
 
 
@@ -36,8 +35,8 @@ def test_plan_and_baseline_are_identical_before_the_reform_starts(baseline_serie
 
 @pytest.mark.parametrize("workers", [2])
 def test_result_is_the_same_with_any_number_of_processes(workers):
-    scenarios = [LoadedScenario(scenario("baseline.yaml").model_copy(update={"name": "a"}), {}, (), "a"),
-                 LoadedScenario(scenario("plan.yaml").model_copy(update={"name": "b"}), {}, (), "b")]
+    scenarios = [scenario("baseline.yaml").model_copy(update={"name": "a"}),
+                 scenario("plan.yaml").model_copy(update={"name": "b"})]
     serial = run_scenarios(scenarios, replicates=2, seed=5, workers=1).series
     parallel = run_scenarios(scenarios, replicates=2, seed=5, workers=workers).series
     pd.testing.assert_frame_equal(serial, parallel)
@@ -45,9 +44,18 @@ def test_result_is_the_same_with_any_number_of_processes(workers):
 
 
 def test_a_run_split_into_county_blocks_equals_the_whole_run():
-    from sim.run import run_replicate_in_blocks
+    from sim.run import run_replicate
 
     sc = scenario("plan.yaml", geography={"counties": 7}, pilot={"counties": 2})
     whole = run(sc, seed=11, replicate=1)
-    pieces = run_replicate_in_blocks(sc, seed=11, replicate=1, n_blocks=3)
+    pieces = run_replicate(sc, seed=11, replicate=1, blocks=3)
     pd.testing.assert_frame_equal(whole, pieces)
+
+
+def test_blocks_on_a_dask_cluster_give_the_whole_run():
+    from sim.run import run_scenarios
+
+    sc = scenario("plan.yaml", geography={"counties": 4}, pilot={"counties": 1})
+    whole = run_scenarios([sc], replicates=2, seed=4).series
+    on_dask = run_scenarios([sc], replicates=2, seed=4, blocks=2, workers=2, dask="local").series
+    pd.testing.assert_frame_equal(whole, on_dask)

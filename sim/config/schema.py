@@ -424,6 +424,8 @@ class Scenario(Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
+    engine: Literal["columnar", "agents"] = Field(
+        "columnar", description="columnar (numpy columns, fast) or agents (one mesa.Agent each, for small runs)")
     geography: Geography
     timeline: Timeline
     pilot: PilotDesign
