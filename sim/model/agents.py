@@ -185,7 +185,8 @@ class Cadres:
         (u_filled, u_age, u_college, u_prof, u_contract, u_insured, u_tenure, u_skill, u_grade,
          self.ladder_u) = streams.uniforms("cadre_init", 0, self.first, n, 10)
         self.filled = u_filled >= p.initial_vacancy_rate
-        age_mean = mean_for_share_above(45.0, p.initial_share_over_45, p.initial_age_sd)
+        age_mean = mean_for_share_above(45.0, p.initial_share_over_45, p.initial_age_sd, p.hire_age_min,
+                                        p.retirement_age)
         self.age = truncated_normal(u_age, age_mean, p.initial_age_sd, p.hire_age_min, p.retirement_age)
         self.college = u_college < p.initial_share_college
         self.professional = u_prof < p.initial_share_professional
@@ -292,9 +293,7 @@ class Cadres:
         self.month_hires = np.zeros(self.n, dtype=bool)
         self.month_hires[h] = True
         rel_pay, drive, c = rel_pay[hired], drive[hired], c[hired]
-        # inverse normal CDF of a uniform: the draw stays paired across scenarios
-        self.age[h] = np.clip(p.hire_age_mean + p.hire_age_sd * ndtri(np.clip(u_age[h], 1e-12, 1 - 1e-12)),
-                              p.hire_age_min, p.hire_age_max)
+        self.age[h] = truncated_normal(u_age[h], p.hire_age_mean, p.hire_age_sd, p.hire_age_min, p.hire_age_max)
         self.college[h] = u_col[h] < cadre_rules.hire_college_probability(
             rel_pay, p.hire_college_base, p.hire_college_pay_slope, p.hire_college_reference_pay)
         self.professional[h] = u_prof[h] < cadre_rules.hire_professional_probability(

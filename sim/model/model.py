@@ -37,7 +37,7 @@ class GrassrootsModel(mesa.Model):
     ``counties=(first, stop)`` runs only that block of counties, drawing exactly
     the random numbers the whole-geography run draws for them; the county
     tallies of blocks can be put together into the whole run's results
-    (``sim.blocks``).
+    (``sim.run.assemble``).
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0, replicate: int = 0,

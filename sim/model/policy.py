@@ -63,6 +63,13 @@ def lever_table(value, calendar: Calendar, months: range) -> np.ndarray:
     return vals[np.maximum(idx, 0)]
 
 
+def good_base_counties(base: np.ndarray, pool: float, minimum: int = 0) -> np.ndarray:
+    """The counties 'with a good base': the top ``pool`` share by base score (at least ``minimum``)."""
+    chosen = np.zeros(len(base), dtype=bool)
+    chosen[np.argsort(-base, kind="stable")[: max(minimum, int(np.ceil(pool * len(base))))]] = True
+    return chosen
+
+
 def select_pilots(scenario: Scenario, region: np.ndarray, base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Choose the pilot counties: random, or among those with a good base (§8.1).
 
@@ -77,9 +84,7 @@ def select_pilots(scenario: Scenario, region: np.ndarray, base: np.ndarray, rng:
         return pilot
     noise = rng.random(n)
     if design.selection == "good_base":
-        pool_size = max(k, int(np.ceil(design.good_base_pool * n)))
-        eligible = np.zeros(n, dtype=bool)
-        eligible[np.argsort(-base, kind="stable")[:pool_size]] = True
+        eligible = good_base_counties(base, design.good_base_pool, minimum=k)
     else:
         eligible = np.ones(n, dtype=bool)
     central_west = region != REGIONS.index("east")
@@ -115,8 +120,7 @@ class Policy:
         impl = scenario.implementation
         u = streams.uniforms("implementation", 0, 0, len(region), len(LEVER_GROUPS))
         # counties with a good base (the pool pilots are drawn from) implement a little more often
-        good_base = base >= np.quantile(base, 1.0 - scenario.pilot.good_base_pool)
-        bonus = impl.good_base_fidelity_bonus * good_base
+        bonus = impl.good_base_fidelity_bonus * good_base_counties(base, scenario.pilot.good_base_pool)
         self.implements = {}
         for g, group in enumerate(LEVER_GROUPS):
             shares = impl.fidelity.get(group, impl.fidelity["default"])

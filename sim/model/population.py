@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
+from scipy.optimize import brentq
 from scipy.stats import norm
 
 from ..config.schema import REGIONS, Scenario
@@ -27,9 +28,16 @@ def lognormal_factor(rng: np.random.Generator, cv: float, size) -> np.ndarray:
     return rng.lognormal(-sigma2 / 2.0, np.sqrt(sigma2), size)
 
 
-def mean_for_share_above(threshold: float, share: float, sd: float) -> float:
-    """Mean of a normal distribution whose share above ``threshold`` is ``share``."""
-    return threshold + sd * float(norm.ppf(share))
+def mean_for_share_above(threshold: float, share: float, sd: float, low: float = -np.inf,
+                         high: float = np.inf) -> float:
+    """Mean of a normal truncated to [low, high] whose share above ``threshold`` is ``share``."""
+    def share_above(mean: float) -> float:
+        a, b, t = (norm.cdf((x - mean) / sd) for x in (low, high, threshold))
+        return (b - t) / (b - a)
+
+    lo = (low if np.isfinite(low) else threshold) - 3 * sd
+    hi = (high if np.isfinite(high) else threshold) + 3 * sd
+    return float(brentq(lambda m: share_above(m) - share, lo, hi))
 
 
 # Draws by inverse CDF from uniforms: one uniform per agent whatever the parameters, so that
