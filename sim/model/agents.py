@@ -100,9 +100,9 @@ class Departments:
         rebound = dept_rules.rebound_share(
             self.county_rebound_propensity(), since, impl.rebound_months, levers["task_access_control"],
             impl.access_control_effectiveness, levers["power_list_coverage"], impl.power_list_effectiveness)
-        items = items_o + rebound * (w.assessment_items_per_year - items_o)
-        veto = veto_o + rebound * (w.veto_items - veto_o)
-        inspections = insp_o + rebound * (w.inspections_per_committee_year - insp_o)
+        items = dept_rules.actual_load(items_o, w.assessment_items_per_year, rebound)
+        veto = dept_rules.actual_load(veto_o, w.veto_items, rebound)
+        inspections = dept_rules.actual_load(insp_o, w.inspections_per_committee_year, rebound)
         adhoc_rate = dept_rules.adhoc_task_rate(
             w.adhoc_tasks_per_township_day, w.working_days_per_month, levers["task_access_control"],
             impl.access_control_effectiveness, levers["grid_integration"], w.grid_efficiency)
@@ -113,19 +113,16 @@ class Departments:
         adhoc = poisson_from_uniform(u_adhoc, adhoc_rate[tc])
         insp_count = poisson_from_uniform(u_insp, inspections[cc] / 12.0)
 
-        item_veto_h = w.item_hours_per_township_month * w.veto_hours_multiplier * veto[tc]
-        item_other_h = w.item_hours_per_township_month * (items - veto)[tc]
-        adhoc_h = adhoc * w.adhoc_task_hours
-        per_committee = 1.0 / pl.committees_per_township
-        s_i, s_a = w.item_share_to_committees, w.adhoc_share_to_committees
-        unshared = w.data_departments - group_sum(self.county, self.shared, pl.n_counties)
-        data_h = unshared * w.duplicate_entry_hours_per_department
-
-        committee_veto = s_i * item_veto_h[ct] * per_committee[ct]
-        committee_other = (s_i * item_other_h[ct] + s_a * adhoc_h[ct]) * per_committee[ct] + insp_count * w.inspection_hours
+        veto_h, other_h, adhoc_h = dept_rules.township_work_hours(
+            items[tc], veto[tc], adhoc, w.item_hours_per_township_month, w.veto_hours_multiplier, w.adhoc_task_hours)
+        township_veto, township_other, committee_veto, committee_other = dept_rules.pass_down(
+            veto_h, other_h, adhoc_h, w.item_share_to_committees, w.adhoc_share_to_committees,
+            pl.committees_per_township)
+        data_h = dept_rules.duplicate_entry_hours(w.data_departments, group_sum(self.county, self.shared, pl.n_counties),
+                                                  w.duplicate_entry_hours_per_department)
         return Work(
-            veto=np.concatenate([committee_veto, (1 - s_i) * item_veto_h]),
-            other=np.concatenate([committee_other, (1 - s_i) * item_other_h + (1 - s_a) * adhoc_h]),
+            veto=np.concatenate([committee_veto[ct], township_veto]),
+            other=np.concatenate([committee_other[ct] + insp_count * w.inspection_hours, township_other]),
             data=np.concatenate([data_h[cc], data_h[tc]]),
             items_official=items_o, items_actual=items, veto_official=veto_o, rebound=rebound,
             inspections=insp_count,
@@ -253,7 +250,7 @@ class Cadres:
 
     def service_capacity_cases(self, hours_per_case: np.ndarray) -> np.ndarray:
         """Cases each unit can handle this month: service hours x productivity / hours per case."""
-        productivity = 0.5 + self.skill  # a cadre of median skill (0.5) handles cases at the nominal rate
+        productivity = cadre_rules.service_productivity(self.skill)
         return group_sum(self.unit, self.hours["service"] * productivity, self.n_units) / hours_per_case
 
     def stay_or_leave(self, levers: dict, month: int, streams: Streams) -> None:
@@ -284,8 +281,8 @@ class Cadres:
         c, township, region = self.county[v], self.township_post[v], self.region[v]
         post_ratio = np.where(township, levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c])
         on_ladder = ~township & (self.ladder_u[v] < levers["career_ladder"][c])
-        ladder_ratio = p.ladder_pay_min_yuan * self.wage_index[region] / self.county_pay[region]
-        rel_pay = np.where(on_ladder, np.maximum(post_ratio, ladder_ratio), post_ratio)
+        rel_pay = cadre_rules.vacancy_relative_pay(post_ratio, on_ladder, p.ladder_pay_min_yuan,
+                                                   self.wage_index[region], self.county_pay[region])
         drive = levers["recruitment_drive"][c]
         f = cadre_rules.fill_probability_annual(rel_pay, drive, base_quality[c], p)
         hired = u_fill[v] < cadre_rules.annual_to_monthly(f)
@@ -300,7 +297,7 @@ class Cadres:
             drive, p.hire_professional_base, p.hire_professional_drive)
         self.contract[h] = u_con[h] < self.contract_p[h]
         self.insured[h] = ~self.contract[h] | (u_ins[h] < levers["social_insurance_coverage"][c])
-        self.skill[h] = p.initial_skill_mean * (0.5 + u_skill[h])  # newcomers: uniform around the initial mean
+        self.skill[h] = cadre_rules.new_hire_skill(u_skill[h], p.initial_skill_mean)
         self.tenure[h] = 0.0
         self.grade[h] = 0.0
         self.burnout[h] = p.initial_burnout
@@ -322,7 +319,7 @@ class Cadres:
         # contract staff are enrolled in social insurance while the county is below its target
         coverage = self.insurance_coverage_by_county()
         enrol = (self.filled & self.contract & ~self.insured & (coverage[c] < coverage_target[c])
-                 & (u_ins < 1.0 - np.exp(-1.0 / enrol_months)))
+                 & (u_ins < cadre_rules.monthly_hazard(enrol_months)))
         self.insured = self.insured | enrol
         self.age = self.age + 1.0 / 12.0
         self.tenure = self.tenure + 1.0 / 12.0
@@ -436,10 +433,8 @@ class Residents:
         self.satisfaction = resident_rules.smooth_toward(self.satisfaction, np.clip(target, 0, 100),
                                                           p.satisfaction_memory_months)
         unmet = (s["need"] & ~served & ~s["referred"]) | waiting
-        # unmet needs complain; served residents complain about attitude in proportion to burnout
-        complain_p = np.where(unmet, p.complaint_probability,
-                              np.where(served, p.complaint_probability * burnout_units[unit], 0.0))
-        complains = u_comp < complain_p
+        complains = u_comp < resident_rules.complaint_probability(unmet, served, burnout_units[unit],
+                                                                  p.complaint_probability)
         supervision = levers["supervision_platform"][self.county]
         rect_p = resident_rules.rectification_probability(supervision, outreach_committee[self.committee], p)
         rectified = complains & (u_rect < rect_p)

@@ -24,11 +24,13 @@ from .agents import Cadres, Departments, Residents
 from .metrics import METRIC_NAMES, Tally, cell_values
 from .policy import Calendar, Policy, month_label, select_pilots
 from .population import synthesise_places
+from .memory import keep_large_blocks_in_heap
 from .streams import Streams
 
 REGION_LABELS = (*REGIONS, "all")
 GROUP_LABELS = ("pilot", "non-pilot", "all")
 HEADLINE = ("turnover_rate", "service_time_share", "participation_rate")
+LARGE_RUN_COMMITTEES = 50_000  # above this, tune the allocator for big arrays (sim/model/memory.py)
 
 
 class GrassrootsModel(mesa.Model):
@@ -51,6 +53,8 @@ class GrassrootsModel(mesa.Model):
         self.month = self.calendar.spin_up_start
 
         geography, pilot = geography_and_pilots(scenario, seed, replicate)
+        if geography.n_committees > LARGE_RUN_COMMITTEES:
+            keep_large_blocks_in_heap()
         self.policy = Policy(scenario, self.calendar, geography.county_region, geography.county_base, pilot,
                              self.streams)
         first, stop = counties if counties is not None else (0, geography.n_counties)
@@ -103,7 +107,7 @@ class GrassrootsModel(mesa.Model):
 
         capacity = self.cadres.service_capacity_cases(self.case_hours)
         coverage = resident_rules.coverage(capacity, demand, p.service_capacity_cap)
-        spare = np.clip(np.where(demand > 0, capacity / np.where(demand > 0, demand, 1.0) - 1.0, 1.0), 0.0, 1.0)
+        spare = resident_rules.spare_capacity(capacity, demand)
         self.residents.get_served(coverage, spare[:m], self.cadres.unit_mean(self.cadres.skill),
                                   self.cadres.unit_mean(self.cadres.burnout), levers, month, streams)
         self.residents.take_part(levers, coverage[:m], month, streams)

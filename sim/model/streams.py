@@ -39,10 +39,10 @@ class Streams:
     def _sequence(self, name: str, *key: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed, spawn_key=(self.replicate, STREAMS.index(name), *map(int, key)))
 
-    def _column(self, name: str, key: int, column: int, start: int, count: int) -> np.ndarray:
+    def _column(self, name: str, key: int, column: int, start: int, out: np.ndarray) -> np.ndarray:
         bit_generator = np.random.PCG64(self._sequence(name, key, column))
         bit_generator.advance(start)
-        return np.random.Generator(bit_generator).random(count)
+        return np.random.Generator(bit_generator).random(len(out), out=out)
 
     def uniforms(self, name: str, key: int, start: int, count: int, width: int = 1) -> np.ndarray:
         """Uniforms of agents ``start .. start+count-1`` of a population: shape (count,) or (width, count).
@@ -50,12 +50,10 @@ class Streams:
         ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up;
         each of the ``width`` columns (a different use) is its own sequence.
         """
-        if width == 1:
-            return self._column(name, key, 0, start, count)
         out = np.empty((width, count))
         for column in range(width):
-            out[column] = self._column(name, key, column, start, count)
-        return out
+            self._column(name, key, column, start, out[column])
+        return out[0] if width == 1 else out
 
     def generator(self, name: str) -> np.random.Generator:
         """A generator for a one-off process over whole geography (place synthesis, pilot selection)."""

@@ -17,7 +17,13 @@ def logistic(x):
 
 def annual_to_monthly(p_year):
     """Monthly probability of an event that happens with probability p in a year."""
-    return 1.0 - (1.0 - np.clip(p_year, 0.0, 1.0)) ** (1.0 / 12.0)
+    # np.power, not **: the same bits on one agent's number as on an array (engine equivalence)
+    return 1.0 - np.power(1.0 - np.clip(p_year, 0.0, 1.0), 1.0 / 12.0)
+
+
+def monthly_hazard(months):
+    """Monthly probability of an event with a time constant of ``months`` (1 - exp(-1/months))."""
+    return 1.0 - np.exp(-1.0 / months)
 
 
 def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_demand, service_demand,
@@ -115,6 +121,22 @@ def fill_probability_annual(rel_pay, drive, base_quality, p):
                     + p.fill_base_quality * base_quality)
 
 
+def vacancy_relative_pay(post_ratio, on_ladder, ladder_min_yuan, wage_index, county_pay):
+    """What a vacant post offers relative to the county seat: its pay ratio, or the ladder's floor if higher."""
+    ladder_ratio = ladder_min_yuan * wage_index / county_pay
+    return np.where(on_ladder, np.maximum(post_ratio, ladder_ratio), post_ratio)
+
+
+def new_hire_skill(u, initial_mean):
+    """A newcomer's skill: uniform around the incumbents' initial mean (0.5 to 1.5 times it)."""
+    return initial_mean * (0.5 + u)
+
+
+def service_productivity(skill):
+    """Cases per nominal case-time: a cadre of median skill (0.5) works at the nominal rate."""
+    return 0.5 + skill
+
+
 def hire_college_probability(rel_pay, base, slope, reference_pay):
     """Chance that a new hire holds a junior-college degree: better pay draws graduates.
 
@@ -140,4 +162,4 @@ def application_probability(mentoring, base, mentored):
 
 def promotion_probability_monthly(rate_3y):
     """Monthly chance of promotion from the share promoted within three years."""
-    return 1.0 - (1.0 - np.clip(rate_3y, 0.0, 1.0)) ** (1.0 / 36.0)
+    return 1.0 - np.power(1.0 - np.clip(rate_3y, 0.0, 1.0), 1.0 / 36.0)

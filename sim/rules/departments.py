@@ -33,6 +33,37 @@ def rebound_share(propensity, months_since_cut, rebound_months, access_control, 
     return propensity * ramp * blocked
 
 
+def actual_load(official, before_cut, rebound):
+    """Work actually pushed down: the official load plus the rebounded share of what was cut."""
+    return official + rebound * (before_cut - official)
+
+
+def township_work_hours(items, veto, adhoc_tasks, item_hours, veto_multiplier, adhoc_task_hours):
+    """Staff-hours a month of a township's assessment items (veto items weighted more) and ad hoc tasks.
+
+    Returns (veto item hours, other item hours, ad hoc task hours).
+    """
+    return item_hours * veto_multiplier * veto, item_hours * (items - veto), adhoc_tasks * adhoc_task_hours
+
+
+def pass_down(veto_hours, other_hours, adhoc_hours, item_share, adhoc_share, committees):
+    """The township passes a share of its work down; each of its committees gets an equal part.
+
+    Returns (township veto hours, township other hours, veto hours per committee,
+    other hours per committee before its own inspections).
+    """
+    per_committee = 1.0 / committees
+    return ((1 - item_share) * veto_hours,
+            (1 - item_share) * other_hours + (1 - adhoc_share) * adhoc_hours,
+            item_share * veto_hours * per_committee,
+            (item_share * other_hours + adhoc_share * adhoc_hours) * per_committee)
+
+
+def duplicate_entry_hours(data_departments, shared_departments, hours_per_department):
+    """Hours a unit spends each month re-entering the data of departments that do not share it."""
+    return (data_departments - shared_departments) * hours_per_department
+
+
 def adhoc_task_rate(tasks_per_day_2023, working_days, access_control, access_effectiveness,
                     grid_integration, grid_efficiency):
     """Expected ad hoc tasks a township receives in a month.

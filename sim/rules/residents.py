@@ -22,6 +22,18 @@ def coverage(capacity_cases, demand_cases, cap):
     return np.where(demand_cases > 0, np.minimum(cap, capacity_cases / safe), cap)
 
 
+def spare_capacity(capacity_cases, demand_cases):
+    """A unit's capacity beyond its demand, as a share of demand (0-1; 1 when there is no demand)."""
+    safe = np.where(demand_cases > 0, demand_cases, 1.0)
+    return np.clip(np.where(demand_cases > 0, capacity_cases / safe - 1.0, 1.0), 0.0, 1.0)
+
+
+def complaint_probability(unmet, served, burnout, base):
+    """Unmet needs complain at the base rate; served residents complain about attitude in
+    proportion to the cadres' burnout (62.4% of complaints are about attitude, slowness or opacity)."""
+    return np.where(unmet, base, np.where(served, base * burnout, 0.0))
+
+
 def local_authority_probability(devolved_share, base_local, staff_coverage):
     """Chance that an issue needing an enforcement or approval power can be settled in the township.
 
