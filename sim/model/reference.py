@@ -23,11 +23,11 @@ How it keeps to the columnar engine:
 - Group quantities (headcounts, case demand, service capacity, meeting
   attendance, data sharing) are Python sums over agents in row order: the order
   in which ``np.bincount`` adds, so sums are bit-identical.
-- Some glue arithmetic between rule calls lives in the columnar engine's code
-  (``sim/model/agents.py``, ``model.py``) rather than in ``sim.rules`` (e.g.
-  rebound applied to the cut work, the hours per unit, a new hire's age and
-  skill). It is repeated here in the same order of operations; each place says
-  which columnar method it mirrors.
+- Arithmetic that decides something (the rebound added to cut work, how a
+  township's work is passed down, a vacancy's pay, a newcomer's skill, the
+  complaint chance, spare capacity...) is a rule in ``sim.rules`` too; what is
+  left here is routing (which unit an agent belongs to, which draws are its
+  own), and each stage says which columnar method it mirrors.
 - Recording fills the column objects (``self.departments``, ``self.cadres``,
   ``self.residents``, used here only as observation buffers) from the agents and
   calls the columnar ``tally`` methods, so every metric is defined once. Between
