@@ -59,3 +59,15 @@ def test_blocks_on_a_dask_cluster_give_the_whole_run():
     whole = run_scenarios([sc], replicates=2, seed=4).series
     on_dask = run_scenarios([sc], replicates=2, seed=4, blocks=2, workers=2, dask="local").series
     pd.testing.assert_frame_equal(whole, on_dask)
+
+
+def test_engine_choice_from_config_or_override_gives_the_same_table():
+    from sim.run import run_scenarios
+
+    sc = scenario("plan.yaml", geography={"counties": 1, "townships_per_county": 2}, pilot={"counties": 1},
+                  timeline={"spin_up_months": 3}, engine="agents")
+    by_config = run_scenarios([sc], replicates=1, seed=9)
+    columnar = run_scenarios([sc], replicates=1, seed=9, engine="columnar")
+    assert by_config.manifest["engine"] == {sc.name: "agents"}
+    assert columnar.manifest["engine"] == {sc.name: "columnar"}
+    pd.testing.assert_frame_equal(by_config.series, columnar.series)
