@@ -395,6 +395,9 @@ class ResidentParams(Strict):
     initial_efficacy_mean: float = Field(ge=0, le=1)
     initial_satisfaction: float = Field(ge=0, le=100)
     opinion_logit_sd: float = Field(ge=0, le=5)
+    adult_age: float = Field(ge=14, le=30)
+    elderly_age: float = Field(ge=50, le=80)
+    oldest_age: float = Field(ge=80, le=110)
     cost_spread: float = Field(ge=0, lt=1)
     participation_window_months: int = Field(ge=1, le=60)
 

@@ -315,7 +315,7 @@ class Cadres:
         self.skill = cadre_rules.train(self.skill, trained, applies, p.training_skill_gain)
         self.skill = self.skill * (1.0 - p.skill_decay_per_year / 12.0)
         promoted = self.filled & (u_prom < cadre_rules.promotion_probability_monthly(levers["promotion_rate_3y"][c]))
-        self.grade = np.where(promoted, np.minimum(self.grade + 1.0, 4.0), self.grade)
+        self.grade = cadre_rules.promote(self.grade, promoted)
         # contract staff are enrolled in social insurance while the county is below its target
         coverage = self.insurance_coverage_by_county()
         enrol = (self.filled & self.contract & ~self.insured & (coverage[c] < coverage_target[c])
@@ -378,7 +378,9 @@ class Residents:
         u_elderly, u_age, u_trust, u_efficacy, u_threshold, u_cost = streams.uniforms(
             "resident_init", 0, self.first, n, 6)
         self.elderly = u_elderly < elderly_share
-        self.age = np.where(self.elderly, 60.0 + 30.0 * u_age, 18.0 + 42.0 * u_age)  # 60-90 or 18-60
+        lo = np.where(self.elderly, p.elderly_age, p.adult_age)  # ages uniform within each group
+        hi = np.where(self.elderly, p.oldest_age, p.elderly_age)
+        self.age = lo + (hi - lo) * u_age
         base_shift = scenario.parameters.counties.base_trust_effect * places.county_base[self.county]
         self.trust = np.clip(logit_normal(u_trust, p.initial_trust_mean, p.opinion_logit_sd) + base_shift, 0, 1)
         self.efficacy = logit_normal(u_efficacy, p.initial_efficacy_mean, p.opinion_logit_sd)

@@ -208,8 +208,7 @@ class CadreAgent(mesa.Agent):
         skill = float(cadre_rules.train(self.skill, trained, applies, p.training_skill_gain))
         self.skill = skill * (1.0 - p.skill_decay_per_year / 12.0)
         promoted = self.filled and u_prom < cadre_rules.promotion_probability_monthly(lev["promotion_rate_3y"])
-        if promoted:
-            self.grade = min(self.grade + 1.0, 4.0)
+        self.grade = float(cadre_rules.promote(self.grade, promoted))
         enrol = (self.filled and self.contract and not self.insured
                  and county_coverage < lev["social_insurance_coverage"] and u_ins < enrol_probability)
         self.insured = self.insured or enrol

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+TOP_GRADE = 4.0  # the career ladder's five grades are 0-4 (§5: Pudong's 5-grade scale)
+
 
 def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -72,7 +74,7 @@ def monthly_pay(outside_pay, pay_ratio, on_ladder, grade, ladder_min, ladder_max
     pay is at least the ladder's value, scaled by the region's wage index.
     """
     base = outside_pay * pay_ratio * (1.0 + grade_step * grade)
-    ladder = (ladder_min + (ladder_max - ladder_min) * grade / 4.0) * wage_index
+    ladder = (ladder_min + (ladder_max - ladder_min) * grade / TOP_GRADE) * wage_index
     return np.where(on_ladder, np.maximum(base, ladder), base)
 
 
@@ -158,6 +160,11 @@ def train(skill, trained, applies, gain):
 def application_probability(mentoring, base, mentored):
     """Share of trained cadres who apply what they learned; mentoring raises it."""
     return base + mentoring * (mentored - base)
+
+
+def promote(grade, promoted):
+    """A promotion moves a cadre one grade up, to the top grade at most."""
+    return np.where(promoted, np.minimum(grade + 1.0, TOP_GRADE), grade)
 
 
 def promotion_probability_monthly(rate_3y):
