@@ -78,5 +78,49 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
                f"in {result.manifest['timings']['wall_seconds']:.1f} s")
 
 
+@main.command()
+@click.argument("config", default="configs/defaults.yaml", type=click.Path(dir_okay=False))
+@click.option("--replicates", "-n", default=4, show_default=True, type=click.IntRange(1),
+              help="replicates per evaluation (the same seeds every time: common random numbers)")
+@click.option("--counties", default=12, show_default=True, type=click.IntRange(1), help="counties simulated")
+@click.option("--seed", "-s", default=1, show_default=True, type=click.IntRange(0))
+@click.option("--max-evaluations", default=60, show_default=True, type=click.IntRange(1))
+@click.option("--report-replicates", default=10, show_default=True, type=click.IntRange(2))
+@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--out", "-o", default="results/calibration", show_default=True, type=click.Path(file_okay=False))
+@click.option("--write", "write_config", default="configs/calibrated.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="where to write the calibrated config ('' to skip)")
+@click.option("--report", "report_path", default="docs/calibration.md", show_default=True,
+              type=click.Path(dir_okay=False), help="where to write the fit report ('' to skip)")
+def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, out, write_config,
+              report_path) -> None:
+    """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures."""
+    from .calibrate import calibrate as fit
+    from .calibrate import calibrated_config_text, fit_figure, fit_report
+    from .store import atomic_write_text
+
+    loaded = _load_all((config,))[0]
+    click.echo(f"calibrating {config}: {replicates} replicates x {counties} counties per evaluation", err=True)
+    result = fit(loaded.resolved, replicates=replicates, counties=counties, seed=seed,
+                 max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers,
+                 progress=lambda runs, ssr: click.echo(f"  {runs} runs, sum of squared distances {ssr:.3f}", err=True))
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.fit.to_csv(out_dir / "fit.csv", index=False)
+    result.parameters().to_csv(out_dir / "parameters.csv", index=False)
+    fig = fit_figure(result)
+    fig.savefig(out_dir / "calibration-fit.png", dpi=200)
+    atomic_write_text(out_dir / "report.md", fit_report(result))
+    if report_path:
+        fig.savefig(Path(report_path).with_name("calibration-fit.png"), dpi=200)
+        atomic_write_text(Path(report_path), fit_report(result))
+    if write_config:
+        extends = Path("defaults.yaml") if Path(write_config).parent == Path(config).parent else Path(config).resolve()
+        atomic_write_text(Path(write_config), calibrated_config_text(result, extends=str(extends)))
+    click.echo(fit_report(result))
+    click.echo(f"wrote {out_dir}/ (fit.csv, parameters.csv, report.md, calibration-fit.png)"
+               + (f", {write_config}" if write_config else "") + (f", {report_path}" if report_path else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -31,17 +31,24 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write a text file so that readers see the old or the new file, never half of one."""
+    path = Path(path)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    _atomic_write(path, write)
+    return path
+
+
 def write_run(out_dir: str | Path, series: pd.DataFrame, manifest: dict) -> Path:
     """Write ``series.parquet`` and ``manifest.json`` into ``out_dir``; returns the folder."""
     out = Path(out_dir)
     _atomic_write(out / SERIES, lambda tmp: series.to_parquet(tmp, index=False))
 
-    def write_manifest(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=2, ensure_ascii=False, default=str)
-            fh.write("\n")
-
-    _atomic_write(out / MANIFEST, write_manifest)
+    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
     return out
 
 

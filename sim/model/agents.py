@@ -204,6 +204,7 @@ class Cadres:
         self.month_exits = np.zeros(n, dtype=bool)
         self.month_quits = np.zeros(n, dtype=bool)
         self.month_hires = np.zeros(n, dtype=bool)
+        self.month_promotions = np.zeros(n, dtype=bool)
         self.vacant_at_start = ~self.filled
         self.filled_at_start = self.filled.copy()
         self.vacancies_first = None  # vacancies in the first recorded month: the talent gap
@@ -315,6 +316,7 @@ class Cadres:
         self.skill = cadre_rules.train(self.skill, trained, applies, p.training_skill_gain)
         self.skill = self.skill * (1.0 - p.skill_decay_per_year / 12.0)
         promoted = self.filled & (u_prom < cadre_rules.promotion_probability_monthly(levers["promotion_rate_3y"][c]))
+        self.month_promotions = promoted
         self.grade = cadre_rules.promote(self.grade, promoted)
         # contract staff are enrolled in social insurance while the county is below its target
         coverage = self.insurance_coverage_by_county()
@@ -351,6 +353,7 @@ class Cadres:
         hourly_ratio = safe_ratio(self.pay(levers) / self.outside_pay(), h["worked"] / self.contract_hours)
         tally.add("pay_match", c, start & (hourly_ratio >= 0.9), start)
         tally.add("mean_skill", c, self.skill * f, f)
+        tally.add("promotion_rate_3y", c, self.month_promotions, f)
 
 
 # =========================================================================== residents

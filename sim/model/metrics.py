@@ -23,6 +23,10 @@ def _annualise_probability(p):
     return 1.0 - (1.0 - np.clip(p, 0.0, 1.0)) ** 12
 
 
+def _three_years_probability(p):
+    return 1.0 - (1.0 - np.clip(p, 0.0, 1.0)) ** 36
+
+
 @dataclass(frozen=True)
 class Metric:
     unit: str
@@ -50,6 +54,8 @@ METRICS: dict[str, Metric] = {
     "social_insurance_coverage": Metric("share", "contract staff with social insurance"),
     "pay_match": Metric("share", "cadres whose pay per hour worked is at least 90% of a county-seat peer's"),
     "mean_skill": Metric("0-1", "mean cadre skill"),
+    "promotion_rate_3y": Metric("share in 3 years", "promotions in the month / cadres in post, as the chance of "
+                                "promotion within three years", _three_years_probability),
     # --- residents
     "satisfaction": Metric("0-100", "residents' (weighted) satisfaction with grassroots services"),
     "complaint_rectification_rate": Metric("share", "complaints substantively rectified / complaints made this month"),

@@ -54,7 +54,7 @@ from .streams import poisson_from_uniform
 # state columns of the columnar populations: filled from the agents at record time, None otherwise
 DEPARTMENT_STATE = ("shared", "devolved", "burden_reform_start")
 CADRE_STATE = ("filled", "age", "college", "professional", "contract", "insured", "tenure", "skill", "burnout",
-               "grade", "intention", "month_exits", "month_quits", "month_hires", "vacant_at_start",
+               "grade", "intention", "month_exits", "month_quits", "month_hires", "month_promotions", "vacant_at_start",
                "filled_at_start")
 CADRE_HOURS = ("veto", "other", "data", "service", "worked")
 RESIDENT_STATE = ("pending", "last_part", "satisfaction", "trust", "efficacy")
@@ -98,7 +98,7 @@ class CadreAgent(mesa.Agent):
         super().__init__(model)
         self.index = index  # row in the columnar population: addresses this agent's draws
         self.hours_veto = self.hours_other = self.hours_data = self.hours_service = self.hours_worked = 0.0
-        self.month_exits = self.month_quits = self.month_hires = False
+        self.month_exits = self.month_quits = self.month_hires = self.month_promotions = False
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -208,6 +208,7 @@ class CadreAgent(mesa.Agent):
         skill = float(cadre_rules.train(self.skill, trained, applies, p.training_skill_gain))
         self.skill = skill * (1.0 - p.skill_decay_per_year / 12.0)
         promoted = self.filled and u_prom < cadre_rules.promotion_probability_monthly(lev["promotion_rate_3y"])
+        self.month_promotions = bool(promoted)
         self.grade = float(cadre_rules.promote(self.grade, promoted))
         enrol = (self.filled and self.contract and not self.insured
                  and county_coverage < lev["social_insurance_coverage"] and u_ins < enrol_probability)
