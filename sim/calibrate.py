@@ -32,7 +32,7 @@ import pandas as pd
 from .config import scenario_from_dict
 from .model.metrics import METRIC_NAMES, cell_values
 from .model.model import GrassrootsModel
-from .run import executor_for
+from .run import executor_context
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     start = np.array([min(max(f.get(base), f.low), f.high) for f in free])
     runs = 0
 
-    with (executor_for(workers) if executor is None else _given(executor)) as pool:
+    with executor_context(executor, workers) as pool:
         def residuals(x: np.ndarray) -> np.ndarray:
             nonlocal runs
             values = lows + x * width
@@ -221,16 +221,6 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     return CalibrationResult(free, start, values, standard_errors, jacobian, fit, runs,
                              time.perf_counter() - started, settings)
 
-
-class _given:
-    def __init__(self, executor):
-        self.executor = executor
-
-    def __enter__(self):
-        return self.executor
-
-    def __exit__(self, *exc):
-        return False
 
 
 def calibrated_config_text(result: CalibrationResult, extends: str = "defaults.yaml") -> str:

@@ -122,5 +122,26 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
                + (f", {write_config}" if write_config else "") + (f", {report_path}" if report_path else ""))
 
 
+@main.command()
+@click.option("--baseline", default="configs/baseline.yaml", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--plan", default="configs/plan.yaml", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2))
+@click.option("--seed", "-s", default=7, show_default=True, type=click.IntRange(0))
+@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--report", "report_path", default="docs/validation.md", show_default=True,
+              type=click.Path(dir_okay=False))
+def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
+    """Check the validation patterns of docs/validation-plan.md (not used in calibration); report pass or fail."""
+    from .patterns import check_patterns, patterns_report
+    from .store import atomic_write_text
+
+    base, reform = _load_all((baseline, plan))
+    table = check_patterns(base.scenario, reform.scenario, replicates=replicates, seed=seed, workers=workers)
+    text = patterns_report(table, replicates=replicates, seed=seed, baseline=baseline, plan=plan)
+    if report_path:
+        atomic_write_text(Path(report_path), text)
+    click.echo(text)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

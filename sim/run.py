@@ -117,6 +117,11 @@ def executor_for(workers: int = 1, dask: str | None = None):
         yield None
 
 
+def executor_context(executor: Executor | None = None, workers: int = 1, dask: str | None = None):
+    """The caller's executor if given (left open), else one made by ``executor_for`` (closed after)."""
+    return _given(executor) if executor is not None else executor_for(workers, dask)
+
+
 def as_scenario(item) -> tuple[Scenario, dict]:
     if isinstance(item, LoadedScenario):
         return item.scenario, {"name": item.scenario.name, "config": item.path, "files": list(item.files),
@@ -149,7 +154,7 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
     started = time.perf_counter()
     bar = _progress(len(tasks), progress)
     try:
-        with (executor_for(workers, dask) if executor is None else _given(executor)) as pool:
+        with executor_context(executor, workers, dask) as pool:
             def call(i, k, b):
                 first, stop = splits[i][b]
                 return (run_block, scenarios[i], seed, k, first, stop, engines[i])

@@ -1,0 +1,137 @@
+"""Validation on patterns the calibration did not use (docs/validation-plan.md, written beforehand).
+
+Each check runs the model, computes one statistic and compares it with the
+threshold fixed in the plan; the result is reported as it comes out.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from .model.model import GrassrootsModel
+from .run import executor_context, run_scenarios
+from .summary import annual
+
+
+def cross_section_2023(scenario, seed: int, replicate: int) -> dict:
+    """Run a replicate through 2023 and collect the cross-sectional quantities the patterns need."""
+    model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
+    c, r = model.cadres, model.residents
+    m = model.places.n_committees
+    quits = {k: [0.0, 0.0] for k in ("under35", "over45", "college", "no_college", "contract", "establishment")}
+    attend = {k: [0.0, 0.0] for k in ("elderly", "young_adult")}
+    vacancy = np.zeros(m)
+    service = np.zeros(m)
+    worked = np.zeros(m)
+    settled = np.zeros(m)
+    issues = np.zeros(m)
+    while model.month <= model.calendar.start + 11:
+        model.step()
+        if model.month - 1 < model.calendar.start:
+            continue
+        start = c.filled_at_start
+        groups = {"under35": c.age < 35, "over45": c.age >= 45, "college": c.college, "no_college": ~c.college,
+                  "contract": c.contract, "establishment": ~c.contract}
+        for name, member in groups.items():
+            quits[name][0] += float(np.sum(c.month_quits & member))
+            quits[name][1] += float(np.sum(start & member))
+        s = r.month_state
+        ages = {"elderly": r.age >= 60, "young_adult": r.age < 45}
+        for name, member in ages.items():
+            attend[name][0] += float(np.sum(r.weight * (s["attends"] & member)))
+            attend[name][1] += float(np.sum(r.weight * (s["meeting"] & member)))
+        committee_post = ~c.township_post
+        unit = c.unit[committee_post]
+        vacancy += np.bincount(unit, weights=~c.filled_at_start[committee_post], minlength=m)
+        service += np.bincount(unit, weights=c.hours["service"][committee_post], minlength=m)
+        worked += np.bincount(unit, weights=c.hours["worked"][committee_post], minlength=m)
+        settled += np.bincount(r.committee, weights=r.weight * s["settled"], minlength=m)
+        issues += np.bincount(r.committee, weights=r.weight * s["had_issue"], minlength=m)
+    posts = np.asarray(model.places.committee_posts, dtype=float) * 12
+    satisfaction = (np.bincount(r.committee, weights=r.weight * r.satisfaction, minlength=m)
+                    / np.bincount(r.committee, weights=r.weight, minlength=m))
+    return {"quits": quits, "attend": attend, "vacancy_share": vacancy / posts,
+            "service_share": np.divide(service, worked, out=np.full(m, np.nan), where=worked > 0),
+            "served_share": np.divide(settled, issues, out=np.full(m, np.nan), where=issues > 0),
+            "satisfaction": satisfaction}
+
+
+def _rate(pair) -> float:
+    return 12.0 * pair[0] / pair[1] if pair[1] else float("nan")
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    ok = np.isfinite(x) & np.isfinite(y)
+    return float(spearmanr(x[ok], y[ok]).statistic)
+
+
+def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers: int = 1,
+                   executor: Executor | None = None) -> pd.DataFrame:
+    """Check patterns V1-V6 of docs/validation-plan.md; one row per check with value, threshold and result."""
+    with executor_context(executor, workers) as pool:
+        if pool is None:
+            sections = [cross_section_2023(baseline, seed, k) for k in range(replicates)]
+        else:
+            sections = list(pool.map(cross_section_2023, [baseline] * replicates, [seed] * replicates,
+                                     range(replicates)))
+        runs = run_scenarios([baseline, plan.model_copy(update={"name": plan.name + "_plan"})
+                              if plan.name == baseline.name else plan], replicates, seed=seed, executor=pool)
+    rows = []
+
+    def add(pattern, check, value, threshold, passed):
+        rows.append({"pattern": pattern, "check": check, "value": value, "threshold": threshold, "passed": bool(passed)})
+
+    def pooled(key, group):
+        return _rate([sum(s[key][group][0] for s in sections), sum(s[key][group][1] for s in sections)])
+
+    for a, b, label in (("under35", "over45", "under 35 vs 45+"), ("college", "no_college", "college vs below"),
+                        ("contract", "establishment", "contract vs establishment")):
+        ratio = pooled("quits", a) / pooled("quits", b)
+        add("V1 younger, better-educated, contract cadres leave more", f"quit-rate ratio {label}",
+            round(ratio, 3), ">= 1.2", ratio >= 1.2)
+    elderly = sum(s["attend"]["elderly"][0] for s in sections) / sum(s["attend"]["elderly"][1] for s in sections)
+    young = sum(s["attend"]["young_adult"][0] for s in sections) / sum(s["attend"]["young_adult"][1] for s in sections)
+    add("V2 participation rises with age", "attendance 60+ / attendance 18-44", round(elderly / young, 3), ">= 1.5",
+        elderly / young >= 1.5)
+    rho3 = float(np.mean([_spearman(s["vacancy_share"], s["service_share"]) for s in sections]))
+    add("V3 service time falls as load per head rises", "Spearman(vacancy share, service time share), committees",
+        round(rho3, 3), "< -0.1", rho3 < -0.1)
+    series = runs.series
+    base_name, plan_name = runs.manifest["scenarios"][0]["name"], runs.manifest["scenarios"][1]["name"]
+    cut = {}
+    for region in ("east", "central", "west"):
+        a = annual(series, region=region)
+        t = a[(a.metric == "turnover_rate") & (a.year == 2027)].groupby("scenario", observed=True)["value"].mean()
+        cut[region] = float(t[base_name] - t[plan_name])
+    central_west = (cut["central"] + cut["west"]) / 2
+    add("V4 central/west gain less than the east", "2027 turnover reduction: east minus mean of central, west",
+        round(cut["east"] - central_west, 4), "> 0", cut["east"] > central_west)
+    a = annual(series)
+    p2030 = a[(a.scenario == plan_name) & (a.year == 2030)].groupby("metric", observed=True)["value"].mean()
+    items_2023 = float(plan.parameters.workload.assessment_items_per_year)
+    official = items_2023 * (1 - p2030["assessment_items_cut"])
+    excess = (p2030["assessment_items_actual"] - official) / (items_2023 - official)
+    add("V5 burden cuts rebound", "2030 items pushed down above the official count, share of the cut",
+        round(float(excess), 3), ">= 0.05", excess >= 0.05)
+    rho6 = float(np.mean([_spearman(s["served_share"], s["satisfaction"]) for s in sections]))
+    add("V6 satisfaction tracks service", "Spearman(needs served, satisfaction), committees", round(rho6, 3), "> 0.2",
+        rho6 > 0.2)
+    return pd.DataFrame(rows)
+
+
+
+def patterns_report(table: pd.DataFrame, replicates: int, seed: int, baseline: str, plan: str) -> str:
+    """The validation results in Markdown, pass or fail as they came out."""
+    lines = ["# Validation on patterns not used in fitting", "",
+             f"Patterns and thresholds fixed beforehand in [validation-plan.md](validation-plan.md). "
+             f"Model: `{baseline}` (calibrated 2023 baseline) and `{plan}`, {replicates} replicates, seed {seed}; "
+             f"`grassroots patterns` (sim/patterns.py).", "",
+             f"{int(table['passed'].sum())} of {len(table)} checks pass.", "",
+             "| pattern | check | value | threshold | result |", "|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r.pattern} | {r.check} | {r.value} | {r.threshold} | {'pass' if r.passed else '**fail**'} |")
+    return "\n".join(lines) + "\n"
