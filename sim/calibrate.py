@@ -171,10 +171,18 @@ class CalibrationResult:
         })
 
 
+class _BudgetSpent(Exception):
+    pass
+
+
 def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, counties: int = 12, seed: int = 1,
-              max_evaluations: int = 60, report_replicates: int = 10, workers: int = 1,
+              max_evaluations: int = 120, report_replicates: int = 10, workers: int = 1,
               executor: Executor | None = None, progress=None) -> CalibrationResult:
-    """Fit ``free`` parameters of the resolved config ``base`` to ``TARGETS``; see the module docstring."""
+    """Fit ``free`` parameters of the resolved config ``base`` to ``TARGETS``; see the module docstring.
+
+    ``max_evaluations`` bounds the evaluations of the objective, finite-difference ones included
+    (each runs ``replicates`` model runs); the best point seen is kept if the budget runs out.
+    """
     from scipy.optimize import least_squares
 
     started = time.perf_counter()
@@ -182,23 +190,41 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     highs = np.array([f.high for f in free])
     width = highs - lows
     start = np.array([min(max(f.get(base), f.low), f.high) for f in free])
-    runs = 0
+    runs = evaluations = 0
+    best: dict = {"ssr": np.inf}
+    step = 0.05  # finite-difference step, as a share of each parameter's range
 
     with executor_context(executor, workers) as pool:
-        def residuals(x: np.ndarray) -> np.ndarray:
-            nonlocal runs
+        def residuals(x: np.ndarray, budget: bool = True) -> np.ndarray:
+            nonlocal runs, evaluations
+            if budget and evaluations >= max_evaluations:
+                raise _BudgetSpent
             values = lows + x * width
             table = _moment_table(_with_values(base, free, values, counties), seed, replicates, pool)
             runs += replicates
+            evaluations += 1
             r = _residuals(table)
+            ssr = float(np.sum(r ** 2))
+            if ssr < best["ssr"]:
+                best.update(ssr=ssr, x=x.copy(), r=r)
             if progress is not None:
-                progress(runs, float(np.sum(r ** 2)))
+                progress(runs, ssr)
             return r
 
-        solution = least_squares(residuals, (start - lows) / width, bounds=(0.0, 1.0), method="trf",
-                                 diff_step=0.05, x_scale=1.0, max_nfev=max_evaluations)
-        values = lows + solution.x * width
-        jacobian = solution.jac / width  # per unit of each parameter
+        try:
+            solution = least_squares(residuals, (start - lows) / width, bounds=(0.0, 1.0), method="trf",
+                                     diff_step=step, x_scale=1.0)
+            x, jac, status = solution.x, solution.jac, str(solution.message)
+        except _BudgetSpent:
+            x = best["x"]
+            jac = np.empty((len(TARGETS), len(free)))
+            for i in range(len(free)):  # the Jacobian at the best point, for the standard errors
+                dx = np.zeros(len(free))
+                dx[i] = step if x[i] + step <= 1.0 else -step
+                jac[:, i] = (residuals(x + dx, budget=False) - best["r"]) / dx[i]
+            status = f"stopped at the budget of {max_evaluations} evaluations; best point kept"
+        values = lows + x * width
+        jacobian = jac / width  # per unit of each parameter
         covariance = np.linalg.pinv(jacobian.T @ jacobian)
         standard_errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
         table = _moment_table(_with_values(base, free, values, counties), seed + 1, report_replicates, pool)
@@ -217,7 +243,7 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     fit["within_tolerance"] = (fit["simulated_mean"] - fit["plan"]).abs() <= fit["tolerance"]
     settings = {"replicates": replicates, "counties": counties, "seed": seed, "max_evaluations": max_evaluations,
                 "report_replicates": report_replicates, "optimizer": "scipy.optimize.least_squares (trf)",
-                "status": solution.message, "evaluations": int(solution.nfev)}
+                "status": status, "evaluations": evaluations}
     return CalibrationResult(free, start, values, standard_errors, jacobian, fit, runs,
                              time.perf_counter() - started, settings)
 

@@ -84,7 +84,8 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
               help="replicates per evaluation (the same seeds every time: common random numbers)")
 @click.option("--counties", default=12, show_default=True, type=click.IntRange(1), help="counties simulated")
 @click.option("--seed", "-s", default=1, show_default=True, type=click.IntRange(0))
-@click.option("--max-evaluations", default=60, show_default=True, type=click.IntRange(1))
+@click.option("--max-evaluations", default=120, show_default=True, type=click.IntRange(2),
+              help="budget of objective evaluations, finite-difference ones included")
 @click.option("--report-replicates", default=10, show_default=True, type=click.IntRange(2))
 @click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
 @click.option("--out", "-o", default="results/calibration", show_default=True, type=click.Path(file_okay=False))
