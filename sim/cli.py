@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from . import __version__
 from .config import ConfigError, load_scenario
@@ -97,7 +98,7 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
               report_path) -> None:
     """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures."""
     from .calibrate import calibrate as fit
-    from .calibrate import calibrated_config_text, fit_figure, fit_report
+    from .calibrate import TARGETS, calibrated_config_text, fit_figure, fit_report
     from .store import atomic_write_text
 
     loaded = _load_all((config,))[0]
@@ -109,6 +110,8 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
     out_dir.mkdir(parents=True, exist_ok=True)
     result.fit.to_csv(out_dir / "fit.csv", index=False)
     result.parameters().to_csv(out_dir / "parameters.csv", index=False)
+    pd.DataFrame(result.jacobian, index=[t.name for t in TARGETS],
+                 columns=[f.path for f in result.free]).to_csv(out_dir / "jacobian.csv")
     fig = fit_figure(result)
     fig.savefig(out_dir / "calibration-fit.png", dpi=200)
     atomic_write_text(out_dir / "report.md", fit_report(result))
@@ -119,7 +122,7 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
         extends = Path("defaults.yaml") if Path(write_config).parent == Path(config).parent else Path(config).resolve()
         atomic_write_text(Path(write_config), calibrated_config_text(result, extends=str(extends)))
     click.echo(fit_report(result))
-    click.echo(f"wrote {out_dir}/ (fit.csv, parameters.csv, report.md, calibration-fit.png)"
+    click.echo(f"wrote {out_dir}/ (fit.csv, parameters.csv, jacobian.csv, report.md, calibration-fit.png)"
                + (f", {write_config}" if write_config else "") + (f", {report_path}" if report_path else ""))
 
 

@@ -13,19 +13,7 @@ import numpy as np
 TOP_GRADE = 4.0  # the career ladder's five grades are 0-4 (§5: Pudong's 5-grade scale)
 
 
-def logistic(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def annual_to_monthly(p_year):
-    """Monthly probability of an event that happens with probability p in a year."""
-    # np.power, not **: the same bits on one agent's number as on an array (engine equivalence)
-    return 1.0 - np.power(1.0 - np.clip(p_year, 0.0, 1.0), 1.0 / 12.0)
-
-
-def monthly_hazard(months):
-    """Monthly probability of an event with a time constant of ``months`` (1 - exp(-1/months))."""
-    return 1.0 - np.exp(-1.0 / months)
+from .common import annual_to_monthly, approach, logistic, monthly_hazard  # noqa: F401  (re-exported)
 
 
 def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_demand, service_demand,
@@ -63,7 +51,7 @@ def burnout_target(overtime_ratio, compliance_share, intercept, overtime_weight,
 
 def update_burnout(burnout, target, months):
     """Burnout moves toward its target with a time constant (Homer 1985's stock of exhaustion)."""
-    return burnout + (target - burnout) * (1.0 - np.exp(-1.0 / months))
+    return approach(burnout, target, months)
 
 
 def monthly_pay(outside_pay, pay_ratio, on_ladder, grade, ladder_min, ladder_max, wage_index, grade_step):
@@ -104,7 +92,7 @@ def quit_propensity(rel_pay, burnout, insured, promotion_chance, recognition, an
 def update_intention(intention, propensity, months):
     """Quit intention follows the job's propensity with a lag: attitudes form intentions over
     months, and intentions, not the day's conditions, predict exit (Tett & Meyer 1993)."""
-    return intention + (propensity - intention) * (1.0 - np.exp(-1.0 / months))
+    return approach(intention, propensity, months)
 
 
 def quit_probability_annual(intention):

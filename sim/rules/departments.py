@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .common import approach, monthly_hazard
+
 
 def official_task_load(items_2023, veto_2023, inspections_2023, items_cut, veto_cap, inspections_cut):
     """Assessment items, veto items and inspections a year after burden-reduction orders.
@@ -83,7 +85,7 @@ def join_data_platform(shared, refuses, county_shared_share, target, join_months
     those refusing 'for security' join at ``refuser_factor`` times that hazard.
     Sharing is not undone.
     """
-    hazard = 1.0 - np.exp(-1.0 / join_months)
+    hazard = monthly_hazard(join_months)
     hazard = np.where(refuses, hazard * refuser_factor, hazard)
     wants = county_shared_share < target
     return shared | (wants & (u < hazard))
@@ -95,5 +97,4 @@ def devolve_powers(devolved_share, target, devolution_months):
     Transfers take time (exponential approach, time constant in months); a target
     below the current share takes powers back at the same pace.
     """
-    step = 1.0 - np.exp(-1.0 / devolution_months)
-    return devolved_share + (target - devolved_share) * step
+    return approach(devolved_share, target, devolution_months)

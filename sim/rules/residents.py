@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cadres import logistic
+from .common import approach, logistic
 
 
 def need_probability(base_rate, elderly, elderly_multiplier):
@@ -59,7 +59,7 @@ def satisfaction_target(has_need, served, waiting, skill, burnout, p):
 
 def smooth_toward(value, target, months):
     """Exponential smoothing with a memory of ``months``: how opinions follow experience."""
-    return value + (target - value) * (1.0 - np.exp(-1.0 / months))
+    return approach(value, target, months)
 
 
 def learn(value, outcome, rate, observed):
