@@ -134,4 +134,9 @@ def patterns_report(table: pd.DataFrame, replicates: int, seed: int, baseline: s
              "| pattern | check | value | threshold | result |", "|---|---|---|---|---|"]
     for _, r in table.iterrows():
         lines.append(f"| {r.pattern} | {r.check} | {r.value} | {r.threshold} | {'pass' if r.passed else '**fail**'} |")
+    lines += ["", "How much each pass says: the directions of V1 and V2 are built into the signs of rule "
+              "coefficients (`quit_young`, `quit_college`, `quit_contract`; `attend_age`), so a pass checks the "
+              "size of the gradient, not its existence; V3 and V6 emerge from the mechanisms (no rule relates them "
+              "directly); V4 and V5 check that stated inputs (fidelity by region, rebound) carry through to "
+              "outcomes."]
     return "\n".join(lines) + "\n"
