@@ -105,8 +105,8 @@ FREE: tuple[Free, ...] = (
     Free("parameters.cadres.hire_professional_base", 0.02, 0.4),
     # the 2023 lever value: the chance a new contract includes social insurance (coverage itself is an outcome:
     # insured staff stay longer, so coverage settles above the share of new contracts that carry insurance).
-    # The initial insured share (base_social_insurance) is not fitted: the spin-up forgets it, so the
-    # targets carry no information on it.
+    # The initial insured share (base_social_insurance) is not fitted: it is set to the plan's 16.3% and,
+    # with this lever, moves only the same coverage target, so only a combination of the two could be fitted.
     Free("levers.social_insurance_coverage.values.baseline", 0.0, 0.4),
     Free("parameters.residents.satisfaction_no_need", 60.0, 90.0),
 )
