@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 REGIONS = ("east", "central", "west")
 PHASES = ("baseline", "pilot", "rollout", "consolidation")
@@ -221,23 +221,25 @@ class Levers(Strict):
     supervision_platform: LeverValue
     evaluation_service_weight: LeverValue
 
-    @model_validator(mode="after")
-    def _in_range(self) -> "Levers":
-        for name, (_, lo, hi, unit) in LEVERS.items():
-            value = getattr(self, name)
-            items = value.values.items() if isinstance(value, LeverSpec) else [(None, value)]
-            for key, v in items:
-                where = f"{name}.values.{key}" if key is not None else name
-                if key is not None and key not in PHASES:
-                    try:
-                        month_index(key)
-                    except ValueError:
-                        raise ValueError(
-                            f"@{name}.values: {key!r} is neither a phase ({', '.join(PHASES)}) nor a YYYY-MM month"
-                        ) from None
-                if not lo <= v <= hi:
-                    raise ValueError(f"@{where}: must be within [{lo:g}, {hi:g}] {unit} (got {v:g})")
-        return self
+    @field_validator("*")
+    @classmethod
+    def _in_range(cls, value, info: ValidationInfo):
+        """Each lever's values within its own range, keyed by phase or month (checked lever by lever,
+        so every bad lever is reported at once)."""
+        name = info.field_name
+        _, lo, hi, unit = LEVERS[name]
+        items = value.values.items() if isinstance(value, LeverSpec) else [(None, value)]
+        for key, v in items:
+            where = f"@values.{key}: " if key is not None else ""
+            if key is not None and key not in PHASES:
+                try:
+                    month_index(key)
+                except ValueError:
+                    raise ValueError(
+                        f"@values: {key!r} is neither a phase ({', '.join(PHASES)}) nor a YYYY-MM month") from None
+            if not lo <= v <= hi:
+                raise ValueError(f"{where}must be within [{lo:g}, {hi:g}] {unit} (got {v:g})")
+        return value
 
 
 class Implementation(Strict):
