@@ -1,9 +1,10 @@
 """Reproducible, paired random streams, addressable by agent.
 
 Every random number the model uses is a uniform that belongs to one agent (or
-one place) in one process and month. For a (seed, replicate, process, key,
-column) there is one PCG64 sequence, and agent i of a population owns its
-entry i, reached with ``PCG64.advance`` without drawing the ones before. Hence:
+one place) in one process and month. For a (seed, replicate, process, key)
+there is one PCG64 sequence; column c (one use of the process) of agent i is
+its entry c * 2**48 + i, reached with ``PCG64.advance`` without drawing the
+ones before. Hence:
 
 - replicate k of every scenario sees the same draws (common random numbers),
   so scenario differences are policy, not noise;
@@ -20,6 +21,9 @@ draws never depends on parameters.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import pdtr
+
+COLUMN_STRIDE = 2**48  # entries per column: more agents than any geography has
 
 # Order matters (it is part of every key): append, never reorder.
 STREAMS = (
@@ -39,20 +43,21 @@ class Streams:
     def _sequence(self, name: str, *key: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed, spawn_key=(self.replicate, STREAMS.index(name), *map(int, key)))
 
-    def _column(self, name: str, key: int, column: int, start: int, out: np.ndarray) -> np.ndarray:
-        bit_generator = np.random.PCG64(self._sequence(name, key, column))
-        bit_generator.advance(start)
-        return np.random.Generator(bit_generator).random(len(out), out=out)
-
     def uniforms(self, name: str, key: int, start: int, count: int, width: int = 1) -> np.ndarray:
         """Uniforms of agents ``start .. start+count-1`` of a population: shape (count,) or (width, count).
 
         ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up;
         each of the ``width`` columns (a different use) is its own sequence.
         """
+        bit_generator = np.random.PCG64(self._sequence(name, key))
+        origin = bit_generator.state
+        generator = np.random.Generator(bit_generator)
         out = np.empty((width, count))
         for column in range(width):
-            self._column(name, key, column, start, out[column])
+            if column:
+                bit_generator.state = origin
+            bit_generator.advance(column * COLUMN_STRIDE + start)
+            generator.random(count, out=out[column])
         return out[0] if width == 1 else out
 
     def generator(self, name: str) -> np.random.Generator:
@@ -64,25 +69,21 @@ class Streams:
         return int(self._sequence("mesa").generate_state(1)[0])
 
 
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def poisson_from_uniform(u, lam) -> np.ndarray:
     """Poisson counts by inverting the CDF at uniforms ``u`` (one uniform per count).
 
     Unlike ``Generator.poisson``, which consumes a number of draws that depends
     on the mean, this keeps draw k tied to agent k whatever the scenario's rates,
-    so paired scenarios stay paired. Exact; loops over count values, not agents.
+    so paired scenarios stay paired. The CDF is tabulated once per distinct rate
+    (rates are set per county, so there are few) and searched for all agents at once.
     """
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), np.shape(u))
-    term = np.exp(-lam)
-    cdf = term.copy()
-    k = np.zeros(np.shape(u))
-    j = 0
-    top = float(np.max(lam, initial=0.0))
-    limit = int(top + 12.0 * np.sqrt(top) + 30)
-    below = u > cdf
-    while below.any() and j < limit:
-        j += 1
-        k += below
-        term = term * lam / j
-        cdf = cdf + term
-        below = u > cdf
-    return k
+    u = np.asarray(u, dtype=float)
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
+    rates, row = np.unique(lam, return_inverse=True)
+    top = float(rates.max(initial=0.0))
+    counts = np.arange(int(top + 12.0 * np.sqrt(top) + 30))
+    cdf = pdtr(counts[None, :], rates[:, None])  # P(X <= k) for each distinct rate
+    # rows lie in [0, 1]; shifting row r by 2r makes the whole table one sorted array
+    shift = 2.0 * np.arange(len(rates))[:, None]
+    position = np.searchsorted((cdf + shift).ravel(), u + 2.0 * row.reshape(u.shape), side="left")
+    return (position - row.reshape(u.shape) * len(counts)).astype(float)
