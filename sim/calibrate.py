@@ -79,6 +79,12 @@ class Free:
     low: float
     high: float
 
+    @property
+    def name(self) -> str:
+        """Short name: the key, or for a lever's phase value the lever."""
+        parts = self.path.split(".")
+        return parts[1] if parts[0] == "levers" else parts[-1]
+
     def get(self, config: dict) -> float:
         node = config
         for key in self.path.split("."):
@@ -179,7 +185,7 @@ class CalibrationResult:
         covariance = (vectors[:, fixed] / eigenvalues[fixed]) @ vectors[:, fixed].T
         joint = np.sqrt(np.clip(np.diag(covariance), 0.0, None)) * width
         alone = width / np.sqrt(np.clip(np.diag(information), 1e-300, None))
-        names = [f.path.split(".")[1] if f.path.startswith("levers") else f.path.split(".")[-1] for f in self.free]
+        names = [f.name for f in self.free]
         verdict = []
         for i in range(len(self.free)):
             loose = [k for k in np.flatnonzero(~fixed) if abs(vectors[i, k]) >= 0.3]
@@ -334,10 +340,10 @@ def fit_figure(result: CalibrationResult):
     ax.set_yticks(y, [t + (" (/100)" if t == "satisfaction" else "") for t in fit["target"]])
     ax.set_xlabel("2023 value (share)")
     ax.set_title("Fit to the plan's 2023 figures")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
     width = np.array([f.high - f.low for f in result.free])
     strength = np.abs(result.jacobian) * width
-    sns.heatmap(pd.DataFrame(strength, index=fit["target"], columns=[f.path.split(".")[-1] for f in result.free]),
+    sns.heatmap(pd.DataFrame(strength, index=fit["target"], columns=[f.name for f in result.free]),
                 ax=ax2, cmap="Blues", cbar_kws={"label": "|change in standardised distance| over the range"})
     ax2.set_title("Which parameter moves which target")
     ax2.tick_params(axis="x", rotation=60)
