@@ -47,7 +47,7 @@ class Streams:
         """Uniforms of agents ``start .. start+count-1`` of a population: shape (count,) or (width, count).
 
         ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up;
-        each of the ``width`` columns (a different use) is its own sequence.
+        column c (one use of the process) of agent i is entry c * COLUMN_STRIDE + i of the sequence.
         """
         bit_generator = np.random.PCG64(self._sequence(name, key))
         origin = bit_generator.state
