@@ -47,7 +47,7 @@ busy machine.
 Usage: ``python benchmarks/bench_model.py [--quick] [--json PATH]``.
 ``--quick`` is a smoke run (few steps, one repeat, no 10^5 size for either
 engine, no full province run); it checks the script works, its figures are not
-for comparison. The full run takes about 3-5 minutes on 2 cores.
+for comparison. The full run takes under a minute on 2 cores (41-43 s here).
 """
 
 from __future__ import annotations
