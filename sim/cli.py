@@ -147,5 +147,28 @@ def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
     click.echo(text)
 
 
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, exists=True))
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", help="run on Dask")
+@click.option("--out", "-o", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="results go to OUT/<experiment name>/")
+@click.option("--resume", is_flag=True, help="(the default) run only what is missing; kept for clarity")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def sweep(spec, workers, dask, out, resume, progress) -> None:
+    """Run (or resume) the experiment SPEC: every design point x replicate once, streamed to Parquet parts."""
+    from .experiments import run_sweep
+
+    try:
+        summary = run_sweep(spec, out_root=out, workers=workers, dask=dask, progress=progress)
+    except (ConfigError, ValueError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    click.echo(f"{summary['name']}: {summary['planned']} runs planned, {summary['already_done']} already done, "
+               f"{summary['ran']} run now, {summary['failed']} failed -> {summary['out']}/parts/")
+    if summary["failure_records"]:
+        click.echo("failures (error and parameters): " + ", ".join(summary["failure_records"]))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

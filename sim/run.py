@@ -211,13 +211,17 @@ class _NoBar:
     def update(self, n: int) -> None:
         pass
 
+    def set_postfix(self, **values) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, desc: str = "runs"):
+    """A progress bar on stderr (runs done, rate, time left), or nothing."""
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="runs", unit="run", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True)
