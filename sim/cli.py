@@ -170,5 +170,22 @@ def sweep(spec, workers, dask, out, resume, progress) -> None:
         click.echo("failures (error and parameters): " + ", ".join(summary["failure_records"]))
 
 
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, exists=True))
+@click.option("--out", "-o", default="results", show_default=True, type=click.Path(file_okay=False))
+@click.option("--region", default="all", show_default=True, type=click.Choice(["all", "east", "central", "west"]))
+def analyze(spec, out, region) -> None:
+    """Sobol indices (Sobol designs), Morris mu*/sigma (Morris designs) or a summary per point (others)."""
+    from .experiments import analyze_sweep
+
+    try:
+        table = analyze_sweep(spec, out_root=out, region=region)
+    except (ConfigError, ValueError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    with pd.option_context("display.max_rows", 500, "display.width", 160):
+        click.echo(table.round(4).to_string(index=False))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

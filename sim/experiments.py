@@ -293,3 +293,67 @@ def read_sweep(out_dir: str | Path) -> pd.DataFrame:
                                                       ignore_index=True)
 
 
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def _outcome_means(table: pd.DataFrame, n_points: int, metric: str, year: int, region: str = "all") -> np.ndarray:
+    """Each design point's mean over replicates of one outcome in one year (points in design order)."""
+    sel = table[(table["metric"] == metric) & (table["year"] == year) & (table["region"] == region)]
+    means = sel.groupby("point")["value"].mean().reindex(range(n_points))
+    if means.isna().any():
+        missing = int(means.isna().sum())
+        raise ValueError(f"{missing} of {n_points} design points have no finished run for {metric} {year}: "
+                         f"finish the sweep (run it again) before a sensitivity analysis")
+    return means.to_numpy()
+
+
+def analyze(spec: Spec, table: pd.DataFrame, design: pd.DataFrame, region: str = "all") -> pd.DataFrame:
+    """Sensitivity or summary for each outcome and year kept, as a tidy table.
+
+    Sobol designs: first- and total-order indices with 95% bootstrap confidence half-widths (SALib);
+    Morris designs: mu*, its confidence half-width, mu and sigma (SALib); other designs: each point's
+    mean and 90% interval over replicates.
+    """
+    names = list(design.columns)
+    kind = spec.design.kind
+    rows = []
+    if kind in ("sobol", "morris"):
+        problem = {"num_vars": len(names), "names": names,
+                   "bounds": [list(spec.factors[n].range) for n in names]}
+        for metric, year in itertools.product(spec.outcomes, spec.years):
+            y = _outcome_means(table, len(design), metric, year, region)
+            if kind == "sobol":
+                from SALib.analyze import sobol
+
+                s = sobol.analyze(problem, y, calc_second_order=False, seed=spec.design.seed)
+                for i, name in enumerate(names):
+                    rows.append({"metric": metric, "year": year, "factor": name, "S1": s["S1"][i],
+                                 "S1_conf": s["S1_conf"][i], "ST": s["ST"][i], "ST_conf": s["ST_conf"][i]})
+            else:
+                from SALib.analyze import morris
+
+                s = morris.analyze(problem, design.to_numpy(), y, seed=spec.design.seed)
+                for i, name in enumerate(names):
+                    rows.append({"metric": metric, "year": year, "factor": name, "mu_star": s["mu_star"][i],
+                                 "mu_star_conf": s["mu_star_conf"][i], "mu": s["mu"][i], "sigma": s["sigma"][i]})
+        return pd.DataFrame(rows)
+    sel = table[(table["region"] == region) & table["metric"].isin(spec.outcomes) & table["year"].isin(spec.years)]
+    summary = (sel.groupby(["point", "metric", "year"])["value"]
+               .agg(mean="mean", low_90=lambda v: v.quantile(0.05), high_90=lambda v: v.quantile(0.95),
+                    replicates="count").reset_index())
+    return summary.join(design, on="point")
+
+
+def analyze_sweep(spec_path: str | Path, out_root: str | Path = "results", region: str = "all") -> pd.DataFrame:
+    """Analyse a finished sweep's stored parts; writes ``analysis.csv`` beside them and returns it."""
+    spec, _, _ = load_spec(spec_path)
+    out = Path(out_root) / spec.name
+    if not (out / "design.csv").exists():
+        raise ValueError(f"no sweep results in {out}: run `grassroots sweep {spec_path}` first")
+    table = read_sweep(out)
+    design = pd.read_csv(out / "design.csv", index_col="point")
+    result = analyze(spec, table, design, region)
+    atomic_write_text(out / "analysis.csv", result.to_csv(index=False))
+    return result
