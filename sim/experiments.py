@@ -192,6 +192,19 @@ def run_point(resolved: dict, point: dict, counties: int | None, seed: int, repl
     return out
 
 
+def evaluate(config: str | Path, outcomes=("turnover_rate", "service_time_share", "participation_rate"),
+             year: int = 2027, seed: int = 0, replicate: int = 0, counties: int | None = None,
+             **point: float) -> dict[str, float]:
+    """Run one design point and return its outcomes in ``year`` (all counties): the function a notebook
+    or another tool (e.g. EMA Workbench) calls. Keyword names are config key paths with '__' for '.',
+    e.g. ``evaluate("configs/plan.yaml", levers__inspections_cut__values__rollout=0.5)``."""
+    resolved = load_scenario(config).resolved
+    paths = {name.replace("__", "."): value for name, value in point.items()}
+    frame = run_point(resolved, paths, counties, seed, replicate, list(outcomes), [year])
+    frame = frame[frame["region"] == "all"]
+    return dict(zip(frame["metric"], frame["value"].astype(float)))
+
+
 def _part_name(point: int, replicate: int) -> str:
     return f"point{point:05d}-rep{replicate:03d}"
 

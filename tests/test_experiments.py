@@ -171,3 +171,14 @@ def test_a_sweep_on_a_dask_cluster_gives_the_same_results(tmp_path):
     serial = read_sweep(tmp_path / "serial" / "tiny").drop(columns="seconds")
     on_dask = read_sweep(tmp_path / "dask" / "tiny").drop(columns="seconds")
     pd.testing.assert_frame_equal(serial, on_dask)
+
+
+def test_evaluate_runs_one_design_point_for_other_tools(tmp_path):
+    from sim.experiments import evaluate
+
+    (tmp_path / "tiny_config.yaml").write_text(TINY)
+    config = tmp_path / "tiny_config.yaml"
+    low = evaluate(config, levers__committee_pay_ratio__values__rollout=0.6, year=2027)
+    high = evaluate(config, levers__committee_pay_ratio__values__rollout=1.2, year=2027)
+    assert set(low) == {"turnover_rate", "service_time_share", "participation_rate"}
+    assert high["turnover_rate"] < low["turnover_rate"]
