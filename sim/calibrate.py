@@ -23,7 +23,6 @@ import copy
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -112,10 +112,17 @@ def test_the_same_spec_gives_the_same_results_with_one_or_two_workers(tmp_path):
     assert early["value"].nunique() == 1
 
 
-def write_parts(out, s, y):
-    """Stored parts as a sweep writes them, with the known function's value for every outcome and year."""
+def stored_sweep(tmp_path, path, name, function):
+    """A sweep's stored design and parts as `grassroots sweep` writes them, with a known function of the
+    design in place of the model, for every outcome and year of the spec."""
     import numpy as np
 
+    s, _, _ = load_spec(path)
+    design = design_matrix(s)
+    out = tmp_path / "results" / name
+    (out / "parts").mkdir(parents=True)
+    design.to_csv(out / "design.csv", index_label="point")
+    y = function(design.to_numpy())
     frames = [pd.DataFrame({"point": np.arange(len(y)), "replicate": 0, "region": "all", "metric": metric,
                             "year": year, "value": y}) for metric in s.outcomes for year in s.years]
     pd.concat(frames).to_parquet(out / "parts" / "all.parquet")
@@ -132,12 +139,7 @@ def test_sobol_indices_of_the_ishigami_function_come_out_right(tmp_path):
     body = ("levers:\n" + "".join(f"  x{i}: {{range: [-3.141592653589793, 3.141592653589793]}}\n" for i in (1, 2, 3))
             + "design: {kind: sobol, samples: 1024, seed: 2}\n")
     path = spec(tmp_path, body, "ishigami")
-    s, _, _ = load_spec(path)
-    design = design_matrix(s)
-    out = tmp_path / "results" / "ishigami"
-    (out / "parts").mkdir(parents=True)
-    design.to_csv(out / "design.csv", index_label="point")
-    write_parts(out, s, Ishigami.evaluate(design.to_numpy()))
+    stored_sweep(tmp_path, path, "ishigami", Ishigami.evaluate)
     result = analyze_sweep(path, out_root=tmp_path / "results")
     result = result[(result.metric == "turnover_rate") & (result.year == 2024)].set_index("factor")
     assert np.allclose(result["S1"], [0.3139, 0.4424, 0.0], atol=0.05)
@@ -145,20 +147,12 @@ def test_sobol_indices_of_the_ishigami_function_come_out_right(tmp_path):
 
 
 def test_morris_screening_ranks_an_influential_factor_first(tmp_path):
-    import numpy as np
-
     from sim.experiments import analyze_sweep
 
     body = ("levers:\n  a: {range: [0, 1]}\n  b: {range: [0, 1]}\n  c: {range: [0, 1]}\n"
             "design: {kind: morris, samples: 20, seed: 1}\n")
     path = spec(tmp_path, body, "linear")
-    s, _, _ = load_spec(path)
-    design = design_matrix(s)
-    out = tmp_path / "results" / "linear"
-    (out / "parts").mkdir(parents=True)
-    design.to_csv(out / "design.csv", index_label="point")
-    x = design.to_numpy()
-    write_parts(out, s, 5.0 * x[:, 0] + 1.0 * x[:, 1] + 0.0 * x[:, 2])
+    stored_sweep(tmp_path, path, "linear", lambda x: 5.0 * x[:, 0] + 1.0 * x[:, 1] + 0.0 * x[:, 2])
     result = analyze_sweep(path, out_root=tmp_path / "results")
     mu = result[(result.metric == "turnover_rate") & (result.year == 2024)].set_index("factor")["mu_star"]
     assert mu["a"] == pytest.approx(5.0) and mu["b"] == pytest.approx(1.0) and mu["c"] == pytest.approx(0.0)

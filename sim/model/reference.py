@@ -390,7 +390,6 @@ class AgentGrassrootsModel(GrassrootsModel):
         names = list(levers)
         columns = [levers[k].tolist() for k in names]
         lev = [dict(zip(names, values)) for values in zip(*columns)]  # per county: lever -> value
-        m = self.m
 
         burden_started = self.policy.group_started(month, "burden")[self.block].tolist()
         work = self._push_tasks(lev, burden_started, month)
