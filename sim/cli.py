@@ -187,5 +187,31 @@ def analyze(spec, out, region) -> None:
         click.echo(table.round(4).to_string(index=False))
 
 
+@main.command()
+@click.argument("designs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2))
+@click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--reference", default=None, help="design (scenario name) to difference against; default: the first")
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT")
+@click.option("--out", "-o", default="results/compare", show_default=True, type=click.Path(file_okay=False))
+def compare(designs, replicates, seed, reference, workers, dask, out) -> None:
+    """Compare DESIGNS on common random numbers: levels, paired differences, 2027 target attainment, ranking."""
+    from .compare import compare as run_compare
+    from .store import atomic_write_text, write_run
+
+    loaded = _load_all(designs)
+    result = run_compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
+                         progress=True)
+    out_dir = Path(out)
+    write_run(out_dir, result["series"], result["manifest"])
+    for name in ("levels", "differences", "attainment", "ranking"):
+        atomic_write_text(out_dir / f"{name}.csv", result[name].to_csv(index=False))
+    atomic_write_text(out_dir / "report.md", result["report"])
+    click.echo(result["report"])
+    click.echo(f"wrote {out_dir}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
+               "series.parquet, manifest.json)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -42,3 +42,12 @@ def format_summary(summary: pd.DataFrame) -> str:
     n = int(summary["n"].max()) if len(summary) else 0
     return (f"Headline outcomes, all counties: mean [90% interval over {n} replicates]\n"
             + table.to_string())
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> str:
+    """A DataFrame as a Markdown table (numbers to ``digits`` significant digits)."""
+    frame = frame.reset_index() if index else frame
+    cell = lambda v: f"{v:.{digits}g}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""Compare reform designs: paired differences, the chance of meeting the plan's 2027 targets, a ranking.
+
+Designs are run on common random numbers (replicate k of every design sees the
+same random streams), so the difference between two designs in replicate k
+is the policy's effect in one simulated world. The paired interval of those
+differences is narrower than the unpaired one (every replicate of A against
+every other replicate of B); the report says by how much.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .summary import annual, markdown_table
+
+COMPARE_YEARS = (2024, 2025, 2026, 2027, 2030)
+
+
+@dataclass(frozen=True)
+class Target:
+    metric: str
+    value: float
+    direction: str  # "at_least" or "at_most"
+    label: str
+    source: str
+
+    def met(self, values):
+        v = np.asarray(values, dtype=float)
+        return v >= self.value - 1e-12 if self.direction == "at_least" else v <= self.value + 1e-12
+
+
+# The plan's 2027 targets (policy-facts §3; shared/data/plan-indicators.yaml) that the model produces.
+TARGETS_2027: tuple[Target, ...] = (
+    Target("turnover_rate", 0.10, "at_most", "turnover below 10%", "§9.2"),
+    Target("service_time_share", 0.60, "at_least", "cadre time serving residents >= 60%", "§3.4"),
+    Target("participation_rate", 0.70, "at_least", "residents' participation in decisions >= 70%", "§3.4"),
+    Target("meeting_attendance_rate", 0.60, "at_least", "meeting attendance >= 60%", "§3.2.3"),
+    Target("assessment_items_cut", 0.30, "at_least", "assessment items cut >= 30%", "§3.4"),
+    Target("veto_items", 10.0, "at_most", "veto items <= 10", "§3.4"),
+    Target("data_shared_share", 0.80, "at_least", "cross-department data sharing >= 80%", "§3.4"),
+    Target("talent_gap_filled", 0.80, "at_least", "talent gap filled >= 80%", "§3.4"),
+    Target("share_under_45", 0.55, "at_least", "cadres under 45 >= 55%", "§3.4"),
+    Target("share_college", 0.70, "at_least", "junior college or above >= 70%", "§3.4"),
+    Target("share_professional", 0.30, "at_least", "professionals >= 30%", "§3.4"),
+    Target("complaint_rectification_rate", 1.00, "at_least", "complaints rectified 100%", "§3.4"),
+    Target("social_insurance_coverage", 1.00, "at_least", "contract staff insured 100%", "§3.2.3"),
+    Target("pay_match", 0.90, "at_least", "pay matched to workload >= 90%", "§3.4"),
+)
+TARGET_YEAR = 2027
+
+
+def replicate_values(series: pd.DataFrame, years=COMPARE_YEARS, region: str = "all") -> pd.DataFrame:
+    """Annual value per design (scenario), metric, year and replicate."""
+    a = annual(series, region=region)
+    a = a[a["year"].isin(years)].copy()
+    a["scenario"] = a["scenario"].astype(str)
+    a["metric"] = a["metric"].astype(str)
+    return a
+
+
+def _interval(values: np.ndarray, level: float = 0.90) -> tuple[float, float]:
+    lo = (1 - level) / 2
+    return float(np.quantile(values, lo)), float(np.quantile(values, 1 - lo))
+
+
+def differences(values: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Each design minus the reference, per metric and year: mean, paired and unpaired 90% intervals."""
+    rows = []
+    wide = values.pivot_table(index=["metric", "year", "replicate"], columns="scenario", values="value")
+    for (metric, year), block in wide.groupby(level=["metric", "year"]):
+        ref = block[reference].to_numpy()
+        for design in block.columns:
+            if design == reference:
+                continue
+            a = block[design].to_numpy()
+            paired = a - ref
+            unpaired = (a[:, None] - ref[None, :])[~np.eye(len(a), dtype=bool)] if len(a) > 1 else paired
+            p_lo, p_hi = _interval(paired)
+            u_lo, u_hi = _interval(unpaired)
+            rows.append({"design": design, "reference": reference, "metric": metric, "year": int(year),
+                         "difference": float(paired.mean()), "paired_low": p_lo, "paired_high": p_hi,
+                         "unpaired_low": u_lo, "unpaired_high": u_hi,
+                         "paired_width_share": (p_hi - p_lo) / (u_hi - u_lo) if u_hi > u_lo else np.nan})
+    return pd.DataFrame(rows)
+
+
+def levels(values: pd.DataFrame) -> pd.DataFrame:
+    """Each design's mean and 90% interval over replicates, per metric and year."""
+    out = values.groupby(["scenario", "metric", "year"])["value"].agg(
+        mean="mean", low=lambda v: v.quantile(0.05), high=lambda v: v.quantile(0.95), replicates="count")
+    return out.reset_index().rename(columns={"scenario": "design"})
+
+
+def target_attainment(values: pd.DataFrame, targets=TARGETS_2027, year: int = TARGET_YEAR) -> pd.DataFrame:
+    """Per design and target: the share of replicates whose ``year`` value meets it, and the mean shortfall."""
+    rows = []
+    for design, block in values[values["year"] == year].groupby("scenario"):
+        for t in targets:
+            v = block.loc[block["metric"] == t.metric, "value"].to_numpy()
+            if not len(v):
+                continue
+            gap = (t.value - v) if t.direction == "at_least" else (v - t.value)
+            rows.append({"design": design, "target": t.label, "metric": t.metric, "target_value": t.value,
+                         "direction": t.direction, "source": t.source, "probability": float(t.met(v).mean()),
+                         "mean": float(v.mean()), "mean_shortfall": float(np.clip(gap, 0, None).mean())})
+    return pd.DataFrame(rows)
+
+
+def ranking(attainment: pd.DataFrame) -> pd.DataFrame:
+    """Designs ranked by targets likely met (probability >= 0.5), then by mean probability."""
+    g = attainment.groupby("design")
+    table = pd.DataFrame({"targets_likely_met": g["probability"].apply(lambda p: int((p >= 0.5).sum())),
+                          "mean_probability": g["probability"].mean(),
+                          "missed": g.apply(lambda b: "; ".join(
+                              f"{r.target} (mean {r['mean']:.3g}, short by {r.mean_shortfall:.3g})"
+                              for _, r in b[b["probability"] < 0.5].iterrows()), include_groups=False)})
+    table = table.sort_values(["targets_likely_met", "mean_probability"], ascending=False)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table.reset_index()
+
+
+def compare_report(level_table, diff_table, attainment, ranks, replicates: int, reference: str) -> str:
+    """The comparison in Markdown."""
+    headline = ("turnover_rate", "service_time_share", "participation_rate")
+    d = diff_table[diff_table["metric"].isin(headline)]
+    narrower = 1 - d["paired_width_share"].median() if len(d) else float("nan")
+    lines = ["# Comparison of designs", "",
+             f"{replicates} replicates per design on common random numbers; differences are design minus "
+             f"`{reference}`. The paired 90% intervals of the headline outcomes are a median "
+             f"{100 * narrower:.0f}% narrower than unpaired ones.", "",
+             "## Ranking by the plan's 2027 targets", "", markdown_table(ranks), "",
+             "## Probability of meeting each 2027 target", "",
+             markdown_table(attainment.pivot_table(index="target", columns="design", values="probability"),
+                            digits=2, index=True), "",
+             "## Differences from the reference (headline outcomes)", "",
+             markdown_table(d.drop(columns=["reference"]), digits=4), "",
+             "## Levels", "",
+             markdown_table(level_table[level_table["metric"].isin(headline)], digits=4), ""]
+    return "\n".join(lines)
+
+
+def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None = None, workers: int = 1,
+            dask: str | None = None, progress: bool = False) -> dict:
+    """Run the designs paired by replicate and compute levels, differences, target attainment and ranking."""
+    from .run import run_scenarios
+
+    result = run_scenarios(loaded, replicates, seed=seed, workers=workers, dask=dask, progress=progress)
+    values = replicate_values(result.series)
+    names = [m["name"] for m in result.manifest["scenarios"]]
+    reference = reference or names[0]
+    if reference not in names:
+        raise ValueError(f"reference {reference!r} is not one of the designs: {', '.join(names)}")
+    level_table, diff_table = levels(values), differences(values, reference)
+    attainment = target_attainment(values)
+    ranks = ranking(attainment)
+    return {"levels": level_table, "differences": diff_table, "attainment": attainment, "ranking": ranks,
+            "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference),
+            "manifest": result.manifest, "series": result.series}

@@ -1,0 +1,61 @@
+"""Comparing designs: pairing is real, identical designs differ by exactly zero, target chances are honest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers import scenario
+from sim.compare import Target, compare, differences, ranking, replicate_values, target_attainment
+
+
+def small(config, **changes):
+    return scenario(config, geography={"counties": 2}, pilot={"counties": 1}, **changes)
+
+
+def test_a_design_identical_to_the_reference_differs_by_exactly_zero():
+    a = small("plan.yaml")
+    b = a.model_copy(update={"name": "plan_again"})
+    result = compare([a, b], replicates=2, seed=4)
+    assert (result["differences"]["difference"] == 0.0).all()
+    assert (result["differences"]["paired_low"] == 0.0).all() and (result["differences"]["paired_high"] == 0.0).all()
+
+
+def test_paired_intervals_are_narrower_than_unpaired_for_a_one_lever_difference():
+    base = small("baseline.yaml")
+    pay = small("baseline.yaml", name="pay", levers={"committee_pay_ratio": {"values": {"rollout": 1.0}}})
+    result = compare([base, pay], replicates=6, seed=2)
+    d = result["differences"].set_index(["metric", "year"]).loc[("turnover_rate", 2027)]
+    assert d["difference"] < 0  # higher pay, fewer quits
+    assert d["paired_high"] - d["paired_low"] < 0.8 * (d["unpaired_high"] - d["unpaired_low"])
+    assert "narrower than unpaired" in result["report"]
+
+
+def synthetic(values_a, values_b, metric="turnover_rate", year=2027):
+    rows = [{"scenario": name, "metric": metric, "year": year, "replicate": k, "value": v}
+            for name, values in (("a", values_a), ("b", values_b)) for k, v in enumerate(values)]
+    return pd.DataFrame(rows)
+
+
+def test_target_probabilities_are_zero_or_one_when_every_replicate_misses_or_meets():
+    values = synthetic([0.05, 0.08, 0.09], [0.12, 0.15, 0.2])
+    t = (Target("turnover_rate", 0.10, "at_most", "turnover below 10%", "§9.2"),)
+    att = target_attainment(values, targets=t).set_index("design")
+    assert att.loc["a", "probability"] == 1.0 and att.loc["b", "probability"] == 0.0
+    assert att.loc["b", "mean_shortfall"] > 0 and att.loc["a", "mean_shortfall"] == 0
+    ranks = ranking(att.reset_index())
+    assert list(ranks["design"]) == ["a", "b"] and "turnover below 10%" in ranks.set_index("design").loc["b", "missed"]
+
+
+def test_differences_are_per_replicate_pairs():
+    values = synthetic([1.0, 2.0, 3.0], [1.5, 2.5, 3.5])
+    d = differences(values, "a").iloc[0]
+    assert d["difference"] == 0.5 and d["paired_low"] == 0.5 and d["paired_high"] == 0.5
+    assert d["unpaired_high"] - d["unpaired_low"] > 1.0
+
+
+def test_replicate_values_are_annual_means(baseline_series):
+    values = replicate_values(baseline_series, years=(2024,))
+    monthly = baseline_series[(baseline_series.metric == "turnover_rate") & (baseline_series.region == "all")
+                              & (baseline_series.group == "all") & (baseline_series.date.dt.year == 2024)]
+    assert np.isclose(values[values.metric == "turnover_rate"]["value"].iloc[0], monthly["value"].mean())
