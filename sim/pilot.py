@@ -1,0 +1,128 @@
+"""The 2024 pilot as an evaluation office would see it, beside the truth the simulation knows.
+
+The office observes pilot and non-pilot counties in 2023 and 2024 and
+estimates the reform's effect by difference-in-differences (county means,
+90% interval from the two groups' variances). The simulation also knows
+
+- the true effect on the pilot counties: the same counties with and without
+  the reform, on the same random numbers (the effect on the treated);
+- the effect the office actually wants to learn before rolling out: the
+  reform in every county against no reform anywhere (the average effect).
+
+Choosing pilots "with a good base" (§8.1) picks counties that implement
+better, so the pilot overstates what the rollout will bring; random choice
+does not. Running the evaluation over replicates gives the estimate's bias
+against each truth and its power (the share of replicates whose interval
+excludes zero) for the number of pilot counties chosen.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+import numpy as np
+import pandas as pd
+
+from .config.schema import LEVERS
+from .model.metrics import METRIC_NAMES, cell_values
+from .model.model import GrassrootsModel
+from .run import executor_context
+
+Z90 = 1.6448536269514722  # two-sided 90% interval
+
+
+def county_values(scenario, seed: int, replicate: int, metrics, years=(2023, 2024)) -> dict:
+    """Each county's annual value (mean of its monthly values) of ``metrics`` in ``years``, and pilot flags."""
+    model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
+    last = model.calendar.start + 12 * (max(years) - min(years) + 1) - 1
+    while model.month <= last:
+        model.step()
+    out = {"pilot": model.pilot.copy()}
+    n = model.places.n_counties
+    for year in years:
+        rows = slice(12 * (year - min(years)), 12 * (year - min(years) + 1))
+        monthly = np.stack([cell_values(num, den, np.eye(n)) for num, den in
+                            zip(model.county_num[rows], model.county_den[rows])])  # months x metrics x counties
+        annual = np.nanmean(monthly, axis=0)
+        for metric in metrics:
+            out[(metric, year)] = annual[METRIC_NAMES.index(metric)]
+    return out
+
+
+def without_reform(scenario):
+    """The same scenario with every lever held at its 2023 value (no reform anywhere)."""
+    levers = scenario.levers
+    frozen = {}
+    for name in LEVERS:
+        value = getattr(levers, name)
+        if hasattr(value, "values"):
+            first = value.values.get("baseline", next(iter(value.values.values())))
+            value = value.model_copy(update={"values": {"baseline": first}})
+        frozen[name] = value
+    return scenario.model_copy(update={"levers": levers.model_copy(update=frozen), "name": scenario.name + "_none"})
+
+
+def everywhere(scenario):
+    """The same scenario with every county piloting: the reform's effect if it were rolled out in 2024."""
+    pilot = scenario.pilot.model_copy(update={"counties": scenario.geography.counties})
+    return scenario.model_copy(update={"pilot": pilot, "name": scenario.name + "_all"})
+
+
+def did(values: dict, metric: str) -> tuple[float, float]:
+    """Difference-in-differences of county means, 2023 to 2024, and its standard error."""
+    change = values[(metric, 2024)] - values[(metric, 2023)]
+    pilot = values["pilot"]
+    a, b = change[pilot], change[~pilot]
+    estimate = float(a.mean() - b.mean())
+    se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))) if len(a) > 1 and len(b) > 1 else np.nan
+    return estimate, se
+
+
+def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("random", "good_base"),
+                   pilot_counts=None, metrics=("turnover_rate", "service_time_share", "participation_rate"),
+                   workers: int = 1, executor: Executor | None = None) -> pd.DataFrame:
+    """One row per selection rule, number of pilots, metric and replicate: the office's estimate and the truths."""
+    counts = pilot_counts or [scenario.pilot.counties]
+    jobs = []
+    for selection in selections:
+        for k in counts:
+            pilot = scenario.pilot.model_copy(update={"selection": selection, "counties": int(k)})
+            reform = scenario.model_copy(update={"pilot": pilot})
+            for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
+                for r in range(replicates):
+                    jobs.append(((selection, int(k), variant, r), sc))
+    with executor_context(executor, workers) as pool:
+        if pool is None:
+            results = [county_values(sc, seed, key[3], metrics) for key, sc in jobs]
+        else:
+            results = list(pool.map(county_values, [sc for _, sc in jobs], [seed] * len(jobs),
+                                    [key[3] for key, _ in jobs], [metrics] * len(jobs)))
+    panel = {key: res for (key, _), res in zip(jobs, results)}
+    rows = []
+    for selection in selections:
+        for k in counts:
+            for r in range(replicates):
+                reform, none, full = (panel[(selection, int(k), v, r)] for v in ("reform", "none", "all"))
+                pilot = reform["pilot"]
+                for metric in metrics:
+                    estimate, se = did(reform, metric)
+                    treated = float((reform[(metric, 2024)] - none[(metric, 2024)])[pilot].mean())
+                    average = float((full[(metric, 2024)] - none[(metric, 2024)]).mean())
+                    rows.append({"selection": selection, "pilots": int(k), "metric": metric, "replicate": r,
+                                 "did_estimate": estimate, "did_low": estimate - Z90 * se,
+                                 "did_high": estimate + Z90 * se, "true_effect_pilots": treated,
+                                 "true_effect_rollout": average,
+                                 "detected": bool(estimate - Z90 * se > 0 or estimate + Z90 * se < 0)})
+    return pd.DataFrame(rows)
+
+
+def pilot_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per selection rule, number of pilots and metric: mean estimate, truths, biases and power."""
+    g = table.groupby(["selection", "pilots", "metric"])
+    out = g.agg(did_estimate=("did_estimate", "mean"), did_spread=("did_estimate", "std"),
+                true_effect_pilots=("true_effect_pilots", "mean"),
+                true_effect_rollout=("true_effect_rollout", "mean"), power=("detected", "mean"),
+                replicates=("replicate", "count")).reset_index()
+    out["bias_vs_pilots"] = out["did_estimate"] - out["true_effect_pilots"]
+    out["bias_vs_rollout"] = out["did_estimate"] - out["true_effect_rollout"]
+    return out
