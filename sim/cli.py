@@ -195,7 +195,9 @@ def analyze(spec, out, region) -> None:
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--dask", default=None, metavar="local|tcp://HOST:PORT")
 @click.option("--out", "-o", default="results/compare", show_default=True, type=click.Path(file_okay=False))
-def compare(designs, replicates, seed, reference, workers, dask, out) -> None:
+@click.option("--uncertainty", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="an experiment spec whose uncertainties and design sample futures: robustness and regret")
+def compare(designs, replicates, seed, reference, workers, dask, out, uncertainty) -> None:
     """Compare DESIGNS on common random numbers: levels, paired differences, 2027 target attainment, ranking."""
     from .compare import compare as run_compare
     from .store import atomic_write_text, write_run
@@ -207,8 +209,16 @@ def compare(designs, replicates, seed, reference, workers, dask, out) -> None:
     write_run(out_dir, result["series"], result["manifest"])
     for name in ("levels", "differences", "attainment", "ranking"):
         atomic_write_text(out_dir / f"{name}.csv", result[name].to_csv(index=False))
-    atomic_write_text(out_dir / "report.md", result["report"])
-    click.echo(result["report"])
+    report = result["report"]
+    if uncertainty:
+        from .compare import robustness, robustness_report
+
+        robust = robustness(loaded, uncertainty, workers=workers, dask=dask)
+        atomic_write_text(out_dir / "robustness_shares.csv", robust["shares"].to_csv(index=False))
+        atomic_write_text(out_dir / "robustness_regret.csv", robust["regret"].to_csv(index=False))
+        report += "\n" + robustness_report(robust)
+    atomic_write_text(out_dir / "report.md", report)
+    click.echo(report)
     click.echo(f"wrote {out_dir}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
                "series.parquet, manifest.json)")
 
@@ -219,10 +229,11 @@ def compare(designs, replicates, seed, reference, workers, dask, out) -> None:
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--pilots", default=None, help="numbers of pilot counties to try, e.g. 20,50,100 (default: the config's)")
 @click.option("--selections", default="random,good_base", show_default=True)
+@click.option("--quotas", default=None, help="central/west minimum shares of pilots to try, e.g. 0,0.6")
 @click.option("--counties", default=None, type=click.IntRange(2), help="simulate this many counties")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--out", "-o", default="results/pilot", show_default=True, type=click.Path(file_okay=False))
-def evaluate_pilot_command(config, replicates, seed, pilots, selections, counties, workers, out) -> None:
+def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, out) -> None:
     """Simulate the 2024 pilot evaluation: difference-in-differences beside the true effects; bias and power."""
     from .pilot import evaluate_pilot, pilot_summary
     from .store import atomic_write_text
@@ -236,7 +247,8 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, countie
         click.echo(f"--pilots must be below the number of counties ({scenario.geography.counties})", err=True)
         sys.exit(2)
     table = evaluate_pilot(scenario, replicates=replicates, seed=seed, selections=tuple(selections.split(",")),
-                           pilot_counts=counts, workers=workers)
+                           pilot_counts=counts, workers=workers,
+                           quotas=[float(x) for x in quotas.split(",")] if quotas else None)
     summary = pilot_summary(table)
     out_dir = Path(out)
     atomic_write_text(out_dir / "pilot_replicates.csv", table.to_csv(index=False))

@@ -9,6 +9,7 @@ every other replicate of B); the report says by how much.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,3 +160,66 @@ def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None 
     return {"levels": level_table, "differences": diff_table, "attainment": attainment, "ranking": ranks,
             "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference),
             "manifest": result.manifest, "series": result.series}
+
+
+# --------------------------------------------------------------------------- robustness across futures
+
+HEADLINE_DIRECTION = {"turnover_rate": -1.0, "service_time_share": 1.0, "participation_rate": 1.0}
+
+
+def _future_task(resolved, point, counties, seed, replicate, metrics):
+    from .experiments import run_point
+
+    frame = run_point(resolved, point, counties, seed, replicate, list(metrics), [TARGET_YEAR])
+    frame = frame[frame["region"] == "all"]
+    return dict(zip(frame["metric"], frame["value"].astype(float)))
+
+
+def robustness(loaded: list, spec_path, workers: int = 1, dask: str | None = None,
+               executor: Executor | None = None) -> dict:
+    """Evaluate each design across the futures an uncertainty spec samples (EMA Workbench style).
+
+    The spec's ``uncertainties`` and ``design`` (e.g. a Latin hypercube) give the futures, its
+    ``replicates``, ``seed`` and ``counties`` how each is run. Returns, per design and 2027 target, the
+    share of futures in which the design meets it (replicate mean), and per design and headline outcome
+    the worst-case regret: the largest shortfall, over futures, from the best design in that future.
+    """
+    from .experiments import design_matrix, load_spec
+    from .run import executor_context
+
+    spec, _, _ = load_spec(spec_path)
+    futures = design_matrix(spec)
+    metrics = sorted({t.metric for t in TARGETS_2027} | set(HEADLINE_DIRECTION))
+    jobs = [(d, f, r) for d in range(len(loaded)) for f in range(len(futures)) for r in range(spec.replicates)]
+    points = futures.to_dict("records")
+    with executor_context(executor, workers, dask) as pool:
+        args = [(loaded[d].resolved, points[f], spec.counties, spec.seed, r, metrics) for d, f, r in jobs]
+        results = ([_future_task(*a) for a in args] if pool is None
+                   else list(pool.map(_future_task, *zip(*args))))
+    rows = [{"design": loaded[d].scenario.name, "future": f, "replicate": r, "metric": m, "value": v}
+            for (d, f, r), res in zip(jobs, results) for m, v in res.items()]
+    values = pd.DataFrame(rows).groupby(["design", "future", "metric"])["value"].mean().reset_index()
+    shares = []
+    for t in TARGETS_2027:
+        v = values[values["metric"] == t.metric]
+        for design, block in v.groupby("design"):
+            shares.append({"design": design, "target": t.label, "share_of_futures_met": float(t.met(block["value"]).mean())})
+    regrets = []
+    for metric, sign in HEADLINE_DIRECTION.items():
+        wide = values[values["metric"] == metric].pivot(index="future", columns="design", values="value") * sign
+        regret = wide.max(axis=1).to_numpy()[:, None] - wide.to_numpy()
+        for j, design in enumerate(wide.columns):
+            regrets.append({"design": design, "metric": metric, "worst_case_regret": float(regret[:, j].max()),
+                            "mean_regret": float(regret[:, j].mean())})
+    return {"futures": futures, "values": values, "shares": pd.DataFrame(shares), "regret": pd.DataFrame(regrets)}
+
+
+def robustness_report(result: dict) -> str:
+    shares = result["shares"].pivot(index="target", columns="design", values="share_of_futures_met")
+    return "\n".join(["## Robustness across futures", "",
+                      f"{len(result['futures'])} sampled futures (uncertainties: "
+                      f"{', '.join(result['futures'].columns)}).", "",
+                      "Share of futures in which each 2027 target is met:", "",
+                      markdown_table(shares, digits=2, index=True), "",
+                      "Regret (shortfall from the best design in the same future; turnover counted downward):", "",
+                      markdown_table(result["regret"], digits=3), ""])

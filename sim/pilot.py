@@ -79,46 +79,50 @@ def did(values: dict, metric: str) -> tuple[float, float]:
 
 
 def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("random", "good_base"),
-                   pilot_counts=None, metrics=("turnover_rate", "service_time_share", "participation_rate"),
+                   pilot_counts=None, quotas=None,
+                   metrics=("turnover_rate", "service_time_share", "participation_rate"),
                    workers: int = 1, executor: Executor | None = None) -> pd.DataFrame:
-    """One row per selection rule, number of pilots, metric and replicate: the office's estimate and the truths."""
+    """One row per selection rule, central/west quota, number of pilots, metric and replicate: the office's
+    estimate and the truths."""
     counts = pilot_counts or [scenario.pilot.counties]
+    quotas = quotas or [scenario.pilot.central_west_min_share]
+    designs = [(s, float(q), int(k)) for s in selections for q in quotas for k in counts]
     jobs = []
-    for selection in selections:
-        for k in counts:
-            pilot = scenario.pilot.model_copy(update={"selection": selection, "counties": int(k)})
-            reform = scenario.model_copy(update={"pilot": pilot})
-            for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
-                for r in range(replicates):
-                    jobs.append(((selection, int(k), variant, r), sc))
+    for selection, quota, k in designs:
+        pilot = scenario.pilot.model_copy(update={"selection": selection, "counties": k,
+                                                  "central_west_min_share": quota})
+        reform = scenario.model_copy(update={"pilot": pilot})
+        for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
+            for r in range(replicates):
+                jobs.append(((selection, quota, k, variant, r), sc))
     with executor_context(executor, workers) as pool:
         if pool is None:
-            results = [county_values(sc, seed, key[3], metrics) for key, sc in jobs]
+            results = [county_values(sc, seed, key[-1], metrics) for key, sc in jobs]
         else:
             results = list(pool.map(county_values, [sc for _, sc in jobs], [seed] * len(jobs),
-                                    [key[3] for key, _ in jobs], [metrics] * len(jobs)))
+                                    [key[-1] for key, _ in jobs], [metrics] * len(jobs)))
     panel = {key: res for (key, _), res in zip(jobs, results)}
     rows = []
-    for selection in selections:
-        for k in counts:
-            for r in range(replicates):
-                reform, none, full = (panel[(selection, int(k), v, r)] for v in ("reform", "none", "all"))
-                pilot = reform["pilot"]
-                for metric in metrics:
-                    estimate, se = did(reform, metric)
-                    treated = float((reform[(metric, 2024)] - none[(metric, 2024)])[pilot].mean())
-                    average = float((full[(metric, 2024)] - none[(metric, 2024)]).mean())
-                    rows.append({"selection": selection, "pilots": int(k), "metric": metric, "replicate": r,
-                                 "did_estimate": estimate, "did_low": estimate - Z90 * se,
-                                 "did_high": estimate + Z90 * se, "true_effect_pilots": treated,
-                                 "true_effect_rollout": average,
-                                 "detected": bool(estimate - Z90 * se > 0 or estimate + Z90 * se < 0)})
+    for selection, quota, k in designs:
+        for r in range(replicates):
+            reform, none, full = (panel[(selection, quota, k, v, r)] for v in ("reform", "none", "all"))
+            pilot = reform["pilot"]
+            for metric in metrics:
+                estimate, se = did(reform, metric)
+                treated = float((reform[(metric, 2024)] - none[(metric, 2024)])[pilot].mean())
+                average = float((full[(metric, 2024)] - none[(metric, 2024)]).mean())
+                rows.append({"selection": selection, "central_west_quota": quota, "pilots": k, "metric": metric,
+                             "replicate": r,
+                             "did_estimate": estimate, "did_low": estimate - Z90 * se,
+                             "did_high": estimate + Z90 * se, "true_effect_pilots": treated,
+                             "true_effect_rollout": average,
+                             "detected": bool(estimate - Z90 * se > 0 or estimate + Z90 * se < 0)})
     return pd.DataFrame(rows)
 
 
 def pilot_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per selection rule, number of pilots and metric: mean estimate, truths, biases and power."""
-    g = table.groupby(["selection", "pilots", "metric"])
+    g = table.groupby(["selection", "central_west_quota", "pilots", "metric"])
     out = g.agg(did_estimate=("did_estimate", "mean"), did_spread=("did_estimate", "std"),
                 true_effect_pilots=("true_effect_pilots", "mean"),
                 true_effect_rollout=("true_effect_rollout", "mean"), power=("detected", "mean"),

@@ -59,3 +59,26 @@ def test_replicate_values_are_annual_means(baseline_series):
     monthly = baseline_series[(baseline_series.metric == "turnover_rate") & (baseline_series.region == "all")
                               & (baseline_series.group == "all") & (baseline_series.date.dt.year == 2024)]
     assert np.isclose(values[values.metric == "turnover_rate"]["value"].iloc[0], monthly["value"].mean())
+
+
+def test_robustness_counts_futures_and_regret(tmp_path):
+    from helpers import CONFIGS
+    from sim.compare import robustness
+    from sim.config import load_scenario
+
+    tiny = "geography: {townships_per_county: 2}\ntimeline: {spin_up_months: 3}\n"
+    (tmp_path / "base.yaml").write_text(f"extends: {CONFIGS / 'county.yaml'}\nname: plan_county\n" + tiny)
+    (tmp_path / "none.yaml").write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nname: no_reform\n"
+                                        "geography: {scope: county, counties: 1, townships_per_county: 2}\n"
+                                        "pilot: {counties: 1, selection: random}\ntimeline: {spin_up_months: 3}\n")
+    (tmp_path / "futures.yaml").write_text(
+        "name: futures\nconfig: base.yaml\nuncertainties:\n  implementation.rebound_share: {range: [0.0, 0.6]}\n"
+        "  parameters.cadres.quit_pay: {range: [0.8, 2.2]}\ndesign: {kind: latin_hypercube, samples: 3, seed: 1}\n"
+        "replicates: 1\noutcomes: [turnover_rate]\nyears: [2027]\n")
+    designs = [load_scenario(tmp_path / "none.yaml"), load_scenario(tmp_path / "base.yaml")]
+    result = robustness(designs, tmp_path / "futures.yaml")
+    assert len(result["futures"]) == 3
+    shares = result["shares"].set_index(["design", "target"])["share_of_futures_met"]
+    assert shares[("plan_county", "turnover below 10%")] >= shares[("no_reform", "turnover below 10%")]
+    regret = result["regret"].set_index(["design", "metric"])["worst_case_regret"]
+    assert regret[("plan_county", "turnover_rate")] == 0.0 and regret[("no_reform", "turnover_rate")] > 0.0
