@@ -176,3 +176,15 @@ def test_evaluate_runs_one_design_point_for_other_tools(tmp_path):
     high = evaluate(config, levers__committee_pay_ratio__values__rollout=1.2, year=2027)
     assert set(low) == {"turnover_rate", "service_time_share", "participation_rate"}
     assert high["turnover_rate"] < low["turnover_rate"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (CONFIGS.parent / "experiments").glob("*.yaml")))
+def test_shipped_experiment_specs_are_valid_and_their_paths_exist(name):
+    from sim.config import load_scenario
+    from sim.experiments import check_points
+
+    path = CONFIGS.parent / "experiments" / name
+    s, _, spec_dir = load_spec(path)
+    matrix = design_matrix(s)
+    assert len(matrix) >= 1
+    check_points(path, load_scenario(spec_dir / s.config).resolved, matrix, s.counties)
