@@ -22,6 +22,8 @@ demo: $(STAMP)
 	$(BIN)/grassroots run configs/baseline.yaml configs/plan.yaml \
 		--replicates $(REPLICATES) --seed 2024 --workers $(WORKERS) --out results/demo
 	cp results/demo/headline.png results/headline.png
+	$(BIN)/grassroots report results/demo --format png,svg
+	cp results/demo/report/targets_2027.png results/targets_2027.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -258,5 +258,22 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
     click.echo(f"wrote {out_dir}/ (pilot_summary.csv, pilot_replicates.csv)")
 
 
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--format", "formats", default="png,svg", show_default=True, help="figure formats: png,svg,pdf")
+@click.option("--out", "-o", default=None, type=click.Path(file_okay=False), help="default: RESULTS_DIR/report")
+def report(results_dir, formats, out) -> None:
+    """Figures (fan charts, differences, target chances) and an HTML + Markdown report from stored results."""
+    from .report import build_report
+
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    unknown = set(chosen) - {"png", "svg", "pdf"}
+    if unknown:
+        click.echo(f"unknown format(s): {', '.join(sorted(unknown))}; choose from png, svg, pdf", err=True)
+        sys.exit(2)
+    folder = build_report(results_dir, formats=chosen, out=out)
+    click.echo(f"wrote {folder}/ (report.html, report.md and figures)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
