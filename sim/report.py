@@ -163,8 +163,42 @@ def indicator_table(series: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def sensitivity_figures(analysis: pd.DataFrame) -> list[tuple[str, str, plt.Figure]]:
+    """From a sweep's ``analysis.csv``: Sobol first/total-order bars with intervals, or Morris mu*-sigma plots."""
+    _style()
+    figures = []
+    for (metric, year), block in analysis.groupby(["metric", "year"]):
+        short = [f.split(".")[1] if f.startswith("levers.") else f.split(".")[-1] for f in block["factor"]]
+        if "S1" in block:
+            fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(block) + 1.6))
+            y = np.arange(len(block))
+            ax.barh(y - 0.2, block["S1"], 0.4, xerr=block["S1_conf"], label="first order (S1)")
+            ax.barh(y + 0.2, block["ST"], 0.4, xerr=block["ST_conf"], label="total order (ST)")
+            ax.set_yticks(y, short)
+            ax.set_xlabel("Sobol index (share of variance), 95% interval")
+            kind = "sobol"
+        else:
+            fig, ax = plt.subplots(figsize=(6.4, 4.2))
+            ax.errorbar(block["mu_star"], block["sigma"], xerr=block["mu_star_conf"], fmt="o")
+            for x, yv, label in zip(block["mu_star"], block["sigma"], short):
+                ax.annotate(label, (x, yv), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.set_xlabel("mu* (mean absolute elementary effect)")
+            ax.set_ylabel("sigma (interaction / non-linearity)")
+            kind = "morris"
+        ax.set_title(f"{TITLES.get(metric, metric)}, {year}")
+        if kind == "sobol":
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        figures.append((f"{kind}_{metric}_{year}", f"{kind.title()} sensitivity: {TITLES.get(metric, metric)}, {year}",
+                        fig))
+    return figures
+
+
 def build_report(results_dir: str | Path, formats=("png", "svg"), out: str | Path | None = None) -> Path:
-    """Figures and a report (HTML with embedded figures, and Markdown) from a run or comparison folder."""
+    """Figures and a report (HTML with embedded figures, and Markdown) from a run, comparison or sweep folder."""
+    folder = Path(results_dir)
+    if not (folder / "series.parquet").exists() and (folder / "analysis.csv").exists():
+        return _sweep_report(folder, formats, Path(out) if out else folder / "report")
     series, manifest = read_run(results_dir)
     out_dir = Path(out) if out else Path(results_dir) / "report"
     designs = list(dict.fromkeys(series["scenario"].astype(str)))
@@ -192,3 +226,31 @@ def build_report(results_dir: str | Path, formats=("png", "svg"), out: str | Pat
     atomic_write_text(out_dir / "report.md", "\n".join(md))
     atomic_write_text(out_dir / "report.html", "\n".join(html))
     return out_dir
+
+
+def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tables=()) -> Path:
+    md = [f"# {title}", "", subtitle, ""]
+    html = [f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
+            f"<p><small>{subtitle}</small></p>"]
+    for name, caption, fig in figures:
+        save(fig, out_dir, name, formats)
+        md += [f"## {caption}", "", f"![{caption}]({name}.png)", ""]
+        html.append(f"<h2>{caption}</h2><img style='max-width:100%' src='data:image/png;base64,{_embedded(fig)}'>")
+        plt.close(fig)
+    for caption, table in tables:
+        md += [f"## {caption}", "", markdown_table(table, digits=3), ""]
+        html.append(f"<h2>{caption}</h2>" + table.to_html(index=False))
+    html.append("</body></html>")
+    atomic_write_text(out_dir / "report.md", "\n".join(md))
+    atomic_write_text(out_dir / "report.html", "\n".join(html))
+    return out_dir
+
+
+def _sweep_report(folder: Path, formats, out_dir: Path) -> Path:
+    analysis = pd.read_csv(folder / "analysis.csv")
+    if "S1" not in analysis and "mu_star" not in analysis:
+        raise ValueError(f"{folder}/analysis.csv holds a per-point summary; sensitivity charts need a Sobol or "
+                         "Morris sweep")
+    return _write_pages(out_dir, f"grassroots sweep report: {folder.name}",
+                        f"from {folder}/analysis.csv ({dt.date.today().isoformat()})",
+                        sensitivity_figures(analysis), formats, [("Indices", analysis)])

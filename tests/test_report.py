@@ -55,3 +55,23 @@ def test_fan_chart_has_labels_and_the_target_line_at_the_target(stored):
     assert len(target) == 1 and set(target[0].get_ydata()) == {0.60}
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"baseline", "plan"}
     assert "replicates" in fig.texts[-1].get_text()
+
+
+def test_sensitivity_report_from_a_sobol_sweep(tmp_path):
+    """Sobol bars from a stored sweep analysis (the Ishigami sweep of test_experiments)."""
+    from test_experiments import spec, stored_sweep
+
+    from SALib.test_functions import Ishigami
+    from sim.experiments import analyze_sweep
+
+    body = ("levers:\n" + "".join(f"  x{i}: {{range: [-3.141592653589793, 3.141592653589793]}}\n" for i in (1, 2, 3))
+            + "design: {kind: sobol, samples: 256, seed: 2}\n")
+    path = spec(tmp_path, body, "ishigami")
+    stored_sweep(tmp_path, path, "ishigami", Ishigami.evaluate)
+    analyze_sweep(path, out_root=tmp_path / "results")
+    out = build_report(tmp_path / "results" / "ishigami", formats=("png", "svg"))
+    figures = sorted(p.name for p in out.glob("sobol_*.png"))
+    assert figures == ["sobol_service_time_share_2024.png", "sobol_service_time_share_2027.png",
+                       "sobol_turnover_rate_2024.png", "sobol_turnover_rate_2027.png"]
+    assert png_size(out / figures[0])[0] == 1920
+    assert "Indices" in (out / "report.md").read_text()
