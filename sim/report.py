@@ -211,24 +211,13 @@ def build_report(results_dir: str | Path, formats=("png", "svg"), out: str | Pat
             figures.append((f"difference_{metric}", f"{TITLES[metric]}: difference from {designs[0]}",
                             difference_chart(series, manifest, metric, designs[0])))
     figures.append(("targets_2027", "Chance of meeting the 2027 targets", attainment_heatmap(series, manifest)))
-    md = [f"# grassroots report: {', '.join(designs)}", "", provenance(manifest), ""]
-    html = [f"<html><head><meta charset='utf-8'><title>grassroots report</title></head><body>"
-            f"<h1>grassroots report: {', '.join(designs)}</h1><p><small>{provenance(manifest)}</small></p>"]
-    for name, caption, fig in figures:
-        save(fig, out_dir, name, formats)
-        md += [f"## {caption}", "", f"![{caption}]({name}.png)", ""]
-        html.append(f"<h2>{caption}</h2><img style='max-width:100%' src='data:image/png;base64,{_embedded(fig)}'>")
-        plt.close(fig)
     table = indicator_table(series).astype(object).fillna("")
-    md += ["## The plan's indicators in 2027", "", markdown_table(table, digits=3), ""]
-    html.append("<h2>The plan's indicators in 2027</h2>" + table.to_html(index=False))
-    html.append("</body></html>")
-    atomic_write_text(out_dir / "report.md", "\n".join(md))
-    atomic_write_text(out_dir / "report.html", "\n".join(html))
-    return out_dir
+    return _write_pages(out_dir, f"grassroots report: {', '.join(designs)}", provenance(manifest), figures, formats,
+                        [("The plan's indicators in 2027", table)])
 
 
 def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tables=()) -> Path:
+    """Save the figures and write report.md and report.html (figures embedded) with the tables."""
     md = [f"# {title}", "", subtitle, ""]
     html = [f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
             f"<p><small>{subtitle}</small></p>"]

@@ -213,9 +213,9 @@ class Cadres:
     def headcount(self) -> np.ndarray:
         return group_sum(self.unit, self.filled, self.n_units)
 
-    def unit_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over the filled posts of each unit (0 for empty units)."""
-        return safe_ratio(group_sum(self.unit, values * self.filled, self.n_units), self.headcount())
+    def unit_mean(self, values: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over the filled posts of each unit (0 for empty units); ``heads`` = headcount()."""
+        return safe_ratio(group_sum(self.unit, values * self.filled, self.n_units), heads)
 
     def outside_pay(self) -> np.ndarray:
         return self.county_pay[self.region] * (1.0 + self.p.college_pay_premium * self.college)
@@ -228,11 +228,12 @@ class Cadres:
                                        self.p.ladder_pay_max_yuan, self.wage_index[self.region], self.p.grade_pay_step)
 
     # -- behaviour
-    def allocate_time(self, work: Work, service_case_hours: np.ndarray, levers: dict) -> None:
-        """Each cadre splits the month: compliance first (veto items first of all), then data entry, then residents."""
+    def allocate_time(self, work: Work, service_case_hours: np.ndarray, levers: dict, heads: np.ndarray) -> None:
+        """Each cadre splits the month: compliance first (veto items first of all), then data entry, then residents.
+
+        ``heads`` is the unit headcount at the start of the month (``headcount()``)."""
         self.filled_at_start = self.filled.copy()
         self.vacant_at_start = ~self.filled
-        heads = self.headcount()
         share = safe_ratio(np.ones(self.n_units), heads)[self.unit]  # each filled post's share of its unit's work
         weight = levers["evaluation_service_weight"][self.county]
         veto, other, data, service = cadre_rules.allocate_time(

@@ -99,17 +99,18 @@ class GrassrootsModel(mesa.Model):
 
         burden_started = self.policy.group_started(month, "burden")[self.block]
         work = self.departments.push_tasks(levers, burden_started, month, streams)
-        staffing = self.cadres.headcount() / self.posts_per_unit
+        heads = self.cadres.headcount()  # filled posts per unit; unchanged until cadres stay or leave
+        staffing = heads / self.posts_per_unit
         committee_cases, township_cases = self.residents.bring_needs(
             levers, self.departments.devolved, staffing[m:], month, streams)
         demand = np.concatenate([committee_cases, township_cases])
-        self.cadres.allocate_time(work, demand * self.case_hours, levers)
+        self.cadres.allocate_time(work, demand * self.case_hours, levers, heads)
 
         capacity = self.cadres.service_capacity_cases(self.case_hours)
         coverage = resident_rules.coverage(capacity, demand, p.service_capacity_cap)
         spare = resident_rules.spare_capacity(capacity, demand)
-        self.residents.get_served(coverage, spare[:m], self.cadres.unit_mean(self.cadres.skill),
-                                  self.cadres.unit_mean(self.cadres.burnout), levers, month, streams)
+        self.residents.get_served(coverage, spare[:m], self.cadres.unit_mean(self.cadres.skill, heads),
+                                  self.cadres.unit_mean(self.cadres.burnout, heads), levers, month, streams)
         self.residents.take_part(levers, coverage[:m], month, streams)
 
         self.cadres.stay_or_leave(levers, month, streams)
