@@ -260,18 +260,33 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
 
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="language of every title, label, legend and table")
 @click.option("--format", "formats", default="png,svg", show_default=True, help="figure formats: png,svg,pdf")
-@click.option("--out", "-o", default=None, type=click.Path(file_okay=False), help="default: RESULTS_DIR/report")
-def report(results_dir, formats, out) -> None:
-    """Figures (fan charts, differences, target chances) and an HTML + Markdown report from stored results."""
-    from .report import build_report
+@click.option("--layout", type=click.Choice(["auto", "overlay", "panels"]), default="auto", show_default=True,
+              help="fan charts: designs overlaid, one panel per design, or auto (overlay up to 3 designs)")
+@click.option("--out", "-o", default=None, type=click.Path(file_okay=False),
+              help="default: RESULTS_DIR/report (report_zh for --lang zh)")
+def report(results_dir, lang, formats, layout, out) -> None:
+    """Figures and an HTML + Markdown report from stored results: a run or comparison (fan charts,
+    differences, target chances, indicator table), a sweep (Sobol/Morris indices, factorial heat maps)
+    or a pilot evaluation (estimated vs true effects)."""
+    from .fonts import CJKFontNotFound
+    from .report import FORMATS, build_report
 
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
-    unknown = set(chosen) - {"png", "svg", "pdf"}
-    if unknown:
-        click.echo(f"unknown format(s): {', '.join(sorted(unknown))}; choose from png, svg, pdf", err=True)
+    unknown = set(chosen) - set(FORMATS)
+    if unknown or not chosen:
+        click.echo(f"unknown format(s): {', '.join(sorted(unknown)) or '(none)'}; choose from png, svg, pdf", err=True)
         sys.exit(2)
-    folder = build_report(results_dir, formats=chosen, out=out)
+    try:
+        folder = build_report(results_dir, formats=chosen, out=out, lang=lang, layout=layout)
+    except CJKFontNotFound as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     click.echo(f"wrote {folder}/ (report.html, report.md and figures)")
 
 

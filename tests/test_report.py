@@ -42,7 +42,7 @@ def test_report_writes_every_figure_as_valid_png_svg_and_the_pages(stored):
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(names)
     md = (out / "report.md").read_text()
-    assert "not produced by the model" in md and "turnover below 10%" in md
+    assert "not produced by the model" in md and "Annual cadre turnover" in md
 
 
 def test_fan_chart_has_labels_and_the_target_line_at_the_target(stored):
@@ -53,7 +53,7 @@ def test_fan_chart_has_labels_and_the_target_line_at_the_target(stored):
     assert ax.get_ylabel() == "share of cadres / residents"
     target = [line for line in ax.get_lines() if line.get_gid() == "target"]
     assert len(target) == 1 and set(target[0].get_ydata()) == {0.60}
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"baseline", "plan"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Baseline (no reform)", "The plan as written"}
     assert "replicates" in fig.texts[-1].get_text()
 
 

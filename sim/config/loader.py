@@ -15,7 +15,8 @@ model, and in particular the quality of the error messages users see:
     Follows a top-level ``extends:`` (a path relative to the file that contains
     it, or a list of such paths applied in order). Parents are resolved first and
     the child is deep-merged on top: mappings merge key by key, anything else
-    (scalars, lists, null) replaces. The ``extends`` key is removed. Cycles and
+    (scalars, lists, null) replaces. The ``extends`` key is removed, and so is a
+    parent's ``labels`` (a design's display names belong to the file that names it). Cycles and
     missing parents are reported at the referencing file's ``extends`` line (for
     a block list, the line of the offending item).
 ``validate(data, provenance, model_cls, root_file=...)``
@@ -371,6 +372,7 @@ class _NodeBuilder:
 # --------------------------------------------------------------------------- #
 
 _EXTENDS = "extends"
+_NOT_INHERITED = "labels"
 
 
 def resolve(path: str | os.PathLike) -> tuple[dict, Provenance]:
@@ -407,6 +409,8 @@ def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> t
         parent_data, parent_provenance = _resolve(parent, parent_display, chain)
         _overlay(merged, merged_provenance, parent_data, parent_provenance)
         files.extend(f for f in parent_provenance.files if f not in files)
+    # A design's display labels belong to the file that names it: an extending config is another design.
+    merged.pop(_NOT_INHERITED, None)
     _overlay(merged, merged_provenance, data, provenance)
     merged_provenance.files = files + [display]
     return merged, merged_provenance

@@ -424,11 +424,21 @@ class Parameters(Strict):
 # --------------------------------------------------------------------------- scenario
 
 
+class Labels(Strict):
+    """A design's name on figures and in reports, per language (``grassroots report --lang``)."""
+
+    en: str | None = Field(None, min_length=1)
+    zh: str | None = Field(None, min_length=1)
+
+
 class Scenario(Strict):
     """One simulated world: geography, timeline, reform design and behaviour."""
 
     name: str = Field(min_length=1)
     description: str = ""
+    labels: Labels = Field(default_factory=Labels, description=(
+        "the design's name on figures, per language; not inherited: a config that extends this one "
+        "is another design and names itself (its `name` is used where it gives no label)"))
     engine: Literal["columnar", "agents"] = Field(
         "columnar", description="columnar (numpy columns, fast) or agents (one mesa.Agent each, for small runs)")
     geography: Geography
