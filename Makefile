@@ -23,6 +23,7 @@ demo: $(STAMP)
 		--replicates $(REPLICATES) --seed 2024 --workers $(WORKERS) --out results/demo
 	cp results/demo/headline.png results/headline.png
 	$(BIN)/grassroots report results/demo --format png,svg
+	$(BIN)/grassroots report results/demo --format png,svg --lang zh
 	cp results/demo/report/targets_2027.png results/targets_2027.png
 
 test: $(STAMP)

@@ -7,7 +7,8 @@
   one panel each), difference charts (each design minus the reference, paired by replicate), a heat map
   of the chance of meeting each 2027 target, and the plan's indicator table;
 - a sweep (``design.csv`` and ``parts/``): Sobol bars or Morris mu*-sigma plots from ``analysis.csv``, and
-  for factorial designs heat maps of each outcome over two levers (one panel per level of a third);
+  for factorial designs heat maps of each outcome over two levers (one panel per level of a third), for
+  sampled designs (Latin hypercube, listed scenarios) each outcome against each factor;
 - a pilot evaluation (``pilot_replicates.csv``): the office's estimate beside the true effects, by
   selection rule.
 
@@ -29,6 +30,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
@@ -49,6 +51,11 @@ LAYOUTS = ("auto", "overlay", "panels")
 FORMATS = ("png", "svg", "pdf")
 # Indicators of the plan whose id differs from the metric that measures them.
 INDICATOR_METRIC = {"talent_gap_fill_rate": "talent_gap_filled"}
+# The plan's indicators that are not shares (0-1); the rest are shown as percentages.
+NOT_SHARES = {"central_west_investment_yuan", "urban_rural_facility_area_ratio", "rural_elder_beds_per_1000",
+              "elder_care_workers_per_1000", "satisfaction", "veto_items"}
+# Baselines the plan gives in its text for targets outside its indicator table (policy-facts §2.1.1).
+EXTRA_BASELINES = {"veto_items": 18}
 
 
 # --------------------------------------------------------------------------- style, units, provenance
@@ -67,7 +74,7 @@ def is_share(metric: str) -> bool:
 def fmt_value(metric: str, value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if is_share(metric):
+    if is_share(metric) or (metric not in METRICS and metric not in NOT_SHARES):
         return f"{100 * value:.1f}%"
     return f"{value:.3g}"
 
@@ -171,15 +178,17 @@ def fan_chart(series: pd.DataFrame, manifest: dict, metric: str, lang: str = "en
                             (1.0, target.value), xycoords=("axes fraction", "data"), ha="right", va="bottom",
                             fontsize=6)
         _axis_format(ax.yaxis, metric)
+        ax.xaxis.set_major_locator(mdates.YearLocator(1 if layout == "overlay" else 2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
         if layout == "panels":
             ax.set_title(labels.get(group[0], group[0]), fontsize=8)
+            ax.tick_params(labelsize=7)
     if layout == "overlay":
         axes[0].set_title(metric_name(metric, lang))
         axes[0].set_ylabel(_y_label(metric, lang))
         axes[0].legend(fontsize=7, title=word("bands", lang), title_fontsize=7, loc="best")
     else:
-        fig.suptitle(f"{metric_name(metric, lang)} ({word('bands', lang)})" if lang == "en" else
-                     f"{metric_name(metric, lang)}（{word('bands', lang)}）", fontsize=10)
+        fig.suptitle(word("fan_caption", lang, metric=metric_name(metric, lang)), fontsize=9)
         for row_start in range(0, len(designs), min(3, len(designs))):
             axes[row_start].set_ylabel(_y_label(metric, lang), fontsize=7)
     _sign(fig, provenance(manifest, lang))
@@ -250,7 +259,8 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
     for t in TARGETS_2027:  # targets the plan states outside the indicator table (e.g. the veto-item cap)
         if t.metric not in listed:
             indicators.append({"id": t.metric, "metric": t.metric, "en": metric_name(t.metric, "en"),
-                               "zh": metric_name(t.metric, "zh"), "dimension": "organisation", "baseline": None,
+                               "zh": metric_name(t.metric, "zh"), "dimension": "organisation",
+                               "baseline": EXTRA_BASELINES.get(t.metric),
                                "target": t.value, "source": t.source})
     rows = []
     for ind in indicators:
@@ -346,6 +356,15 @@ def point_means(table: pd.DataFrame, design: pd.DataFrame, region: str = "all") 
     return means.join(design, on="point")
 
 
+def _outcome_blocks(means: pd.DataFrame, outcomes, years):
+    """(metric, year, point means) per outcome in 2027 if the sweep kept it, else its last year."""
+    year = 2027 if 2027 in years else max(years)
+    for metric in outcomes:
+        block = means[(means["metric"] == metric) & (means["year"] == year)]
+        if not block.empty:
+            yield metric, year, block
+
+
 def factorial_heatmaps(means: pd.DataFrame, factors: list[str], outcomes, years, lang: str = "en",
                        signature: str = "") -> list[tuple[str, str, plt.Figure]]:
     """Heat maps of each outcome (in 2027 if kept, else the last year) over the first two factors: one
@@ -355,12 +374,8 @@ def factorial_heatmaps(means: pd.DataFrame, factors: list[str], outcomes, years,
     x, y = factors[0], factors[1]
     facet = factors[2] if len(factors) > 2 else None
     rest = factors[3:]
-    year = 2027 if 2027 in years else max(years)
     figures = []
-    for metric in outcomes:
-        block = means[(means["metric"] == metric) & (means["year"] == year)]
-        if block.empty:
-            continue
+    for metric, year, block in _outcome_blocks(means, outcomes, years):
         panels = sorted(block[facet].unique()) if facet else [None]
         fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.6, 3.4), sharey=True,
                                  squeeze=False)
@@ -401,6 +416,40 @@ def factorial_heatmaps(means: pd.DataFrame, factors: list[str], outcomes, years,
     return figures
 
 
+def factor_scatter(means: pd.DataFrame, factors: list[str], outcomes, years, lang: str = "en",
+                   signature: str = "") -> list[tuple[str, str, plt.Figure]]:
+    """For sampled designs (Latin hypercube, listed scenarios): each outcome (in 2027 if kept, else the last
+    year) against each factor, one panel per factor, a point per design point (mean over replicates),
+    with the outcome's 2027 target as a dashed line."""
+    _style(lang)
+    figures = []
+    for metric, year, block in _outcome_blocks(means, outcomes, years):
+        ncols = min(4, len(factors))
+        nrows = math.ceil(len(factors) / ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(2.5 * ncols + 0.8, 2.4 * nrows + 0.7), sharey=True,
+                                 squeeze=False)
+        target = _target(metric)
+        for ax, factor in zip(axes.ravel(), factors):
+            ax.scatter(block[factor], block["value"], s=10, alpha=0.7)
+            if target is not None:
+                ax.axhline(target.value, color="0.15", ls="--", lw=0.9, gid="target")
+            ax.set_xlabel(factor_name(factor, lang), fontsize=7)
+            ax.tick_params(labelsize=7)
+            _axis_format(ax.yaxis, metric)
+            lever = factor.split(".")[1] if factor.startswith("levers.") else ""
+            if lever in LEVERS and LEVERS[lever][3].startswith("share"):
+                ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+        for ax in axes.ravel()[len(factors):]:
+            ax.set_visible(False)
+        for row in axes:
+            row[0].set_ylabel(_y_label(metric, lang), fontsize=7)
+        fig.suptitle(word("metric_year", lang, metric=metric_name(metric, lang), year=year), fontsize=9)
+        _sign(fig, signature)
+        figures.append((f"points_{metric}_{year}", word("metric_year", lang, metric=metric_name(metric, lang),
+                                                        year=year), fig))
+    return figures
+
+
 def _sweep_signature(manifest: dict, lang: str) -> str:
     return word("provenance_sweep", lang, version=manifest.get("versions", {}).get("grassroots", ""),
                 name=manifest.get("spec", {}).get("name", ""), points=manifest.get("points"),
@@ -433,9 +482,12 @@ def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
             raise ValueError(f"{folder}: the sweep has no finished runs yet; run `grassroots sweep` on its spec")
         means = point_means(table, design)
         factors = [c for c in design.columns if design[c].nunique() > 1]
+        outcomes = spec.get("outcomes", sorted(means["metric"].unique()))
+        years = spec.get("years", sorted(means["year"].unique()))
         if kind == "factorial" and len(factors) >= 2:
-            figures = factorial_heatmaps(means, factors, spec.get("outcomes", sorted(means["metric"].unique())),
-                                         spec.get("years", sorted(means["year"].unique())), lang, signature)
+            figures = factorial_heatmaps(means, factors, outcomes, years, lang, signature)
+        elif factors:
+            figures = factor_scatter(means, factors, outcomes, years, lang, signature)
         summary = (table[table["region"] == "all"].groupby(["point", "metric", "year"])["value"]
                    .agg(mean="mean", low_90=lambda v: v.quantile(0.05), high_90=lambda v: v.quantile(0.95))
                    .reset_index().join(design, on="point"))

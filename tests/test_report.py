@@ -3,11 +3,17 @@ carry their labels, and the target line sits at the target value."""
 
 from __future__ import annotations
 
+import re
 import struct
+import warnings
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from matplotlib.text import Text
 
-from helpers import scenario
+from helpers import CONFIGS, scenario
 from sim.report import build_report, fan_chart
 from sim.run import run_scenarios
 from sim.store import read_run, write_run
@@ -75,3 +81,216 @@ def test_sensitivity_report_from_a_sobol_sweep(tmp_path):
                        "sobol_turnover_rate_2024.png", "sobol_turnover_rate_2027.png"]
     assert png_size(out / figures[0])[0] == 1920
     assert "Indices" in (out / "report.md").read_text()
+
+
+# --------------------------------------------------------------------------- layouts, sweeps, pilots, Chinese
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Proper names and symbols a Chinese figure may keep: the method names and the Sobol index symbols.
+KEEP_LATIN = {"Sobol", "Morris", "ST"}
+
+
+def visible_texts(fig):
+    """Every non-empty text a reader sees on the figure, except the provenance line (hashes, versions)."""
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+            and t.get_gid() != "provenance"]
+
+
+@pytest.fixture(scope="module")
+def factorial(tmp_path_factory):
+    """A real (tiny) factorial sweep: inspection cut x pay x devolution, 2 levels each, 1 replicate."""
+    from test_experiments import FACTORIAL, spec
+
+    from sim.experiments import run_sweep
+
+    tmp = tmp_path_factory.mktemp("factorial")
+    body = FACTORIAL.replace("design:", "  levers.devolved_power_share.values.rollout: {levels: [0.25, 1.0]}\n"
+                                        "design:")
+    path = spec(tmp, body.replace("replicates: 2", ""), "fact")
+    run_sweep(path, out_root=tmp / "results")
+    return tmp / "results" / "fact"
+
+
+@pytest.fixture(scope="module")
+def pilot_folder(tmp_path_factory):
+    """A real (small) pilot evaluation stored as `grassroots evaluate-pilot` stores it."""
+    from sim.pilot import evaluate_pilot
+
+    sc = scenario("plan.yaml", geography={"counties": 6}, pilot={"counties": 2}, timeline={"spin_up_months": 6})
+    table = evaluate_pilot(sc, replicates=2, seed=3, metrics=("service_time_share", "turnover_rate"))
+    folder = tmp_path_factory.mktemp("pilot")
+    table.to_csv(folder / "pilot_replicates.csv", index=False)
+    return folder, table
+
+
+def test_fan_chart_panels_give_each_design_its_own_panel_with_the_target(stored):
+    series, manifest = read_run(stored)
+    fig = fan_chart(series, manifest, "service_time_share", layout="panels")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["Baseline (no reform)", "The plan as written"]
+    for ax in panels:
+        assert [set(line.get_ydata()) for line in ax.get_lines() if line.get_gid() == "target"] == [{0.60}]
+        assert len([line for line in ax.get_lines() if line.get_gid() != "target"]) == 1  # one median line
+    assert "Cadre time serving residents" in fig._suptitle.get_text()
+    overlay = fan_chart(series, manifest, "service_time_share", layout="auto")  # two designs: overlaid
+    assert len(overlay.axes) == 1
+    with pytest.raises(ValueError, match="layout"):
+        fan_chart(series, manifest, "service_time_share", layout="grid")
+
+
+def test_factorial_heat_map_cells_are_the_sweep_means_with_panels_for_the_third_lever(factorial):
+    from sim.experiments import read_sweep
+    from sim.report import factorial_heatmaps, point_means
+
+    design = pd.read_csv(factorial / "design.csv", index_col="point")
+    means = point_means(read_sweep(factorial), design)
+    figures = dict((name, fig) for name, _, fig in factorial_heatmaps(means, list(design.columns),
+                                                                      ["service_time_share"], [2024, 2027]))
+    fig = figures["factorial_service_time_share_2027"]
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["Powers devolved (rollout) = 25%", "Powers devolved (rollout) = 100%"]
+    assert panels[0].get_xlabel() == "Inspections cut (rollout)"
+    assert panels[0].get_ylabel() == "Committee pay (ratio to county seat) (rollout)"
+    cell = means[(means.metric == "service_time_share") & (means.year == 2027)].set_index(list(design.columns))
+    # rows run from the highest pay level down, columns from the lowest cut up
+    expected = [cell.loc[(cut, pay, 0.25), "value"] for pay in (1.0, 0.7) for cut in (0.0, 0.5)]
+    assert [t.get_text() for t in panels[0].texts] == [f"{100 * v:.1f}%" for v in expected]
+    # the mechanism shows in the map: cutting inspections raises service time at either pay level
+    assert cell.loc[(0.5, 0.7, 0.25), "value"] > cell.loc[(0.0, 0.7, 0.25), "value"]
+    out = build_report(factorial, formats=("png",))
+    assert png_size(out / "factorial_service_time_share_2027.png")[1] == 3.4 * 300
+    assert (out / "factorial_turnover_rate_2027.png").exists()
+
+
+def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
+    from sim.report import pilot_chart
+
+    folder, table = pilot_folder
+    fig = pilot_chart(table)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == ["Cadre time serving residents", "Cadre turnover (per year)"]
+    ax = axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["good base", "random"]
+    block = table[table.metric == "service_time_share"]
+    for i, selection in enumerate(("good_base", "random")):
+        rows = block[block.selection == selection]
+        dots = [c.get_offsets()[0] for c in ax.collections if len(c.get_offsets())]
+        assert any(np.isclose(d[1], rows.true_effect_pilots.mean()) for d in dots)
+        assert any(np.isclose(d[1], rows.true_effect_rollout.mean()) for d in dots)
+        assert any(np.isclose(line.get_ydata()[0], rows.did_estimate.mean()) for line in ax.lines
+                   if len(line.get_ydata()) == 1)
+    out = build_report(folder, formats=("png", "pdf"))
+    assert png_size(out / "pilot_evaluation.png")[0] > 0
+    assert (out / "pilot_evaluation.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "power" in (out / "report.md").read_text()
+
+
+def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factorial, pilot_folder, tmp_path):
+    from sim.report import factorial_heatmaps, pilot_chart, point_means, run_figures, sensitivity_figures
+    from sim.experiments import read_sweep
+
+    series, manifest = read_run(stored)
+    design = pd.read_csv(factorial / "design.csv", index_col="point")
+    sobol = pd.DataFrame({"metric": "turnover_rate", "year": 2027, "factor": list(design.columns),
+                          "S1": [0.5, 0.2, 0.1], "S1_conf": 0.05, "ST": [0.6, 0.3, 0.1], "ST_conf": 0.05})
+    morris = pd.DataFrame({"metric": "participation_rate", "year": 2027, "factor": list(design.columns),
+                           "mu_star": [0.1, 0.0, 0.0], "mu_star_conf": 0.01, "mu": 0.0, "sigma": [0.02, 0.0, 0.0]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures = [f for _, _, f in run_figures(series, manifest, "zh", "panels")]
+        figures += [f for _, _, f in run_figures(series, manifest, "zh", "overlay")]
+        figures += [f for _, _, f in sensitivity_figures(pd.concat([sobol]), "zh")]
+        figures += [f for _, _, f in sensitivity_figures(morris, "zh")]
+        figures += [f for _, _, f in factorial_heatmaps(point_means(read_sweep(factorial), design),
+                                                        list(design.columns), ["service_time_share"], [2027], "zh")]
+        figures.append(pilot_chart(pilot_folder[1], "zh"))
+        texts = [t for fig in figures for t in visible_texts(fig)]
+        out = build_report(stored, formats=("png", "svg", "pdf"), lang="zh")
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+    assert missing == []
+    assert any(CJK.search(t) for t in texts)
+    assert len(texts) > 200
+    english = {t for t in texts if set(LATIN_WORD.findall(t)) - KEEP_LATIN}
+    assert english == set()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "基层人才流失率" in md and "模型不产生该指标" in md and "规划方案" in md
+    assert "lang='zh-CN'" in (out / "report.html").read_text(encoding="utf-8")
+    assert out.name == "report_zh" and png_size(out / "fan_turnover_rate.png") == (1920, 1140)
+
+
+def test_missing_glyphs_would_be_caught():
+    """The check above can fail: Chinese drawn in the English style's font warns about missing glyphs."""
+    import matplotlib.pyplot as plt
+
+    from sim.report import _style
+
+    _style("en")
+    fig, ax = plt.subplots()
+    ax.set_title("干部服务群众时间占比")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    assert any("missing from" in str(w.message) for w in caught)
+    plt.close(fig)
+
+
+def test_without_a_chinese_font_the_report_says_what_to_install(stored, monkeypatch, tmp_path):
+    import sim.fonts as fonts
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    monkeypatch.setenv(fonts.ENV, str(tmp_path / "nowhere.otf"))
+    with pytest.raises(fonts.CJKFontNotFound, match="nowhere.otf: no such font file"):
+        build_report(stored, lang="zh", out=tmp_path / "a")
+    import matplotlib
+
+    latin = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    monkeypatch.setenv(fonts.ENV, latin)
+    with pytest.raises(fonts.CJKFontNotFound, match="lacks Chinese glyphs"):
+        build_report(stored, lang="zh", out=tmp_path / "b")
+    monkeypatch.delenv(fonts.ENV)
+    monkeypatch.setattr(fonts, "_bundled", lambda: None)
+    monkeypatch.setattr(fonts, "_system", lambda: None)
+    result = CliRunner().invoke(main, ["report", str(stored), "--lang", "zh", "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2
+    assert "Chinese glyphs" in result.output and "pip install" in result.output
+    assert not (tmp_path / "c").exists()  # nothing half-written
+
+
+def test_design_labels_are_not_inherited_and_do_not_change_the_hash(tmp_path):
+    from sim.config import load_scenario
+
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {CONFIGS / 'plan.yaml'}\nname: child\n")
+    loaded = load_scenario(child)
+    assert loaded.scenario.labels.zh is None  # the plan's 规划方案 does not pass to another design
+    labelled = tmp_path / "labelled.yaml"
+    labelled.write_text(f"extends: {CONFIGS / 'plan.yaml'}\nname: child\nlabels: {{zh: 子方案}}\n")
+    other = load_scenario(labelled)
+    assert other.scenario.labels.zh == "子方案" and other.hash == loaded.hash
+
+
+def test_a_sampled_sweep_plots_each_outcome_against_each_factor(tmp_path):
+    from test_experiments import spec, stored_sweep
+
+    body = ("levers:\n  levers.inspections_cut.values.rollout: {range: [0, 1]}\n"
+            "  levers.committee_pay_ratio.values.rollout: {range: [0.7, 1.2]}\n"
+            "design: {kind: latin_hypercube, samples: 12, seed: 4}\n")
+    path = spec(tmp_path, body, "lhs")
+    stored_sweep(tmp_path, path, "lhs", lambda x: 0.1 + 0.5 * x[:, 0])
+    out = build_report(tmp_path / "results" / "lhs", formats=("png",))
+    assert sorted(p.name for p in out.glob("*.png")) == ["points_service_time_share_2027.png",
+                                                         "points_turnover_rate_2027.png"]
+    from sim.report import factor_scatter, point_means
+    from sim.experiments import read_sweep
+
+    design = pd.read_csv(tmp_path / "results" / "lhs" / "design.csv", index_col="point")
+    fig = factor_scatter(point_means(read_sweep(tmp_path / "results" / "lhs"), design), list(design.columns),
+                         ["service_time_share"], [2027])[0][2]
+    cut = fig.axes[0].collections[0].get_offsets()
+    assert np.allclose(cut[:, 1], 0.1 + 0.5 * cut[:, 0])  # the stored outcome, point by point
+    assert fig.axes[0].get_xlabel() == "Inspections cut (rollout)"
+    assert [set(line.get_ydata()) for line in fig.axes[0].get_lines() if line.get_gid() == "target"] == [{0.60}]
