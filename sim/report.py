@@ -25,6 +25,7 @@ import html as html_lib
 import io
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -96,9 +97,11 @@ def provenance(manifest: dict, lang: str = "en") -> str:
                 date=dt.date.today().isoformat())
 
 
-def _sign(fig: plt.Figure, text: str) -> None:
-    fig.text(0.01, 0.005, text, fontsize=5, color="0.4", gid="provenance")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+def _sign(fig: plt.Figure, text: str, top: float = 1.0) -> None:
+    """Provenance in small print along the bottom, wrapped to the figure's width; lay the rest out above."""
+    lines = textwrap.wrap(text, width=max(40, int(fig.get_figwidth() * 24))) or [""]
+    fig.text(0.01, 0.005, "\n".join(lines), fontsize=5, color="0.4", gid="provenance", va="bottom")
+    fig.tight_layout(rect=(0, 0.01 + len(lines) * 7.5 / 72 / fig.get_figheight(), 1, top))
 
 
 def _target(metric: str):
@@ -112,13 +115,13 @@ def target_label(target, lang: str) -> str:
 
 def _shade_phases(ax, frame: pd.DataFrame, lang: str, names: bool = True) -> None:
     phases = frame.drop_duplicates("date")[["date", "phase"]].sort_values("date")
-    for phase, colour in PHASE_SHADE.items():
+    for i, (phase, colour) in enumerate(PHASE_SHADE.items()):
         dates = phases.loc[phases["phase"].astype(str) == phase, "date"]
         if len(dates):
             ax.axvspan(dates.min(), dates.max() + pd.offsets.MonthEnd(1), color=colour, zorder=0, lw=0)
-            if names:
-                ax.text(dates.min(), 0.99, f" {phase_name(phase, lang)}", transform=ax.get_xaxis_transform(),
-                        fontsize=6, va="top", color="0.35")
+            if names:  # staggered, so that the names of short phases do not run into each other
+                ax.text(dates.min(), 0.99 - 0.06 * (i % 2), f" {phase_name(phase, lang)}",
+                        transform=ax.get_xaxis_transform(), fontsize=6, va="top", color="0.35")
 
 
 def _headline_rows(series: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -175,8 +178,8 @@ def fan_chart(series: pd.DataFrame, manifest: dict, metric: str, lang: str = "en
             ax.axhline(target.value, color="0.15", ls="--", lw=0.9, gid="target")
             if layout == "overlay" or i == 0:
                 ax.annotate(word("target_2027", lang, value=fmt_value(metric, target.value), source=target.source),
-                            (1.0, target.value), xycoords=("axes fraction", "data"), ha="right", va="bottom",
-                            fontsize=6)
+                            (1.0, target.value), xycoords=("axes fraction", "data"), ha="right", va="top",
+                            xytext=(-2, -2), textcoords="offset points", fontsize=6)
         _axis_format(ax.yaxis, metric)
         ax.xaxis.set_major_locator(mdates.YearLocator(1 if layout == "overlay" else 2))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
@@ -541,8 +544,9 @@ def pilot_chart(replicates: pd.DataFrame, lang: str = "en", signature: str = "")
         ax.set_ylabel(word("pilot_axis", lang) if ax is axes[0][0] else "")
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.suptitle(word("pilot_caption", lang), fontsize=9)
-    fig.text(0.01, 0.005, signature, fontsize=5, color="0.4", gid="provenance")
-    fig.tight_layout(rect=(0, 0.17, 1, 1))
+    _sign(fig, signature)
+    bottom = fig.subplotpars.bottom
+    fig.subplots_adjust(bottom=bottom + 0.15)
     fig.legend(handles, names, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=1, fontsize=6, frameon=False)
     return fig
 

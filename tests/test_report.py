@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import matplotlib.pyplot as plt
 from matplotlib.text import Text
 
 from helpers import CONFIGS, scenario
@@ -218,12 +219,11 @@ def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factori
     assert "基层人才流失率" in md and "模型不产生该指标" in md and "规划方案" in md
     assert "lang='zh-CN'" in (out / "report.html").read_text(encoding="utf-8")
     assert out.name == "report_zh" and png_size(out / "fan_turnover_rate.png") == (1920, 1140)
+    plt.close("all")
 
 
 def test_missing_glyphs_would_be_caught():
     """The check above can fail: Chinese drawn in the English style's font warns about missing glyphs."""
-    import matplotlib.pyplot as plt
-
     from sim.report import _style
 
     _style("en")
