@@ -159,7 +159,7 @@ def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None 
     ranks = ranking(attainment)
     return {"levels": level_table, "differences": diff_table, "attainment": attainment, "ranking": ranks,
             "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference),
-            "manifest": result.manifest, "series": result.series}
+            "manifest": {**result.manifest, "reference": reference}, "series": result.series}
 
 
 # --------------------------------------------------------------------------- robustness across futures

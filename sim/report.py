@@ -45,7 +45,7 @@ from .model.metrics import METRICS  # noqa: E402
 from .store import atomic_write_text, read_run  # noqa: E402
 from .summary import HEADLINE, markdown_table  # noqa: E402
 from .text import (DIMENSIONS, LANGS, design_label, factor_name, metric_name, phase_name, pick,  # noqa: E402
-                   plan_indicators, selection_name, word)
+                   plan_indicators, selection_name, table_in, word)
 
 PHASE_SHADE = {"pilot": "#f0f0f0", "rollout": "#e3e3e3", "consolidation": "#f7f7f7"}
 LAYOUTS = ("auto", "overlay", "panels")
@@ -83,6 +83,19 @@ def fmt_value(metric: str, value: float) -> str:
 def _axis_format(axis, metric: str) -> None:
     if is_share(metric):
         axis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=None))
+
+
+def _order(manifest: dict, series: pd.DataFrame) -> list[str]:
+    """Designs in the order they were run (the manifest's), whatever order a table sorted them into."""
+    named = [s["name"] for s in manifest.get("scenarios", [])]
+    present = list(dict.fromkeys(series["scenario"].astype(str)))
+    return [d for d in named if d in present] + [d for d in present if d not in named]
+
+
+def _colours(manifest: dict, series: pd.DataFrame) -> dict:
+    """One colour per design, the same on every figure."""
+    order = _order(manifest, series)
+    return dict(zip(order, sns.color_palette("colorblind", len(order))))
 
 
 def _labels(manifest: dict, lang: str) -> dict[str, str]:
@@ -149,9 +162,11 @@ def fan_chart(series: pd.DataFrame, manifest: dict, metric: str, lang: str = "en
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     _style(lang)
     sel = _headline_rows(series, metric)
-    designs = list(dict.fromkeys(sel["scenario"].astype(str)))
+    designs = [d for d in _order(manifest, series) if d in set(sel["scenario"].astype(str))]
+    if not designs:
+        raise ValueError(f"no {metric} values to draw")
     labels = _labels(manifest, lang)
-    colours = dict(zip(designs, sns.color_palette("colorblind", len(designs))))
+    colours = _colours(manifest, series)
     if layout == "auto":
         layout = "overlay" if len(designs) <= 3 else "panels"
     if layout == "overlay":
@@ -205,11 +220,16 @@ def difference_chart(series: pd.DataFrame, manifest: dict, metric: str, referenc
     sel = _headline_rows(series, metric)
     labels = _labels(manifest, lang)
     wide = sel.pivot_table(index=["date", "replicate"], columns="scenario", values="value", observed=True)
+    if reference not in wide.columns:
+        raise ValueError(f"the reference design {reference!r} has no {metric} values")
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     _shade_phases(ax, sel, lang)
     ref = labels.get(reference, reference)
-    for design, colour in zip([c for c in wide.columns if c != reference], sns.color_palette("colorblind")):
-        diff = (wide[design] - wide[reference]).groupby(level="date")
+    scale = 100.0 if is_share(metric) else 1.0  # shares are drawn in percentage points
+    colours = _colours(manifest, series)
+    for design in [d for d in _order(manifest, series) if d != reference and d in wide.columns]:
+        colour = colours[design]
+        diff = ((wide[design] - wide[reference]) * scale).groupby(level="date")
         ax.fill_between(diff.quantile(0.05).index, diff.quantile(0.05), diff.quantile(0.95), color=colour,
                         alpha=0.25, lw=0)
         ax.plot(diff.mean().index, diff.mean(), color=colour, lw=1.6,
@@ -217,8 +237,6 @@ def difference_chart(series: pd.DataFrame, manifest: dict, metric: str, referenc
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_title(word("difference_from", lang, metric=metric_name(metric, lang), reference=ref))
     ax.set_ylabel(word("pp_axis" if is_share(metric) else "difference_axis", lang))
-    if is_share(metric):
-        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{100 * v:+.0f}" if v else "0"))
     ax.legend(fontsize=7, title=word("paired_band", lang), title_fontsize=7)
     _sign(fig, provenance(manifest, lang))
     return fig
@@ -231,7 +249,9 @@ def attainment_heatmap(series: pd.DataFrame, manifest: dict, lang: str = "en") -
     labels = _labels(manifest, lang)
     order = [t.metric for t in TARGETS_2027 if t.metric in set(att["metric"])]
     names = {t.metric: target_label(t, lang) for t in TARGETS_2027}
-    designs = list(dict.fromkeys(att["design"]))
+    if att.empty:
+        raise ValueError("no 2027 values: the run ends before 2027")
+    designs = [d for d in _order(manifest, series) if d in set(att["design"])]
     table = att.pivot(index="metric", columns="design", values="probability").loc[order, designs]
     table.index = [names[m] for m in table.index]
     table.columns = [labels.get(d, d) for d in table.columns]
@@ -254,7 +274,7 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
     and 90% interval; indicators the model does not produce are listed as such."""
     labels = _labels(manifest or {}, lang)
     values = replicate_values(series, years=(2027,))
-    designs = list(dict.fromkeys(values["scenario"]))
+    designs = [d for d in _order(manifest or {}, series) if d in set(values["scenario"])]
     produced = set(values["metric"])
     col = {k: word(f"col_{k}", lang) for k in ("indicator", "dimension", "baseline", "target", "source", "note")}
     indicators = [dict(i, metric=INDICATOR_METRIC.get(i["id"], i["id"])) for i in plan_indicators()]
@@ -286,15 +306,19 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
 
 def run_figures(series: pd.DataFrame, manifest: dict, lang: str = "en", layout: str = "auto"):
     """(file name, caption, figure) for a run or comparison."""
-    designs = list(dict.fromkeys(series["scenario"].astype(str)))
+    designs = _order(manifest, series)
     labels = _labels(manifest, lang)
+    reference = manifest.get("reference") if manifest.get("reference") in designs else designs[0]
+    metrics = set(series["metric"].astype(str))
+    drawn = [m for m in HEADLINE if m in metrics]
     figures = [(f"fan_{m}", word("fan_caption", lang, metric=metric_name(m, lang)),
-                fan_chart(series, manifest, m, lang, layout)) for m in HEADLINE]
+                fan_chart(series, manifest, m, lang, layout)) for m in drawn]
     if len(designs) > 1:
-        ref = labels.get(designs[0], designs[0])
+        ref = labels.get(reference, reference)
         figures += [(f"difference_{m}", word("difference_from", lang, metric=metric_name(m, lang), reference=ref),
-                     difference_chart(series, manifest, m, designs[0], lang)) for m in HEADLINE]
-    figures.append(("targets_2027", word("targets_title", lang), attainment_heatmap(series, manifest, lang)))
+                     difference_chart(series, manifest, m, reference, lang)) for m in drawn]
+    if (pd.DatetimeIndex(series["date"]).year == 2027).any():
+        figures.append(("targets_2027", word("targets_title", lang), attainment_heatmap(series, manifest, lang)))
     return figures
 
 
@@ -390,14 +414,16 @@ def factorial_heatmaps(means: pd.DataFrame, factors: list[str], outcomes, years,
             annot = grid.map(lambda v: fmt_value(metric, v))
             sns.heatmap(grid, annot=annot, fmt="", cmap="cividis", vmin=vmin, vmax=vmax, ax=ax,
                         cbar=i == len(panels) - 1, annot_kws={"fontsize": 7},
+                        xticklabels=[_level(x, float(v)) for v in grid.columns],
+                        yticklabels=[_level(y, float(v)) for v in grid.index],
                         cbar_kws={"label": word("factorial_cbar", lang, metric=metric_name(metric, lang)),
                                   **({"format": mticker.PercentFormatter(1.0)} if is_share(metric) else {})})
-            if target is not None:
-                met = target.met(grid.to_numpy()).ravel()
-                for text, ok in zip(ax.texts, met):
-                    text.set_fontweight("bold" if ok else "normal")
-            ax.set_xticklabels([_level(x, float(v)) for v in grid.columns])
-            ax.set_yticklabels([_level(y, float(v)) for v in grid.index], rotation=0)
+            if target is not None:  # seaborn writes no text in an empty cell: find each text's cell by position
+                met = target.met(grid.to_numpy())
+                for text in ax.texts:
+                    col, row = (int(c) for c in text.get_position())
+                    text.set_fontweight("bold" if met[row, col] else "normal")
+            ax.tick_params(axis="y", labelrotation=0)
             ax.set_xlabel(factor_name(x, lang), fontsize=7)
             ax.set_ylabel(factor_name(y, lang) if i == 0 else "", fontsize=7)
             if facet:
@@ -477,7 +503,7 @@ def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
             raise ValueError(f"{folder}: no sensitivity indices yet; {word('sweep_needs_analysis', 'en')} "
                              f"(`grassroots analyze {manifest.get('spec_file', 'SPEC')}`)")
         figures = sensitivity_figures(analysis, lang, signature)
-        tables.append((word("indices_table", lang), analysis))
+        tables.append((word("indices_table", lang), table_in(analysis, lang)))
     else:
         design = pd.read_csv(folder / "design.csv", index_col="point")
         table = read_sweep(folder)
@@ -494,9 +520,7 @@ def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
         summary = (table[table["region"] == "all"].groupby(["point", "metric", "year"])["value"]
                    .agg(mean="mean", low_90=lambda v: v.quantile(0.05), high_90=lambda v: v.quantile(0.95))
                    .reset_index().join(design, on="point"))
-        summary["metric"] = [metric_name(m, lang) for m in summary["metric"]]
-        summary = summary.rename(columns={c: factor_name(c, lang) for c in design.columns})
-        tables.append((word("factorial_table", lang), summary))
+        tables.append((word("factorial_table", lang), table_in(summary, lang)))
     return _write_pages(out_dir, word("sweep_title", lang, name=spec.get("name", folder.name)), signature, figures,
                         formats, tables, lang)
 
@@ -518,12 +542,13 @@ def pilot_chart(replicates: pd.DataFrame, lang: str = "en", signature: str = "")
         block = replicates[replicates["metric"] == metric]
         groups = list(block.groupby(keys, sort=True))
         for i, (key, g) in enumerate(groups):
-            est = g["did_estimate"]
+            scale = 100.0 if is_share(metric) else 1.0  # shares in percentage points
+            est = g["did_estimate"] * scale
             ax.errorbar([i], [est.mean()], yerr=[[est.mean() - est.quantile(0.05)], [est.quantile(0.95) - est.mean()]],
                         fmt="o", color=colours[0], capsize=3, label=word("pilot_did", lang) if i == 0 else None)
-            ax.scatter([i + 0.18], [g["true_effect_pilots"].mean()], marker="D", color=colours[1], zorder=3,
+            ax.scatter([i + 0.18], [g["true_effect_pilots"].mean() * scale], marker="D", color=colours[1], zorder=3,
                        label=word("pilot_true_pilots", lang) if i == 0 else None)
-            ax.scatter([i + 0.18], [g["true_effect_rollout"].mean()], marker="X", s=45, color=colours[2], zorder=3,
+            ax.scatter([i + 0.18], [g["true_effect_rollout"].mean() * scale], marker="X", s=45, color=colours[2], zorder=3,
                        label=word("pilot_true_rollout", lang) if i == 0 else None)
             ax.annotate(word("pilot_power", lang, value=f"{g['detected'].mean():.0%}"), (i, 0),
                         xycoords=("data", "axes fraction"), xytext=(0, 3), textcoords="offset points",
@@ -540,8 +565,7 @@ def pilot_chart(replicates: pd.DataFrame, lang: str = "en", signature: str = "")
         ax.set_xlim(-0.5, len(groups) - 0.3)
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.set_title(metric_name(metric, lang), fontsize=8)
-        _axis_format(ax.yaxis, metric)
-        ax.set_ylabel(word("pilot_axis", lang) if ax is axes[0][0] else "")
+        ax.set_ylabel(word("pilot_axis_pp" if is_share(metric) else "pilot_axis", lang), fontsize=7)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.suptitle(word("pilot_caption", lang), fontsize=9)
     _sign(fig, signature)
@@ -557,9 +581,7 @@ def _pilot_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
     table = pd.read_csv(folder / "pilot_replicates.csv")
     signature = word("provenance_pilot", lang, version=_version(), source=folder.name,
                      date=dt.date.today().isoformat())
-    summary = pilot_summary(table)
-    summary["metric"] = [metric_name(m, lang) for m in summary["metric"]]
-    summary["selection"] = [selection_name(s, lang) for s in summary["selection"]]
+    summary = table_in(pilot_summary(table), lang)
     return _write_pages(out_dir, word("pilot_title", lang), signature,
                         [("pilot_evaluation", word("pilot_caption", lang), pilot_chart(table, lang, signature))],
                         formats, [(word("pilot_table", lang), summary)], lang)
@@ -601,9 +623,10 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
             "margin:auto}} table{{border-collapse:collapse;font-size:small}} td,th{{border:1px solid #ccc;"
             "padding:2px 6px}}</style></head>"
             f"<body><h1>{html_lib.escape(title)}</h1><p><small>{html_lib.escape(subtitle)}</small></p>"]
+    linked = "png" if "png" in formats else formats[0]
     for name, caption, fig in figures:
         save(fig, out_dir, name, formats)
-        md += [f"## {caption}", "", f"![{caption}]({name}.png)", ""]
+        md += [f"## {caption}", "", f"![{caption}]({name}.{linked})", ""]
         page.append(f"<h2>{html_lib.escape(caption)}</h2><img style='max-width:100%' alt='{html_lib.escape(caption)}'"
                     f" src='data:image/png;base64,{_embedded(fig)}'>")
         plt.close(fig)
@@ -643,6 +666,11 @@ def build_report(results_dir: str | Path, formats=("png", "svg"), out: str | Pat
     out_dir = Path(out) if out else folder / ("report" if lang == "en" else f"report_{lang}")
     kind = kind_of(folder)
     rc_for(lang)  # fail early, before any figure, if Chinese has no font
+    with plt.rc_context():  # the report's style and fonts do not outlive the call
+        return _build(folder, kind, formats, out_dir, lang, layout)
+
+
+def _build(folder: Path, kind: str, formats, out_dir: Path, lang: str, layout: str) -> Path:
     if kind == "sweep":
         return _sweep_report(folder, formats, out_dir, lang)
     if kind == "pilot":

@@ -157,11 +157,42 @@ WORDS: dict[str, tuple[str, str]] = {
     "pilot_true_pilots": ("true effect on the pilot counties", "对试点县的真实效应"),
     "pilot_true_rollout": ("true effect of rolling out everywhere", "全面推开的真实效应"),
     "pilot_axis": ("effect in 2024", "2024年效应"),
+    "pilot_axis_pp": ("effect in 2024, percentage points", "2024年效应（百分点）"),
     "pilot_power": ("power {value}", "检验效能 {value}"),
     "pilots_n": ("{n} pilots", "{n}个试点"),
     "quota": ("central/west >= {value}", "中西部 ≥ {value}"),
     "sweep_needs_analysis": ("run `grassroots analyze` on the spec first", "请先对实验运行 `grassroots analyze`"),
 }
+
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "point": ("point", "设计点"), "metric": ("outcome", "结果指标"), "year": ("year", "年份"),
+    "mean": ("mean", "均值"), "low_90": ("5%", "5%分位"), "high_90": ("95%", "95%分位"),
+    "replicates": ("replicates", "重复次数"), "factor": ("factor", "因素"),
+    "S1": ("S1", "一阶指数 S1"), "S1_conf": ("S1 95% half-width", "S1 95%区间半宽"),
+    "ST": ("ST", "总效应指数 ST"), "ST_conf": ("ST 95% half-width", "ST 95%区间半宽"),
+    "mu_star": ("mu*", "μ*"), "mu_star_conf": ("mu* 95% half-width", "μ* 95%区间半宽"), "mu": ("mu", "μ"),
+    "sigma": ("sigma", "σ"), "selection": ("selection rule", "选点方式"),
+    "central_west_quota": ("central/west quota", "中西部最低比例"), "pilots": ("pilots", "试点数"),
+    "did_estimate": ("DiD estimate", "双重差分估计"), "did_spread": ("estimate s.d.", "估计标准差"),
+    "true_effect_pilots": ("true effect on pilots", "对试点县的真实效应"),
+    "true_effect_rollout": ("true rollout effect", "全面推开的真实效应"), "power": ("power", "检验效能"),
+    "bias_vs_pilots": ("bias vs pilots", "相对试点效应的偏差"),
+    "bias_vs_rollout": ("bias vs rollout", "相对推开效应的偏差"),
+}
+
+
+def table_in(frame, lang: str):
+    """A results table for a report page: column names in ``lang``; outcome and factor names in words."""
+    frame = frame.copy()
+    if "metric" in frame:
+        frame["metric"] = [metric_name(m, lang) for m in frame["metric"]]
+    if "factor" in frame:
+        frame["factor"] = [factor_name(f, lang) for f in frame["factor"]]
+    if "selection" in frame:
+        frame["selection"] = [selection_name(v, lang) for v in frame["selection"]]
+    names = {c: pick(COLUMNS[c], lang) if c in COLUMNS else factor_name(c, lang) for c in frame.columns}
+    return frame.rename(columns=names)
 
 
 def pick(pair: tuple[str, str], lang: str) -> str:

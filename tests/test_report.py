@@ -174,14 +174,19 @@ def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
     assert [ax.get_title() for ax in axes] == ["Cadre time serving residents", "Cadre turnover (per year)"]
     ax = axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["good base", "random"]
+    assert ax.get_ylabel() == "effect in 2024, percentage points"
     block = table[table.metric == "service_time_share"]
+    diamonds = [c for c in ax.collections if c.get_label() == "true effect on the pilot counties"]
     for i, selection in enumerate(("good_base", "random")):
         rows = block[block.selection == selection]
-        dots = [c.get_offsets()[0] for c in ax.collections if len(c.get_offsets())]
-        assert any(np.isclose(d[1], rows.true_effect_pilots.mean()) for d in dots)
-        assert any(np.isclose(d[1], rows.true_effect_rollout.mean()) for d in dots)
-        assert any(np.isclose(line.get_ydata()[0], rows.did_estimate.mean()) for line in ax.lines
-                   if len(line.get_ydata()) == 1)
+        # at x = i + 0.18: both truths; at x = i: the estimate (the marker, not the caps); percentage points
+        truths = sorted(float(c.get_offsets()[0][1]) for c in ax.collections if np.isclose(c.get_offsets()[0][0],
+                                                                                            i + 0.18))
+        assert np.allclose(truths, sorted([100 * rows.true_effect_pilots.mean(), 100 * rows.true_effect_rollout.mean()]))
+        estimates = [line.get_ydata()[0] for line in ax.lines if line.get_marker() == "o"
+                     and line.get_xdata()[0] == i]
+        assert np.allclose(estimates, [100 * rows.did_estimate.mean()])
+    assert len(diamonds) == 1
     out = build_report(folder, formats=("png", "pdf"))
     assert png_size(out / "pilot_evaluation.png")[0] > 0
     assert (out / "pilot_evaluation.pdf").read_bytes()[:5] == b"%PDF-"
@@ -218,6 +223,10 @@ def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factori
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "基层人才流失率" in md and "模型不产生该指标" in md and "规划方案" in md
     assert "lang='zh-CN'" in (out / "report.html").read_text(encoding="utf-8")
+    for folder in (factorial, pilot_folder[0]):  # the tables of sweep and pilot reports, too
+        page = (build_report(folder, formats=("png",), lang="zh") / "report.md").read_text(encoding="utf-8")
+        headers = [line for line in page.splitlines() if line.startswith("| ")]
+        assert headers and not [h for h in headers if set(LATIN_WORD.findall(h)) - KEEP_LATIN]
     assert out.name == "report_zh" and png_size(out / "fan_turnover_rate.png") == (1920, 1140)
     plt.close("all")
 
@@ -294,3 +303,36 @@ def test_a_sampled_sweep_plots_each_outcome_against_each_factor(tmp_path):
     assert np.allclose(cut[:, 1], 0.1 + 0.5 * cut[:, 0])  # the stored outcome, point by point
     assert fig.axes[0].get_xlabel() == "Inspections cut (rollout)"
     assert [set(line.get_ydata()) for line in fig.axes[0].get_lines() if line.get_gid() == "target"] == [{0.60}]
+
+
+def test_markdown_links_the_format_written_and_the_callers_style_survives(stored, tmp_path):
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["lines.linewidth"] = 4.0
+    fonts = list(plt.rcParams["font.sans-serif"])
+    out = build_report(stored, formats=("svg",), lang="zh", out=tmp_path / "svg")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "(fan_turnover_rate.svg)" in md and ".png)" not in md and not list(out.glob("*.png"))
+    assert plt.rcParams["lines.linewidth"] == 4.0 and list(plt.rcParams["font.sans-serif"]) == fonts
+    plt.rcdefaults()
+
+
+def test_bold_cells_are_the_ones_meeting_the_target_even_with_a_cell_missing():
+    from sim.report import factorial_heatmaps
+
+    a, b = "levers.inspections_cut.values.rollout", "levers.committee_pay_ratio.values.rollout"
+    rows = [{a: cut, b: pay, "metric": "service_time_share", "year": 2027, "value": 0.45 + 0.1 * i + 0.02 * j}
+            for i, cut in enumerate((0.0, 0.3, 0.6)) for j, pay in enumerate((0.7, 0.9, 1.1))]
+    means = pd.DataFrame(rows[1:])  # the first cell's run has not finished
+    ax = factorial_heatmaps(means, [a, b], ["service_time_share"], [2027])[0][2].axes[0]
+    bold = sorted(t.get_text() for t in ax.texts if t.get_fontweight() == "bold")
+    assert len(ax.texts) == 8
+    assert bold == sorted(f"{100 * r['value']:.1f}%" for r in rows[1:] if r["value"] >= 0.60)
+
+
+def test_differences_are_taken_from_the_reference_the_comparison_used(stored):
+    from sim.report import run_figures
+
+    series, manifest = read_run(stored)
+    captions = [c for name, c, _ in run_figures(series, {**manifest, "reference": "plan"}) if name.startswith("diff")]
+    assert captions and all(c.endswith("difference from The plan as written") for c in captions)
