@@ -383,6 +383,17 @@ def point_means(table: pd.DataFrame, design: pd.DataFrame, region: str = "all") 
     return means.join(design, on="point")
 
 
+def _wrap(label: str, width: int = 26) -> str:
+    """A long axis label on two lines: English at a space, Chinese before its last bracket."""
+    if len(label) <= width:
+        return label
+    for bracket in ("（", " ("):
+        cut = label.rfind(bracket)
+        if cut > 0:
+            return label[:cut].rstrip() + "\n" + label[cut:].lstrip()
+    return textwrap.fill(label, width)
+
+
 def _outcome_blocks(means: pd.DataFrame, outcomes, years):
     """(metric, year, point means) per outcome in 2027 if the sweep kept it, else its last year."""
     year = 2027 if 2027 in years else max(years)
@@ -404,16 +415,19 @@ def factorial_heatmaps(means: pd.DataFrame, factors: list[str], outcomes, years,
     figures = []
     for metric, year, block in _outcome_blocks(means, outcomes, years):
         panels = sorted(block[facet].unique()) if facet else [None]
-        fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.6, 3.4), sharey=True,
-                                 squeeze=False)
+        # panels of equal width, the colour bar in a narrow column of its own
+        fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.6 * len(panels) + 1.6, 3.6), squeeze=False,
+                                 width_ratios=[1.0] * len(panels) + [0.06])
+        colour_bar = axes[0][-1]
         vmin, vmax = block["value"].min(), block["value"].max()
         target = _target(metric)
-        for i, (ax, level) in enumerate(zip(axes[0], panels)):
+        for i, (ax, level) in enumerate(zip(axes[0][:-1], panels)):
             cells = block if level is None else block[block[facet] == level]
             grid = cells.groupby([y, x])["value"].mean().unstack(x).sort_index(ascending=False)
             annot = grid.map(lambda v: fmt_value(metric, v))
             sns.heatmap(grid, annot=annot, fmt="", cmap="cividis", vmin=vmin, vmax=vmax, ax=ax,
-                        cbar=i == len(panels) - 1, annot_kws={"fontsize": 7},
+                        cbar=i == len(panels) - 1, cbar_ax=colour_bar if i == len(panels) - 1 else None,
+                        annot_kws={"fontsize": 7},
                         xticklabels=[_level(x, float(v)) for v in grid.columns],
                         yticklabels=[_level(y, float(v)) for v in grid.index],
                         cbar_kws={"label": word("factorial_cbar", lang, metric=metric_name(metric, lang)),
@@ -423,12 +437,15 @@ def factorial_heatmaps(means: pd.DataFrame, factors: list[str], outcomes, years,
                 for text in ax.texts:
                     col, row = (int(c) for c in text.get_position())
                     text.set_fontweight("bold" if met[row, col] else "normal")
-            ax.tick_params(axis="y", labelrotation=0)
-            ax.set_xlabel(factor_name(x, lang), fontsize=7)
-            ax.set_ylabel(factor_name(y, lang) if i == 0 else "", fontsize=7)
+            ax.tick_params(axis="y", labelrotation=0, labelleft=i == 0)
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel(_wrap(factor_name(x, lang)), fontsize=7)
+            ax.set_ylabel(_wrap(factor_name(y, lang)) if i == 0 else "", fontsize=7)
             if facet:
                 ax.set_title(word("factorial_panel", lang, name=factor_name(facet, lang),
                                   value=_level(facet, float(level))), fontsize=7)
+        colour_bar.yaxis.label.set_fontsize(7)
+        colour_bar.tick_params(labelsize=7)
         title = word("metric_year", lang, metric=metric_name(metric, lang), year=year)
         notes = []
         if rest:
@@ -550,16 +567,14 @@ def pilot_chart(replicates: pd.DataFrame, lang: str = "en", signature: str = "")
                        label=word("pilot_true_pilots", lang) if i == 0 else None)
             ax.scatter([i + 0.18], [g["true_effect_rollout"].mean() * scale], marker="X", s=45, color=colours[2], zorder=3,
                        label=word("pilot_true_rollout", lang) if i == 0 else None)
-            ax.annotate(word("pilot_power", lang, value=f"{g['detected'].mean():.0%}"), (i, 0),
-                        xycoords=("data", "axes fraction"), xytext=(0, 3), textcoords="offset points",
-                        ha="center", fontsize=6, color="0.3")
         ticks = []
-        for selection, pilots, quota in (k for k, _ in groups):
+        for (selection, pilots, quota), g in groups:
             parts = [selection_name(selection, lang)]
             if "pilots" in varying:
                 parts.append(word("pilots_n", lang, n=pilots))
             if "central_west_quota" in varying:
                 parts.append(word("quota", lang, value=f"{quota:.0%}"))
+            parts.append(word("pilot_power", lang, value=f"{g['detected'].mean():.0%}"))
             ticks.append("\n".join(parts))
         ax.set_xticks(range(len(groups)), ticks, fontsize=6)
         ax.set_xlim(-0.5, len(groups) - 0.3)

@@ -173,7 +173,8 @@ def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == ["Cadre time serving residents", "Cadre turnover (per year)"]
     ax = axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["good base", "random"]
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["good base", "random"]
+    assert all(t.get_text().split("\n")[-1].startswith("power ") for t in ax.get_xticklabels())
     assert ax.get_ylabel() == "effect in 2024, percentage points"
     block = table[table.metric == "service_time_share"]
     diamonds = [c for c in ax.collections if c.get_label() == "true effect on the pilot counties"]
