@@ -153,7 +153,7 @@ def test_factorial_heat_map_cells_are_the_sweep_means_with_panels_for_the_third_
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == ["Powers devolved (rollout) = 25%", "Powers devolved (rollout) = 100%"]
     assert panels[0].get_xlabel() == "Inspections cut (rollout)"
-    assert panels[0].get_ylabel() == "Committee pay (ratio to county seat) (rollout)"
+    assert panels[0].get_ylabel() == "Committee pay (ratio to county seat)\n(rollout)"  # wrapped
     cell = means[(means.metric == "service_time_share") & (means.year == 2027)].set_index(list(design.columns))
     # rows run from the highest pay level down, columns from the lowest cut up
     expected = [cell.loc[(cut, pay, 0.25), "value"] for pay in (1.0, 0.7) for cut in (0.0, 0.5)]
