@@ -85,10 +85,15 @@ def _axis_format(axis, metric: str) -> None:
         axis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=None))
 
 
+def _distinct(column: pd.Series) -> list[str]:
+    """The distinct values of a (long) column in order of appearance, without iterating over its rows."""
+    return [str(v) for v in pd.unique(column)]
+
+
 def _order(manifest: dict, series: pd.DataFrame) -> list[str]:
     """Designs in the order they were run (the manifest's), whatever order a table sorted them into."""
     named = [s["name"] for s in manifest.get("scenarios", [])]
-    present = list(dict.fromkeys(series["scenario"].astype(str)))
+    present = _distinct(series["scenario"])
     return [d for d in named if d in present] + [d for d in present if d not in named]
 
 
@@ -162,7 +167,7 @@ def fan_chart(series: pd.DataFrame, manifest: dict, metric: str, lang: str = "en
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     _style(lang)
     sel = _headline_rows(series, metric)
-    designs = [d for d in _order(manifest, series) if d in set(sel["scenario"].astype(str))]
+    designs = [d for d in _order(manifest, series) if d in set(_distinct(sel["scenario"]))]
     if not designs:
         raise ValueError(f"no {metric} values to draw")
     labels = _labels(manifest, lang)
@@ -309,7 +314,7 @@ def run_figures(series: pd.DataFrame, manifest: dict, lang: str = "en", layout: 
     designs = _order(manifest, series)
     labels = _labels(manifest, lang)
     reference = manifest.get("reference") if manifest.get("reference") in designs else designs[0]
-    metrics = set(series["metric"].astype(str))
+    metrics = set(_distinct(series["metric"]))
     drawn = [m for m in HEADLINE if m in metrics]
     figures = [(f"fan_{m}", word("fan_caption", lang, metric=metric_name(m, lang)),
                 fan_chart(series, manifest, m, lang, layout)) for m in drawn]
@@ -692,7 +697,7 @@ def _build(folder: Path, kind: str, formats, out_dir: Path, lang: str, layout: s
         return _pilot_report(folder, formats, out_dir, lang)
     series, manifest = read_run(folder)
     labels = _labels(manifest, lang)
-    designs = [labels.get(d, d) for d in dict.fromkeys(series["scenario"].astype(str))]
+    designs = [labels.get(d, d) for d in _order(manifest, series)]
     table = indicator_table(series, manifest, lang)
     return _write_pages(out_dir, word("report_title", lang, designs=", ".join(designs)), provenance(manifest, lang),
                         run_figures(series, manifest, lang, layout), formats,
