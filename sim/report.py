@@ -103,6 +103,22 @@ def _colours(manifest: dict, series: pd.DataFrame) -> dict:
     return dict(zip(order, sns.color_palette("colorblind", len(order))))
 
 
+def _dashes(manifest: dict, series: pd.DataFrame) -> dict:
+    """A line style per design besides its colour, so that many designs stay apart in print and in grey."""
+    styles = ("-", "--", "-.", ":")
+    return {d: styles[i % len(styles)] for i, d in enumerate(_order(manifest, series))}
+
+
+def _legend(ax, title: str) -> None:
+    """Up to three entries inside the axes; more go below it, in two columns, clear of the lines."""
+    entries = len(ax.get_legend_handles_labels()[1])
+    if entries <= 3:
+        ax.legend(fontsize=7, title=title, title_fontsize=7, loc="best")
+    else:
+        ax.legend(fontsize=7, title=title, title_fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+                  ncol=2, frameon=False)
+
+
 def _labels(manifest: dict, lang: str) -> dict[str, str]:
     return {s["name"]: design_label(s["name"], s.get("resolved_config", {}).get("labels"), lang)
             for s in manifest.get("scenarios", [])}
@@ -193,7 +209,8 @@ def fan_chart(series: pd.DataFrame, manifest: dict, metric: str, lang: str = "en
             d = q.loc[design]
             ax.fill_between(d.index, d[0.05], d[0.95], color=colours[design], alpha=0.18, lw=0)
             ax.fill_between(d.index, d[0.25], d[0.75], color=colours[design], alpha=0.35, lw=0)
-            ax.plot(d.index, d[0.5], color=colours[design], lw=1.6, label=labels.get(design, design))
+            ax.plot(d.index, d[0.5], color=colours[design], ls=_dashes(manifest, series)[design], lw=1.6,
+                    label=labels.get(design, design))
         if target is not None:
             ax.axhline(target.value, color="0.15", ls="--", lw=0.9, gid="target")
             if layout == "overlay" or i == 0:
@@ -209,7 +226,7 @@ def fan_chart(series: pd.DataFrame, manifest: dict, metric: str, lang: str = "en
     if layout == "overlay":
         axes[0].set_title(metric_name(metric, lang))
         axes[0].set_ylabel(_y_label(metric, lang))
-        axes[0].legend(fontsize=7, title=word("bands", lang), title_fontsize=7, loc="best")
+        _legend(axes[0], word("bands", lang))
     else:
         fig.suptitle(word("fan_caption", lang, metric=metric_name(metric, lang)), fontsize=9)
         for row_start in range(0, len(designs), min(3, len(designs))):
@@ -237,12 +254,12 @@ def difference_chart(series: pd.DataFrame, manifest: dict, metric: str, referenc
         diff = ((wide[design] - wide[reference]) * scale).groupby(level="date")
         ax.fill_between(diff.quantile(0.05).index, diff.quantile(0.05), diff.quantile(0.95), color=colour,
                         alpha=0.25, lw=0)
-        ax.plot(diff.mean().index, diff.mean(), color=colour, lw=1.6,
+        ax.plot(diff.mean().index, diff.mean(), color=colour, ls=_dashes(manifest, series)[design], lw=1.6,
                 label=word("minus", lang, design=labels.get(design, design), reference=ref))
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_title(word("difference_from", lang, metric=metric_name(metric, lang), reference=ref))
     ax.set_ylabel(word("pp_axis" if is_share(metric) else "difference_axis", lang))
-    ax.legend(fontsize=7, title=word("paired_band", lang), title_fontsize=7)
+    _legend(ax, word("paired_band", lang))
     _sign(fig, provenance(manifest, lang))
     return fig
 
