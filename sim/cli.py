@@ -247,7 +247,7 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
         click.echo(f"--pilots must be below the number of counties ({scenario.geography.counties})", err=True)
         sys.exit(2)
     table = evaluate_pilot(scenario, replicates=replicates, seed=seed, selections=tuple(selections.split(",")),
-                           pilot_counts=counts, workers=workers,
+                           pilot_counts=counts, workers=workers, progress=True,
                            quotas=[float(x) for x in quotas.split(",")] if quotas else None)
     summary = pilot_summary(table)
     out_dir = Path(out)

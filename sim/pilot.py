@@ -26,7 +26,7 @@ import pandas as pd
 from .config.schema import LEVERS
 from .model.metrics import METRIC_NAMES, cell_values
 from .model.model import GrassrootsModel
-from .run import executor_context
+from .run import _progress, executor_context
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
 
@@ -81,7 +81,7 @@ def did(values: dict, metric: str) -> tuple[float, float]:
 def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("random", "good_base"),
                    pilot_counts=None, quotas=None,
                    metrics=("turnover_rate", "service_time_share", "participation_rate"),
-                   workers: int = 1, executor: Executor | None = None) -> pd.DataFrame:
+                   workers: int = 1, executor: Executor | None = None, progress: bool = False) -> pd.DataFrame:
     """One row per selection rule, central/west quota, number of pilots, metric and replicate: the office's
     estimate and the truths."""
     counts = pilot_counts or [scenario.pilot.counties]
@@ -95,12 +95,17 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
         for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
             for r in range(replicates):
                 jobs.append(((selection, quota, k, variant, r), sc))
-    with executor_context(executor, workers) as pool:
+    results = []
+    with executor_context(executor, workers) as pool, _progress(len(jobs), progress, "pilot runs") as bar:
         if pool is None:
-            results = [county_values(sc, seed, key[-1], metrics) for key, sc in jobs]
+            for key, sc in jobs:
+                results.append(county_values(sc, seed, key[-1], metrics))
+                bar.update(1)
         else:
-            results = list(pool.map(county_values, [sc for _, sc in jobs], [seed] * len(jobs),
-                                    [key[-1] for key, _ in jobs], [metrics] * len(jobs)))
+            for res in pool.map(county_values, [sc for _, sc in jobs], [seed] * len(jobs),
+                                [key[-1] for key, _ in jobs], [metrics] * len(jobs)):
+                results.append(res)
+                bar.update(1)
     panel = {key: res for (key, _), res in zip(jobs, results)}
     rows = []
     for selection, quota, k in designs:

@@ -217,6 +217,12 @@ class _NoBar:
     def close(self) -> None:
         pass
 
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
 
 def _progress(total: int, enabled: bool, desc: str = "runs"):
     """A progress bar on stderr (runs done, rate, time left), or nothing."""
