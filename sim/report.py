@@ -575,7 +575,9 @@ def pilot_chart(replicates: pd.DataFrame, lang: str = "en", signature: str = "")
     keys = ["selection", "pilots", "central_west_quota"]
     varying = [k for k in keys[1:] if replicates[k].nunique() > 1]
     metrics = list(dict.fromkeys(replicates["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics) + 0.4, 3.9), squeeze=False)
+    designs = replicates[keys].drop_duplicates().shape[0]
+    width = max(3.4, 0.75 * designs)  # room for each design's tick label
+    fig, axes = plt.subplots(1, len(metrics), figsize=(width * len(metrics) + 0.4, 3.9), squeeze=False)
     colours = sns.color_palette("colorblind", 3)
     for ax, metric in zip(axes[0], metrics):
         block = replicates[replicates["metric"] == metric]
