@@ -50,13 +50,6 @@ from .text import (DIMENSIONS, LANGS, design_label, factor_name, metric_name, ph
 PHASE_SHADE = {"pilot": "#f0f0f0", "rollout": "#e3e3e3", "consolidation": "#f7f7f7"}
 LAYOUTS = ("auto", "overlay", "panels")
 FORMATS = ("png", "svg", "pdf")
-# Indicators of the plan whose id differs from the metric that measures them.
-INDICATOR_METRIC = {"talent_gap_fill_rate": "talent_gap_filled"}
-# The plan's indicators that are not shares (0-1); the rest are shown as percentages.
-NOT_SHARES = {"central_west_investment_yuan", "urban_rural_facility_area_ratio", "rural_elder_beds_per_1000",
-              "elder_care_workers_per_1000", "satisfaction", "veto_items"}
-# Baselines the plan gives in its text for targets outside its indicator table (policy-facts §2.1.1).
-EXTRA_BASELINES = {"veto_items": 18}
 
 
 # --------------------------------------------------------------------------- style, units, provenance
@@ -72,10 +65,11 @@ def is_share(metric: str) -> bool:
     return metric in METRICS and METRICS[metric].unit.startswith("share")
 
 
-def fmt_value(metric: str, value: float) -> str:
+def fmt_value(metric: str, value: float, share: bool | None = None) -> str:
+    """A value for a figure or table: shares as percentages (``share`` overrides the metric's unit)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if is_share(metric) or (metric not in METRICS and metric not in NOT_SHARES):
+    if is_share(metric) if share is None else share:
         return f"{100 * value:.1f}%"
     return f"{value:.3g}"
 
@@ -131,11 +125,11 @@ def provenance(manifest: dict, lang: str = "en") -> str:
                 date=dt.date.today().isoformat())
 
 
-def _sign(fig: plt.Figure, text: str, top: float = 1.0) -> None:
+def _sign(fig: plt.Figure, text: str) -> None:
     """Provenance in small print along the bottom, wrapped to the figure's width; lay the rest out above."""
     lines = textwrap.wrap(text, width=max(40, int(fig.get_figwidth() * 24))) or [""]
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=5, color="0.4", gid="provenance", va="bottom")
-    fig.tight_layout(rect=(0, 0.01 + len(lines) * 7.5 / 72 / fig.get_figheight(), 1, top))
+    fig.tight_layout(rect=(0, 0.01 + len(lines) * 7.5 / 72 / fig.get_figheight(), 1, 1))
 
 
 def _target(metric: str):
@@ -299,28 +293,20 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
     designs = [d for d in _order(manifest or {}, series) if d in set(values["scenario"])]
     produced = set(values["metric"])
     col = {k: word(f"col_{k}", lang) for k in ("indicator", "dimension", "baseline", "target", "source", "note")}
-    indicators = [dict(i, metric=INDICATOR_METRIC.get(i["id"], i["id"])) for i in plan_indicators()]
-    listed = {i["metric"] for i in indicators}
-    for t in TARGETS_2027:  # targets the plan states outside the indicator table (e.g. the veto-item cap)
-        if t.metric not in listed:
-            indicators.append({"id": t.metric, "metric": t.metric, "en": metric_name(t.metric, "en"),
-                               "zh": metric_name(t.metric, "zh"), "dimension": "organisation",
-                               "baseline": EXTRA_BASELINES.get(t.metric),
-                               "target": t.value, "source": t.source})
     rows = []
-    for ind in indicators:
-        metric = ind["metric"]
-        target = fmt_value(metric, ind["target"]) if ind.get("target") is not None else "—"
+    for ind in plan_indicators():
+        metric, share = ind.get("metric", ind["id"]), "unit" not in ind
+        target = fmt_value(metric, ind["target"], share) if ind.get("target") is not None else "—"
         if ind.get("year", 2027) != 2027:
             target += f" ({ind['year']})"
         row = {col["indicator"]: ind[lang], col["dimension"]: pick(DIMENSIONS[ind["dimension"]], lang),
-               col["baseline"]: fmt_value(metric, ind.get("baseline")), col["target"]: target,
+               col["baseline"]: fmt_value(metric, ind.get("baseline"), share), col["target"]: target,
                col["source"]: ind["source"]}
         for design in designs:
             v = values.loc[(values["scenario"] == design) & (values["metric"] == metric), "value"]
             row[labels.get(design, design)] = (
-                f"{fmt_value(metric, v.mean())} [{fmt_value(metric, v.quantile(0.05))}, "
-                f"{fmt_value(metric, v.quantile(0.95))}]" if len(v) else "—")
+                f"{fmt_value(metric, v.mean(), share)} [{fmt_value(metric, v.quantile(0.05), share)}, "
+                f"{fmt_value(metric, v.quantile(0.95), share)}]" if len(v) else "—")
         row[col["note"]] = "" if metric in produced else word("not_produced", lang)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -389,11 +375,14 @@ def sensitivity_figures(analysis: pd.DataFrame, lang: str = "en",
     return figures
 
 
-def _level(path: str, value: float) -> str:
+def _share_factor(path: str) -> bool:
+    """Is a sweep factor (config key path) a lever measured as a share?"""
     lever = path.split(".")[1] if path.startswith("levers.") else ""
-    if lever in LEVERS and LEVERS[lever][3].startswith("share"):
-        return f"{100 * value:.0f}%"
-    return f"{value:g}"
+    return lever in LEVERS and LEVERS[lever][3].startswith("share")
+
+
+def _level(path: str, value: float) -> str:
+    return f"{100 * value:.0f}%" if _share_factor(path) else f"{value:g}"
 
 
 
@@ -504,8 +493,7 @@ def factor_scatter(means: pd.DataFrame, factors: list[str], outcomes, years, lan
             ax.set_xlabel(factor_name(factor, lang), fontsize=7)
             ax.tick_params(labelsize=7)
             _axis_format(ax.yaxis, metric)
-            lever = factor.split(".")[1] if factor.startswith("levers.") else ""
-            if lever in LEVERS and LEVERS[lever][3].startswith("share"):
+            if _share_factor(factor):
                 ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
         for ax in axes.ravel()[len(factors):]:
             ax.set_visible(False)
