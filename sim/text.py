@@ -108,7 +108,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "per_year_axis": ("share per year", "每年比例"),
     "pp_axis": ("difference, percentage points", "差值（百分点）"),
     "difference_axis": ("difference", "差值"),
-    "difference_title": ("{metric}: {design} minus {reference}", "{metric}：{design}减{reference}"),
     "difference_from": ("{metric}: difference from {reference}", "{metric}：与{reference}之差"),
     "minus": ("{design} - {reference}", "{design}减{reference}"),
     "fan_caption": ("{metric}: median and 50%/90% bands", "{metric}：中位数及50%/90%区间"),
