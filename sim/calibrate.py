@@ -19,7 +19,6 @@ mean and 90% interval for the fit report.
 
 from __future__ import annotations
 
-import copy
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -90,13 +89,6 @@ class Free:
             node = node[key]
         return float(node)
 
-    def set(self, config: dict, value: float) -> None:
-        *parents, leaf = self.path.split(".")
-        node = config
-        for key in parents:
-            node = node[key]
-        node[leaf] = float(value)
-
 
 FREE: tuple[Free, ...] = (
     Free("parameters.cadres.quit_intercept", -4.0, -0.5),
@@ -118,13 +110,9 @@ FREE: tuple[Free, ...] = (
 
 
 def _with_values(base: dict, free: tuple[Free, ...], values: np.ndarray, counties: int) -> dict:
-    config = copy.deepcopy(base)
-    for f, v in zip(free, values):
-        f.set(config, v)
-    geography = config["geography"]
-    geography["counties"] = counties
-    config["pilot"]["counties"] = min(config["pilot"]["counties"], counties)
-    return config
+    from .experiments import apply_point
+
+    return apply_point(base, {f.path: v for f, v in zip(free, values)}, counties)
 
 
 def baseline_moments(scenario, seed: int, replicate: int) -> dict[str, float]:
@@ -254,12 +242,13 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
         except _BudgetSpent:
             status = f"stopped at the budget of {max_evaluations} evaluations; best point kept"
         # the plain Jacobian at the best point (least_squares returns a bound-scaled one), for standard errors
-        x = best["x"]
+        # (centred on the best point as found: a step that happens to improve on it must not move the base)
+        x, r0 = best["x"].copy(), best["r"].copy()
         jac = np.empty((len(TARGETS), len(free)))
         for i in range(len(free)):
             dx = np.zeros(len(free))
             dx[i] = step if x[i] + step <= 1.0 else -step
-            jac[:, i] = (residuals(x + dx, budget=False) - best["r"]) / dx[i]
+            jac[:, i] = (residuals(x + dx, budget=False) - r0) / dx[i]
         values = lows + x * width
         jacobian = jac / width  # per unit of each parameter
         table = _moment_table(_with_values(base, free, values, counties), seed + 1, report_replicates, pool)

@@ -238,13 +238,18 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
     from .pilot import evaluate_pilot, pilot_summary
     from .store import atomic_write_text
 
-    scenario = _load_all((config,))[0].scenario
-    if counties is not None:
-        scenario = scenario.model_copy(update={"geography": scenario.geography.model_copy(
-            update={"counties": counties})})
+    loaded = _load_all((config,))[0]
+    scenario = loaded.scenario
+    if counties is not None:  # fewer counties: the config's own number of pilots is capped too, and validated
+        from .config import scenario_from_dict
+        from .experiments import apply_point
+
+        scenario = scenario_from_dict(apply_point(loaded.resolved, {}, counties))
     counts = [int(x) for x in pilots.split(",")] if pilots else None
-    if counts and max(counts) >= scenario.geography.counties:
-        click.echo(f"--pilots must be below the number of counties ({scenario.geography.counties})", err=True)
+    if max(counts or [scenario.pilot.counties]) >= scenario.geography.counties:
+        click.echo(f"the number of pilots ({max(counts or [scenario.pilot.counties])}) must be below the number of "
+                   f"counties ({scenario.geography.counties}), or no county is left to compare with; "
+                   "set --pilots or --counties", err=True)
         sys.exit(2)
     table = evaluate_pilot(scenario, replicates=replicates, seed=seed, selections=tuple(selections.split(",")),
                            pilot_counts=counts, workers=workers, progress=True,

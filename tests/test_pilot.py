@@ -29,3 +29,13 @@ def test_did_recovers_the_effect_with_random_pilots_and_is_biased_with_good_base
     assert good.bias_vs_rollout > 0.25 * good.true_effect_rollout  # good-base pilots overstate the rollout
     assert abs(good.bias_vs_pilots) < 0.2 * good.true_effect_pilots  # ... though DiD is right about the pilots
     assert np.isfinite(table["did_low"]).all() and (table["did_low"] <= table["did_high"]).all()
+
+
+def test_evaluate_pilot_refuses_a_design_with_no_county_left_to_compare_with():
+    from click.testing import CliRunner
+
+    from helpers import CONFIGS
+    from sim.cli import main
+
+    result = CliRunner().invoke(main, ["evaluate-pilot", str(CONFIGS / "plan.yaml"), "--counties", "3"])
+    assert result.exit_code == 2 and "no county is left to compare with" in result.output
