@@ -19,16 +19,9 @@ from ..config.schema import REGIONS, Scenario
 from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
-from .metrics import Tally
+from .metrics import Tally, group_sum
 from .population import Places, logit_normal, mean_for_share_above, truncated_normal
 from .streams import Streams, poisson_from_uniform
-
-
-def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
-    """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``."""
-    if np.ndim(values) == 0:
-        return np.bincount(index, minlength=size) * float(values)
-    return np.bincount(index, weights=values, minlength=size)
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
@@ -170,9 +163,7 @@ class Cadres:
         self.unit = unit
         self.first = places.first_post  # global index of the first post here: addresses its draws
         self.township_post = unit >= m
-        unit_county = np.concatenate([places.committee_county, places.township_county])
-        self.unit_county = unit_county
-        self.county = unit_county[unit]
+        self.county = np.concatenate([places.committee_county, places.township_county])[unit]
         self.region = places.county_region[self.county]
         n = len(unit)
         self.n = n
@@ -376,6 +367,7 @@ class Residents:
         self.township = places.committee_township[self.committee]
         self.county = places.committee_county[self.committee]
         self.weight = np.repeat(places.committee_population / k, k).astype(float)
+        self.committee_weight = group_sum(self.committee, self.weight, m)  # weights never change: sum once
         urban = places.committee_urban[self.committee]
         elderly_share = np.where(urban, g.elderly_share.urban, g.elderly_share.rural)
         self.first = places.first_committee * k  # global index of the first resident here
@@ -473,7 +465,7 @@ class Residents:
         votes_online = meeting & ~attends & online[self.committee] & (u_online < p.online_participation * attend_p)
         took_part = attends | votes_online
         self.last_part = np.where(took_part, month, self.last_part)
-        share = safe_ratio(group_sum(self.committee, self.weight * attends, m), group_sum(self.committee, self.weight, m))
+        share = safe_ratio(group_sum(self.committee, self.weight * attends, m), self.committee_weight)
         self.previous_share = np.where(deliberated, share, self.previous_share)
         # a decision put to residents is carried out or not; attendees see it, and everyone if it is disclosed
         carried = deliberated & (u_exec < resident_rules.execution_probability(

@@ -76,6 +76,13 @@ METRICS: dict[str, Metric] = {
 METRIC_NAMES = tuple(METRICS)
 
 
+def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
+    """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``."""
+    if np.ndim(values) == 0:
+        return np.bincount(index, minlength=size) * float(values)
+    return np.bincount(index, weights=values, minlength=size)
+
+
 class Tally:
     """Numerators and denominators per metric and county for one month."""
 
@@ -88,9 +95,7 @@ class Tally:
         self._denominators: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _sum(self, county: np.ndarray, values) -> np.ndarray:
-        if np.ndim(values) == 0:
-            return np.bincount(county, minlength=self.n) * float(values)
-        return np.bincount(county, weights=values, minlength=self.n)
+        return group_sum(county, values, self.n)
 
     def _denominator_sum(self, county: np.ndarray, values) -> np.ndarray:
         if np.ndim(values) == 0:
