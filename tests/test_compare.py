@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +30,10 @@ def test_paired_intervals_are_narrower_than_unpaired_for_a_one_lever_difference(
     d = result["differences"].set_index(["metric", "year"]).loc[("turnover_rate", 2027)]
     assert d["difference"] < 0  # higher pay, fewer quits
     assert d["paired_high"] - d["paired_low"] < 0.8 * (d["unpaired_high"] - d["unpaired_low"])
-    assert "narrower than unpaired" in result["report"]
+    headline = result["differences"][result["differences"]["metric"].isin(
+        ["turnover_rate", "service_time_share", "participation_rate"])]
+    stated = re.search(r"a median (\d+)% narrower than unpaired", result["report"])
+    assert stated and int(stated.group(1)) == round(100 * (1 - headline["paired_width_share"].median()))
 
 
 def synthetic(values_a, values_b, metric="turnover_rate", year=2027):

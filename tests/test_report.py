@@ -189,7 +189,7 @@ def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
         assert np.allclose(estimates, [100 * rows.did_estimate.mean()])
     assert len(diamonds) == 1
     out = build_report(folder, formats=("png", "pdf"))
-    assert png_size(out / "pilot_evaluation.png")[0] > 0
+    assert png_size(out / "pilot_evaluation.png") == (int(300 * (2 * 3.4 + 0.4)), int(300 * 3.9))  # 2 outcomes
     assert (out / "pilot_evaluation.pdf").read_bytes()[:5] == b"%PDF-"
     assert "power" in (out / "report.md").read_text()
 
