@@ -33,24 +33,31 @@ class Target:
         return v >= self.value - 1e-12 if self.direction == "at_least" else v <= self.value + 1e-12
 
 
-# The plan's 2027 targets (policy-facts §3; shared/data/plan-indicators.yaml) that the model produces.
-TARGETS_2027: tuple[Target, ...] = (
-    Target("turnover_rate", 0.10, "at_most", "turnover below 10%", "§9.2"),
-    Target("service_time_share", 0.60, "at_least", "cadre time serving residents >= 60%", "§3.4"),
-    Target("participation_rate", 0.70, "at_least", "residents' participation in decisions >= 70%", "§3.4"),
-    Target("meeting_attendance_rate", 0.60, "at_least", "meeting attendance >= 60%", "§3.2.3"),
-    Target("assessment_items_cut", 0.30, "at_least", "assessment items cut >= 30%", "§3.4"),
-    Target("veto_items", 10.0, "at_most", "veto items <= 10", "§3.4"),
-    Target("data_shared_share", 0.80, "at_least", "cross-department data sharing >= 80%", "§3.4"),
-    Target("talent_gap_filled", 0.80, "at_least", "talent gap filled >= 80%", "§3.4"),
-    Target("share_under_45", 0.55, "at_least", "cadres under 45 >= 55%", "§3.4"),
-    Target("share_college", 0.70, "at_least", "junior college or above >= 70%", "§3.4"),
-    Target("share_professional", 0.30, "at_least", "professionals >= 30%", "§3.4"),
-    Target("complaint_rectification_rate", 1.00, "at_least", "complaints rectified 100%", "§3.4"),
-    Target("social_insurance_coverage", 1.00, "at_least", "contract staff insured 100%", "§3.2.3"),
-    Target("pay_match", 0.90, "at_least", "pay matched to workload >= 90%", "§3.4"),
-)
 TARGET_YEAR = 2027
+# Shown first, in this order; the other targets follow in the order of the plan's indicator table.
+_FIRST = ("turnover_rate", "service_time_share", "participation_rate", "meeting_attendance_rate")
+
+
+def _targets() -> tuple[Target, ...]:
+    """The plan's targets for 2027 (policy-facts §3, ``sim/data/plan_indicators.yaml``) that the model
+    produces: indicators with a model metric and no other target year."""
+    from .model.metrics import METRICS
+    from .text import plan_indicators
+
+    targets = []
+    for ind in plan_indicators():
+        metric = ind.get("metric", ind["id"])
+        if metric not in METRICS or ind.get("target") is None or ind.get("year", TARGET_YEAR) != TARGET_YEAR:
+            continue
+        value = float(ind["target"])
+        shown = f"{value:g}" if "unit" in ind else f"{100 * value:g}%"
+        sign = ">=" if ind["direction"] == "at_least" else "<="
+        targets.append(Target(metric, value, ind["direction"], f"{ind['en']} {sign} {shown}", ind["source"]))
+    first = {m: i for i, m in enumerate(_FIRST)}
+    return tuple(sorted(targets, key=lambda t: first.get(t.metric, len(first))))
+
+
+TARGETS_2027: tuple[Target, ...] = _targets()
 
 
 def replicate_values(series: pd.DataFrame, years=COMPARE_YEARS, region: str = "all") -> pd.DataFrame:
