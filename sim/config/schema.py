@@ -163,7 +163,7 @@ LEVERS: dict[str, tuple[str, float, float, str]] = {
     "social_insurance_coverage": ("pay", 0, 1, "share of contract staff insured"),
     "recognition": ("pay", 0, 1, "strength 0-1"),
     "promotion_rate_3y": ("careers", 0, 1, "share promoted within three years"),
-    "training_coverage": ("careers", 0, 1, "share of cadres trained per year"),
+    "training_coverage": ("careers", 0, 1, "trainings per cadre per year (1: once a year on average)"),
     "training_mentoring": ("careers", 0, 1, "strength 0-1"),
     "recruitment_drive": ("careers", 0, 1, "strength 0-1"),
     "deliberation_share": ("participation", 0, 1, "share of major decisions put to residents"),
