@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .config import scenario_from_dict
-from .model.metrics import METRIC_NAMES, cell_values
+from .model.metrics import METRIC_NAMES, METRICS, cell_values
 from .model.model import GrassrootsModel
 from .run import executor_context
 
@@ -318,14 +318,15 @@ def fit_figure(result: CalibrationResult):
     fit = result.fit
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [1, 1.3]})
     y = np.arange(len(fit))[::-1]
-    scale = np.where(fit["target"] == "satisfaction", 100.0, 1.0)  # show everything on a 0-1 axis
+    points = np.array([METRICS[t.metric].unit == "0-100" for t in TARGETS])  # fit rows follow TARGETS
+    scale = np.where(points, 100.0, 1.0)  # show everything on a 0-1 axis
     ax.barh(y, 2 * fit["tolerance"] / scale, left=(fit["plan"] - fit["tolerance"]) / scale, color="#cfe2f3",
             label="plan figure +- tolerance")
     ax.plot(fit["plan"] / scale, y, "|", color="#1f4e79", ms=14, mew=2)
     ax.errorbar(fit["simulated_mean"] / scale, y, xerr=[(fit["simulated_mean"] - fit["low_90"]) / scale,
                                                          (fit["high_90"] - fit["simulated_mean"]) / scale],
                 fmt="o", color="#d55e00", label="simulated mean, 90% interval")
-    ax.set_yticks(y, [t + (" (/100)" if t == "satisfaction" else "") for t in fit["target"]])
+    ax.set_yticks(y, [t + (" (/100)" if p else "") for t, p in zip(fit["target"], points)])
     ax.set_xlabel("2023 value (share)")
     ax.set_title("Fit to the plan's 2023 figures")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)

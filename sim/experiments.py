@@ -38,7 +38,7 @@ from pydantic import Field, model_validator
 from .config import load_scenario, scenario_from_dict
 from .config.loader import load
 from .config.schema import Strict
-from .store import atomic_write_text, _atomic_write
+from .store import atomic_write, atomic_write_text
 from .summary import annual
 
 # --------------------------------------------------------------------------- the spec
@@ -224,7 +224,7 @@ def _task(resolved, point_id, point, counties, seed, replicate, outcomes, years,
     frame.insert(0, "replicate", replicate)
     frame.insert(0, "point", point_id)
     frame["seconds"] = round(time.perf_counter() - started, 3)
-    _atomic_write(out / "parts" / f"{name}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+    atomic_write(out / "parts" / f"{name}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
     failed = out / "failed" / f"{name}.json"
     if failed.exists():
         failed.unlink()

@@ -18,7 +18,7 @@ SERIES = "series.parquet"
 MANIFEST = "manifest.json"
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -42,14 +42,14 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path
 
 
 def write_run(out_dir: str | Path, series: pd.DataFrame, manifest: dict) -> Path:
     """Write ``series.parquet`` and ``manifest.json`` into ``out_dir``; returns the folder."""
     out = Path(out_dir)
-    _atomic_write(out / SERIES, lambda tmp: series.to_parquet(tmp, index=False))
+    atomic_write(out / SERIES, lambda tmp: series.to_parquet(tmp, index=False))
 
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
     return out
