@@ -116,7 +116,8 @@ def _with_values(base: dict, free: tuple[Free, ...], values: np.ndarray, countie
 
 
 def baseline_moments(scenario, seed: int, replicate: int) -> dict[str, float]:
-    """Run one replicate through 2023 and return each metric's 2023 value (all counties, mean of months)."""
+    """Run one replicate through 2023 and return each metric's 2023 value (all counties, mean of months).
+    Always the columnar engine: the per-agent one gives the same numbers (tests/test_engines.py), slower."""
     model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
     last = model.calendar.start + 11
     while model.month <= last:

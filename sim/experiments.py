@@ -178,10 +178,10 @@ def apply_point(resolved: dict, point: dict, counties: int | None = None) -> dic
 def run_point(resolved: dict, point: dict, counties: int | None, seed: int, replicate: int, outcomes: list[str],
               years: list[int]) -> pd.DataFrame:
     """Run one design point's replicate and return its kept outcomes (annual means, all counties and by region)."""
-    from .model.model import GrassrootsModel
+    from .run import model_class
 
     scenario = scenario_from_dict(apply_point(resolved, point, counties))
-    series = GrassrootsModel(scenario, seed=seed, replicate=replicate).run().series()
+    series = model_class(scenario.engine)(scenario, seed=seed, replicate=replicate).run().series()
     frames = []
     for region in ("all", "east", "central", "west"):
         a = annual(series, region=region)

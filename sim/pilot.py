@@ -25,15 +25,14 @@ import pandas as pd
 
 from .config.schema import LEVERS
 from .model.metrics import METRIC_NAMES, cell_values
-from .model.model import GrassrootsModel
-from .run import _progress, executor_context
+from .run import _progress, executor_context, model_class
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
 
 
 def county_values(scenario, seed: int, replicate: int, metrics, years=(2023, 2024)) -> dict:
     """Each county's annual value (mean of its monthly values) of ``metrics`` in ``years``, and pilot flags."""
-    model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
+    model = model_class(scenario.engine)(scenario, seed=seed, replicate=replicate)  # the config's engine
     last = model.calendar.start + 12 * (max(years) - min(years) + 1) - 1
     while model.month <= last:
         model.step()

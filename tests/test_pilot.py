@@ -39,3 +39,24 @@ def test_evaluate_pilot_refuses_a_design_with_no_county_left_to_compare_with():
 
     result = CliRunner().invoke(main, ["evaluate-pilot", str(CONFIGS / "plan.yaml"), "--counties", "3"])
     assert result.exit_code == 2 and "no county is left to compare with" in result.output
+
+
+def test_the_pilot_evaluation_runs_the_configs_engine_with_the_same_answer(monkeypatch):
+    import sim.model.reference as reference
+
+    built = []
+    real = reference.AgentGrassrootsModel
+
+    class Spy(real):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(reference, "AgentGrassrootsModel", Spy)
+    sc = scenario("plan.yaml", geography={"counties": 2, "townships_per_county": 2}, pilot={"counties": 1},
+                  timeline={"spin_up_months": 2})
+    columnar = evaluate_pilot(sc, replicates=1, seed=1, selections=("random",), metrics=("service_time_share",))
+    agents = evaluate_pilot(sc.model_copy(update={"engine": "agents"}), replicates=1, seed=1,
+                            selections=("random",), metrics=("service_time_share",))
+    assert len(built) == 3  # reform, no reform, everywhere: each on the per-agent engine
+    assert columnar.equals(agents)
