@@ -111,3 +111,19 @@ def test_poisson_from_uniform_matches_the_poisson_distribution():
     u = np.random.default_rng(0).random(20_000)
     for lam in (0.5, 9.2, 76.0):
         assert np.array_equal(poisson_from_uniform(u, np.full(u.shape, lam)), poisson.ppf(u, lam))
+
+
+def test_county_sums_by_block_equal_bincount_sums_including_empty_counties():
+    """Tally sums counts over sorted county blocks (reduceat); empty counties, first, inner or last, stay 0."""
+    from sim.model.metrics import Tally, county_blocks, group_sum
+
+    rng = np.random.default_rng(1)
+    cases = [np.array([0, 0, 1, 1]), np.array([1, 1, 3]), np.array([2, 2, 2])]
+    cases += [np.sort(rng.integers(0, 5, rng.integers(1, 40))) for _ in range(100)]
+    for index in cases:
+        counts = rng.random(len(index)) < 0.5
+        tally = Tally(5, county_blocks(5, index))
+        assert tally._blocks  # the block path is taken
+        assert np.array_equal(tally._sum(index, counts), group_sum(index, counts, 5))
+    unsorted = np.array([1, 0, 1])
+    assert county_blocks(5, unsorted) == {}  # not stored county by county: bincount it is

@@ -83,11 +83,25 @@ def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
     return np.bincount(index, weights=values, minlength=size)
 
 
+def county_blocks(n_counties: int, *indices: np.ndarray) -> dict:
+    """For per-agent county indices stored county by county (sorted): each county's first row, and which
+    counties have none. ``Tally`` then sums counts with ``np.add.reduceat`` over the blocks, about ten
+    times faster than ``np.bincount``; integer sums are exact, so the result is the same to the bit."""
+    blocks = {}
+    for index in indices:
+        if len(index) and np.all(index[1:] >= index[:-1]):
+            starts = np.searchsorted(index, np.arange(n_counties))
+            empty = np.bincount(index, minlength=n_counties) == 0
+            blocks[id(index)] = (index, starts[starts < len(index)], empty)  # trailing empty counties dropped
+    return blocks
+
+
 class Tally:
     """Numerators and denominators per metric and county for one month."""
 
-    def __init__(self, n_counties: int):
+    def __init__(self, n_counties: int, blocks: dict | None = None):
         self.n = n_counties
+        self._blocks = blocks or {}  # from county_blocks: sorted county indices the tally may sum by block
         self.num = np.zeros((len(METRIC_NAMES), n_counties))
         self.den = np.zeros((len(METRIC_NAMES), n_counties))
         # many metrics share a denominator array: sum it once. Entries keep the arrays alive,
@@ -95,6 +109,13 @@ class Tally:
         self._denominators: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _sum(self, county: np.ndarray, values) -> np.ndarray:
+        block = self._blocks.get(id(county))
+        if block is not None and block[0] is county and isinstance(values, np.ndarray) and values.dtype.kind in "bi":
+            _, starts, empty = block
+            sums = np.zeros(self.n)
+            sums[:len(starts)] = np.add.reduceat(values, starts, dtype=np.int64)
+            sums[empty] = 0.0  # reduceat gives the next block's first element where a county has no rows
+            return sums
         return group_sum(county, values, self.n)
 
     def _denominator_sum(self, county: np.ndarray, values) -> np.ndarray:

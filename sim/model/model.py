@@ -21,7 +21,7 @@ import pandas as pd
 from ..config.schema import REGIONS, Scenario
 from ..rules import residents as resident_rules
 from .agents import Cadres, Departments, Residents
-from .metrics import METRIC_NAMES, Tally, cell_values
+from .metrics import METRIC_NAMES, Tally, cell_values, county_blocks
 from .policy import Calendar, Policy, month_label, select_pilots
 from .population import synthesise_places
 from .memory import keep_large_blocks_in_heap
@@ -65,6 +65,7 @@ class GrassrootsModel(mesa.Model):
         self.departments = Departments(scenario, pl, start_levers["devolved_power_share"], self.streams)
         self.cadres = Cadres(scenario, pl, self.streams)
         self.residents = Residents(scenario, pl, self.streams)
+        self._county_blocks = county_blocks(pl.n_counties, self.cadres.county, self.residents.county)
         self.case_hours = np.concatenate([
             np.full(pl.n_committees, scenario.parameters.residents.hours_per_case),
             np.full(pl.n_townships, scenario.parameters.residents.township_hours_per_case)])
@@ -125,7 +126,7 @@ class GrassrootsModel(mesa.Model):
     def _record(self, work, levers) -> None:
         if self.month < self.calendar.start:
             return
-        tally = Tally(self.places.n_counties)
+        tally = Tally(self.places.n_counties, self._county_blocks)
         self.departments.tally(tally, work)
         self.cadres.tally(tally, levers)
         self.residents.tally(tally, self.month)
