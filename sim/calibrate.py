@@ -29,7 +29,7 @@ import pandas as pd
 from .config import scenario_from_dict
 from .model.metrics import METRIC_NAMES, METRICS, cell_values
 from .model.model import GrassrootsModel
-from .run import executor_context
+from .run import executor_context, map_tasks
 
 
 @dataclass(frozen=True)
@@ -130,11 +130,8 @@ def baseline_moments(scenario, seed: int, replicate: int) -> dict[str, float]:
 
 def _moment_table(config: dict, seed: int, replicates: int, executor: Executor | None) -> pd.DataFrame:
     scenario = scenario_from_dict(config)
-    if executor is None:
-        rows = [baseline_moments(scenario, seed, k) for k in range(replicates)]
-    else:
-        rows = list(executor.map(baseline_moments, [scenario] * replicates, [seed] * replicates, range(replicates)))
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(list(map_tasks(executor, baseline_moments, [scenario] * replicates, [seed] * replicates,
+                                        range(replicates))))
     out = pd.DataFrame({t.name: (1 - frame[t.metric]) if t.complement else frame[t.metric] for t in TARGETS})
     return out
 

@@ -192,7 +192,7 @@ def robustness(loaded: list, spec_path, workers: int = 1, dask: str | None = Non
     the worst-case regret: the largest shortfall, over futures, from the best design in that future.
     """
     from .experiments import design_matrix, load_spec
-    from .run import executor_context
+    from .run import executor_context, map_tasks
 
     spec, _, _ = load_spec(spec_path)
     futures = design_matrix(spec)
@@ -201,8 +201,7 @@ def robustness(loaded: list, spec_path, workers: int = 1, dask: str | None = Non
     points = futures.to_dict("records")
     with executor_context(executor, workers, dask) as pool:
         args = [(loaded[d].resolved, points[f], spec.counties, spec.seed, r, metrics) for d, f, r in jobs]
-        results = ([_future_task(*a) for a in args] if pool is None
-                   else list(pool.map(_future_task, *zip(*args))))
+        results = list(map_tasks(pool, _future_task, *zip(*args)))
     rows = [{"design": loaded[d].scenario.name, "future": f, "replicate": r, "metric": m, "value": v}
             for (d, f, r), res in zip(jobs, results) for m, v in res.items()]
     values = pd.DataFrame(rows).groupby(["design", "future", "metric"])["value"].mean().reset_index()

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from .model.model import GrassrootsModel
-from .run import executor_context, run_scenarios
+from .run import executor_context, map_tasks, run_scenarios
 from .summary import annual
 
 
@@ -73,11 +73,8 @@ def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers:
                    executor: Executor | None = None) -> pd.DataFrame:
     """Check patterns V1-V6 of docs/validation-plan.md; one row per check with value, threshold and result."""
     with executor_context(executor, workers) as pool:
-        if pool is None:
-            sections = [cross_section_2023(baseline, seed, k) for k in range(replicates)]
-        else:
-            sections = list(pool.map(cross_section_2023, [baseline] * replicates, [seed] * replicates,
-                                     range(replicates)))
+        sections = list(map_tasks(pool, cross_section_2023, [baseline] * replicates, [seed] * replicates,
+                                  range(replicates)))
         runs = run_scenarios([baseline, plan.model_copy(update={"name": plan.name + "_plan"})
                               if plan.name == baseline.name else plan], replicates, seed=seed, executor=pool)
     rows = []

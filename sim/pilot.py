@@ -25,7 +25,7 @@ import pandas as pd
 
 from .config.schema import LEVERS
 from .model.metrics import METRIC_NAMES, cell_values
-from .run import _progress, executor_context, model_class
+from .run import _progress, executor_context, map_tasks, model_class
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
 
@@ -96,15 +96,10 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
                 jobs.append(((selection, quota, k, variant, r), sc))
     results = []
     with executor_context(executor, workers) as pool, _progress(len(jobs), progress, "pilot runs") as bar:
-        if pool is None:
-            for key, sc in jobs:
-                results.append(county_values(sc, seed, key[-1], metrics))
-                bar.update(1)
-        else:
-            for res in pool.map(county_values, [sc for _, sc in jobs], [seed] * len(jobs),
-                                [key[-1] for key, _ in jobs], [metrics] * len(jobs)):
-                results.append(res)
-                bar.update(1)
+        for res in map_tasks(pool, county_values, [sc for _, sc in jobs], [seed] * len(jobs),
+                             [key[-1] for key, _ in jobs], [metrics] * len(jobs)):
+            results.append(res)
+            bar.update(1)
     panel = {key: res for (key, _), res in zip(jobs, results)}
     rows = []
     for selection, quota, k in designs:

@@ -31,6 +31,12 @@ from .model.model import GrassrootsModel, geography_and_pilots, tidy_series
 ENGINES = ("columnar", "agents")
 
 
+def map_tasks(pool: Executor | None, fn, *iterables):
+    """``fn`` over the iterables, in order: in this process when ``pool`` is None, else on the executor.
+    Results are yielded as they are ready, in order (so a progress bar can follow them)."""
+    return map(fn, *iterables) if pool is None else pool.map(fn, *iterables)
+
+
 def model_class(engine: str):
     """The model class of an engine: 'columnar' (numpy columns) or 'agents' (one mesa.Agent each)."""
     if engine == "columnar":
