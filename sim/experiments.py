@@ -8,14 +8,23 @@ replicates, and the outcomes and years to keep.
 
 ``run_sweep`` runs every (design point, replicate) once:
 
+- after checking every design point as a whole config, so nothing runs on a spec that cannot finish;
 - in replicate-major order (every point's replicate 0, then every point's
   replicate 1, ...), so a partial sweep already covers the design;
-- streaming each finished run to its own Parquet part under
-  ``results/<name>/parts/`` (written atomically): memory stays flat and an
-  interrupted sweep, started again, runs only the missing parts;
+- with each run identified by its ``run_key`` (a hash of the point's resolved
+  config, seed, replicate, outcomes, years and code version), listed in
+  ``runs.csv`` and written into its part's footer;
+- on workers that only compute: the coordinator writes each finished run to
+  its own Parquet part under ``results/<name>/parts/`` (atomically, with page
+  checksums), so workers need not share its disk and memory stays flat;
+- resumably: started again, it runs only the runs with no intact part of the
+  right key. A damaged part is run again; a folder holding runs of a different
+  spec is refused with what changed (or cleared with ``fresh``), never mixed;
 - recording a run that raises under ``results/<name>/failed/`` with its error
   and parameters, without stopping the sweep (failed runs are tried again on
   resume);
+- with one sweep per folder at a time (a lock), and the temporary files of a
+  killed write removed;
 - with replicate k drawing the same random streams at every design point
   (common random numbers), so results are identical serially, on a process
   pool or on Dask.
@@ -23,10 +32,16 @@ replicates, and the outcomes and years to keep.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import itertools
 import json
+import math
+import re
 import time
 import traceback
+import warnings
 from concurrent.futures import Executor, as_completed
 from pathlib import Path
 from typing import Literal
@@ -35,13 +50,17 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from .config import load_scenario, scenario_from_dict
-from .config.loader import load
+from . import __version__
+from .config import ConfigError, load_scenario, scenario_from_dict
+from .config.loader import format_path, load
 from .config.schema import Strict
-from .store import atomic_write, atomic_write_text
+from .store import (MANIFEST, ResultsError, atomic_write, atomic_write_text, check_writable, folder_lock, read_json,
+                    remove_temporaries, sha256_of)
 from .summary import annual
 
 # --------------------------------------------------------------------------- the spec
+
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"  # a folder name under --out: no path, no leading dot
 
 
 class Factor(Strict):
@@ -54,30 +73,37 @@ class Factor(Strict):
     def _one_of(self) -> "Factor":
         if (self.levels is None) == (self.range is None):
             raise ValueError("give either 'levels' (a list) or 'range' ([low, high]), not both or neither")
+        for value in [*(self.levels or ()), *(self.range or ())]:
+            if not math.isfinite(value):
+                raise ValueError(f"levels and ranges must be finite numbers (got {value})")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"@range: low must be below high (got {list(self.range)})")
         if self.levels is not None and not self.levels:
             raise ValueError("@levels: give at least one level")
+        if self.levels is not None and len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"@levels: each level once (got {self.levels})")
         return self
 
 
 class Design(Strict):
     kind: Literal["factorial", "latin_hypercube", "sobol", "morris", "scenarios"]
-    samples: int | None = Field(None, ge=1, description="LHS points, or N of Saltelli (Sobol) / Morris trajectories")
+    samples: int | None = Field(None, ge=1, le=1_000_000,
+                                description="LHS points, or N of Saltelli (Sobol) / Morris trajectories")
     seed: int = Field(0, ge=0, description="seed of the sampler (the design matrix), not of the model")
 
 
 class Spec(Strict):
     """An experiment: what to start from, what to vary, how, how often, what to keep."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=120, pattern=NAME_PATTERN,
+                      description="the results folder under --out: letters, digits, _ . -, not starting with a dot")
     description: str = ""
     config: str
     levers: dict[str, Factor] = {}
     uncertainties: dict[str, Factor] = {}
     scenarios: list[dict[str, float]] | None = None
     design: Design
-    replicates: int = Field(ge=1)
+    replicates: int = Field(ge=1, le=100_000)
     seed: int = Field(0, ge=0)
     outcomes: list[str] = Field(min_length=1)
     years: list[int] = Field(min_length=1)
@@ -90,13 +116,39 @@ class Spec(Strict):
         unknown = [o for o in self.outcomes if o not in METRICS]
         if unknown:
             raise ValueError(f"@outcomes: unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}")
+        for key in ("outcomes", "years"):
+            values = getattr(self, key)
+            twice = sorted({str(v) for v in values if values.count(v) > 1})
+            if twice:
+                raise ValueError(f"@{key}: each once ({', '.join(twice)} given more than once)")
+        both = sorted(set(self.levers) & set(self.uncertainties))
+        if both:
+            raise ValueError(f"@uncertainties.{both[0]}: {', '.join(both)} is both a lever and an uncertainty; "
+                             "a key is one or the other")
         factors = {**self.levers, **self.uncertainties}
         kind = self.design.kind
         if kind == "scenarios":
             if not self.scenarios:
                 raise ValueError("@scenarios: a 'scenarios' design needs a list of scenarios (key path: value)")
-        elif not factors:
-            raise ValueError("@levers: vary at least one lever or uncertainty")
+            if factors:
+                raise ValueError(f"@{'levers' if self.levers else 'uncertainties'}: a 'scenarios' design takes its "
+                                 "points from 'scenarios'; levers and uncertainties are not used by it")
+            first = list(self.scenarios[0])
+            if not first:
+                raise ValueError("@scenarios.0: a scenario sets at least one key path")
+            for i, point in enumerate(self.scenarios[1:], start=1):
+                if set(point) != set(first):
+                    missing = sorted(set(first) - set(point))
+                    extra = sorted(set(point) - set(first))
+                    said = "; ".join(filter(None, [missing and f"does not set {', '.join(missing)}",
+                                                   extra and f"sets {', '.join(extra)}"]))
+                    raise ValueError(f"@scenarios.{i}: {said}, unlike the first scenario; every scenario must set "
+                                     f"the same key paths ({', '.join(first)})")
+        else:
+            if self.scenarios is not None:
+                raise ValueError(f"@scenarios: only a 'scenarios' design uses 'scenarios' (this one is {kind})")
+            if not factors:
+                raise ValueError("@levers: vary at least one lever or uncertainty")
         if kind == "factorial":
             missing = [k for k, f in factors.items() if f.levels is None]
             if missing:
@@ -129,7 +181,7 @@ def design_matrix(spec: Spec) -> pd.DataFrame:
     names = list(factors)
     kind = spec.design.kind
     if kind == "scenarios":
-        return pd.DataFrame(spec.scenarios)
+        return pd.DataFrame(spec.scenarios, columns=list(spec.scenarios[0]))
     if kind == "factorial":
         return pd.DataFrame(list(itertools.product(*(factors[n].levels for n in names))), columns=names)
     problem = {"num_vars": len(names), "names": names, "bounds": [list(factors[n].range) for n in names]}
@@ -153,7 +205,8 @@ def apply_point(resolved: dict, point: dict, counties: int | None = None) -> dic
     """A copy of a resolved config with each key path set to the point's value.
 
     Every key but the last must exist; the last may be new (e.g. a lever's value for a phase
-    the config did not set), and a wrong one is refused when the config is validated.
+    the config did not set), and a wrong one is refused when the config is validated. A whole
+    number set where the config has an integer stays an integer.
     """
     import copy
 
@@ -165,22 +218,81 @@ def apply_point(resolved: dict, point: dict, counties: int | None = None) -> dic
             if not isinstance(node, dict) or not isinstance(node.get(key), dict):
                 raise KeyError(f"'{path}': the config has no mapping at '{'.'.join(parents[:depth + 1])}'")
             node = node[key]
-        node[leaf] = float(value)
+        old = node.get(leaf)
+        value = float(value)
+        integral = isinstance(old, int) and not isinstance(old, bool) and value.is_integer()
+        node[leaf] = int(value) if integral else value
     if counties is not None:
         config["geography"]["counties"] = counties
         config["pilot"]["counties"] = min(config["pilot"]["counties"], counties)
     return config
 
 
+def check_points(spec_path, resolved: dict, matrix: pd.DataFrame, counties: int | None,
+                 spec: Spec | None = None) -> None:
+    """Refuse a spec whose design points make invalid configs, before anything runs.
+
+    Each point is checked as a whole (every key path it sets, together), so a valid combination of
+    factors is accepted and an invalid one is refused however its factors look alone. With ``spec``,
+    its years are checked against the config's timeline too. Raises ConfigError with the spec's file
+    and the line of the factor (or scenario) concerned.
+    """
+    from .config.loader import Location, Problem, resolve, validate
+    from .config.schema import Scenario, month_index
+
+    _, provenance = resolve(str(spec_path))
+    where = {}  # key path -> (spec path, location)
+    for group in ("levers", "uncertainties"):
+        for name in matrix.columns:
+            if (group, name) in provenance:
+                where[name] = ((group, name), provenance[(group, name)])
+    fallback = Location(str(spec_path), None)
+    failures: dict[tuple, list[int]] = {}  # (where, key, message) -> failing points
+    scenarios = spec is not None and spec.design.kind == "scenarios"
+    for i, point in enumerate(matrix.to_dict("records")):
+        try:
+            validate(apply_point(resolved, point, counties), {}, Scenario, root_file=str(spec_path))
+            continue
+        except KeyError as exc:
+            key = next(k for k in point if exc.args[0].startswith(f"'{k}'"))
+            details = [(key, exc.args[0].split(": ", 1)[1])]
+        except ConfigError as exc:
+            details = [(format_path(p.path), p.message) for p in exc.problems]
+        for key, message in details:
+            culprit = ("scenarios", i) if scenarios else next((c for c in matrix.columns if key.startswith(c)), None)
+            failures.setdefault((culprit, key, message), []).append(i)
+    problems = []
+    for (culprit, key, message), failing in failures.items():
+        if scenarios:
+            path, location = culprit, provenance.get(culprit, fallback)
+        else:
+            path, location = where.get(culprit, ((), fallback))
+        first = matrix.iloc[failing[0]].to_dict()
+        listed = ", ".join(map(str, failing[:5])) + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
+        example = ", ".join(f"{k} = {v:g}" for k, v in first.items())
+        problems.append(Problem(location, path, f"{key}: {message} (design point{'s' if len(failing) > 1 else ''} "
+                                                f"{listed} of {len(matrix)}; point {failing[0]}: {example})"))
+    if spec is not None:
+        timeline = resolved.get("timeline", {})
+        first, last = (month_index(timeline[k]) // 12 for k in ("start", "end"))
+        outside = [y for y in spec.years if not first <= y <= last]
+        if outside:
+            problems.append(Problem(provenance.get(("years",), fallback), ("years",),
+                                    f"{', '.join(map(str, outside))} outside the simulated years {first}-{last} "
+                                    f"of {spec.config}"))
+    if problems:
+        raise ConfigError(str(spec_path), problems)
+
+
 # --------------------------------------------------------------------------- running
 
 
-def run_point(resolved: dict, point: dict, counties: int | None, seed: int, replicate: int, outcomes: list[str],
-              years: list[int]) -> pd.DataFrame:
-    """Run one design point's replicate and return its kept outcomes (annual means, all counties and by region)."""
+def run_config(config: dict, seed: int, replicate: int, outcomes: list[str], years: list[int]) -> pd.DataFrame:
+    """Run one replicate of a resolved config and return its kept outcomes (annual means, all counties and by
+    region)."""
     from .run import model_class
 
-    scenario = scenario_from_dict(apply_point(resolved, point, counties))
+    scenario = scenario_from_dict(config)
     series = model_class(scenario.engine)(scenario, seed=seed, replicate=replicate).run().series()
     frames = []
     for region in ("all", "east", "central", "west"):
@@ -190,6 +302,12 @@ def run_point(resolved: dict, point: dict, counties: int | None, seed: int, repl
     out = pd.concat(frames, ignore_index=True)[["region", "metric", "year", "value"]]
     out["metric"] = out["metric"].astype(str)
     return out
+
+
+def run_point(resolved: dict, point: dict, counties: int | None, seed: int, replicate: int, outcomes: list[str],
+              years: list[int]) -> pd.DataFrame:
+    """Run one design point's replicate and return its kept outcomes (annual means, all counties and by region)."""
+    return run_config(apply_point(resolved, point, counties), seed, replicate, outcomes, years)
 
 
 def evaluate(config: str | Path, outcomes=("turnover_rate", "service_time_share", "participation_rate"),
@@ -205,107 +323,280 @@ def evaluate(config: str | Path, outcomes=("turnover_rate", "service_time_share"
     return dict(zip(frame["metric"], frame["value"].astype(float)))
 
 
+# --------------------------------------------------------------------------- run identity and parts
+
+RUNS = "runs.csv"
+DESIGN = "design.csv"
+_PART = re.compile(r"^point(\d{5,})-rep(\d{3,})$")
+_KEY, _ROWS = b"grassroots.run_key", b"grassroots.rows"
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version and a hash of the source that decides a run's numbers (model, rules, config,
+    annual summaries and ``run_config``): results of other code are other runs."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("model/*.py"), *root.glob("rules/*.py"), *root.glob("config/*.py"),
+                        root / "summary.py"]):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(inspect.getsource(run_config).encode())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def run_key(config: dict, seed: int, replicate: int, outcomes, years) -> str:
+    """What identifies a run: a hash of the resolved config of its point (names and labels left out), the
+    root seed, the replicate, the outcomes and years kept and the code version."""
+    content = {"config": {k: v for k, v in config.items() if k not in ("name", "description", "labels")},
+               "seed": int(seed), "replicate": int(replicate), "outcomes": sorted(set(outcomes)),
+               "years": sorted(set(int(y) for y in years)), "code": code_version()}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
 def _part_name(point: int, replicate: int) -> str:
     return f"point{point:05d}-rep{replicate:03d}"
 
 
-def _task(resolved, point_id, point, counties, seed, replicate, outcomes, years, out_dir: str):
-    """Run one (point, replicate), write its part or its failure record; returns (point, replicate, ok)."""
-    out = Path(out_dir)
-    name = _part_name(point_id, replicate)
+def write_part(path: Path, frame: pd.DataFrame, key: str) -> None:
+    """Write a run's part atomically, with its run key and row count in the footer and page checksums, so a
+    damaged or foreign part is recognised when it is read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _KEY: key.encode(),
+                                           _ROWS: str(len(frame)).encode()})
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, write_page_checksum=True))
+
+
+def read_part(path: Path, key: str | None = None) -> pd.DataFrame:
+    """A part's table, checked (footer, page checksums, row count, and its run key when ``key`` is given).
+    Raises ValueError saying what is wrong; the table's ``attrs["run_key"]`` is the key it carries."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+    except Exception as exc:  # truncated, zero bytes, garbage: pyarrow raises several kinds
+        raise ValueError(f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    meta = table.schema.metadata or {}
+    stored = meta.get(_KEY, b"").decode()
+    if key is not None and stored != key:
+        raise ValueError(f"it is another run (run key {stored or 'none'}, expected {key})")
+    if _ROWS in meta and int(meta[_ROWS]) != table.num_rows:
+        raise ValueError(f"{table.num_rows} rows, {int(meta[_ROWS])} written")
+    frame = table.to_pandas()
+    frame.attrs["run_key"] = stored
+    return frame
+
+
+def _task(config: dict, seed: int, replicate: int, outcomes: list[str], years: list[int]):
+    """Run one (point, replicate) on a worker; returns (table or None, error or None, seconds). The worker
+    writes nothing: the coordinator stores every result, so workers need not share its disk."""
     started = time.perf_counter()
     try:
-        frame = run_point(resolved, point, counties, seed, replicate, outcomes, years)
+        frame = run_config(config, seed, replicate, outcomes, years)
     except Exception as exc:  # a failing run is recorded, not fatal
-        record = {"point": point_id, "replicate": replicate, "parameters": point, "error": repr(exc),
-                  "traceback": traceback.format_exc()}
-        atomic_write_text(out / "failed" / f"{name}.json", json.dumps(record, indent=2, default=str))
-        return point_id, replicate, False
-    frame.insert(0, "replicate", replicate)
-    frame.insert(0, "point", point_id)
-    frame["seconds"] = round(time.perf_counter() - started, 3)
-    atomic_write(out / "parts" / f"{name}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
-    failed = out / "failed" / f"{name}.json"
-    if failed.exists():
-        failed.unlink()
-    return point_id, replicate, True
+        return None, {"error": repr(exc), "traceback": traceback.format_exc()}, time.perf_counter() - started
+    return frame, None, time.perf_counter() - started
 
 
-def check_points(spec_path, resolved: dict, matrix: pd.DataFrame, counties: int | None) -> None:
-    """Refuse a spec whose key paths or values make invalid configs, before anything runs."""
-    problems = []
-    for path in matrix.columns:
-        for value in (matrix[path].min(), matrix[path].max()):
-            try:
-                scenario_from_dict(apply_point(resolved, {path: value}, counties))
-            except (KeyError, ValueError) as exc:
-                first = str(exc).splitlines()
-                detail = " ".join(line.strip() for line in first[:3])
-                problems.append(f"{spec_path}: {path} = {value:g}: {detail}")
-                break
-    if problems:
-        raise ValueError("invalid experiment:\n" + "\n".join(problems))
+def _changes(old: dict, new: dict) -> list[str]:
+    """What differs between two sweep manifests, in words."""
+    out = []
+    old_spec, new_spec = old.get("spec", {}), new.get("spec", {})
+    for key in sorted(set(old_spec) | set(new_spec)):
+        if key != "description" and old_spec.get(key) != new_spec.get(key):
+            a, b = (json.dumps(s.get(key), default=str) for s in (old_spec, new_spec))
+            out.append(f"{key}: {a if len(a) < 80 else a[:77] + '...'} -> {b if len(b) < 80 else b[:77] + '...'}")
+    if old.get("config_hash") != new.get("config_hash"):
+        out.append(f"base config {new.get('config')}: hash {old.get('config_hash')} -> {new.get('config_hash')}")
+    if old.get("code_version") != new.get("code_version"):
+        out.append(f"code version: {old.get('code_version', 'unrecorded')} -> {new.get('code_version')}")
+    return out
 
 
 def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: int = 1, dask: str | None = None,
-              executor: Executor | None = None, progress: bool = False, max_runs: int | None = None) -> dict:
+              executor: Executor | None = None, progress: bool = False, max_runs: int | None = None,
+              fresh: bool = False, log=None) -> dict:
     """Run (or resume) a sweep; returns a summary: runs done, skipped as already done, failed.
 
-    ``max_runs`` stops after that many new runs (a partial sweep, e.g. to test resuming).
+    Each run is identified by ``run_key`` (its point's resolved config, seed, replicate, outcomes, years
+    and code version), recorded in ``runs.csv`` and in its part. A part is reused only if it is intact
+    and carries the key the spec now gives it: a damaged part is run again, and a folder holding runs of
+    another spec (other levels, seed, base config, code...) is refused with what changed, unless
+    ``fresh`` discards them. Only one sweep may write a folder at a time. ``max_runs`` stops after that
+    many new runs (a partial sweep, e.g. to test resuming). ``log`` receives one-line notes.
     """
     from .run import _progress, executor_context, versions
 
+    say = log or (lambda message: None)
     spec, spec_resolved, spec_dir = load_spec(spec_path)
     base = load_scenario((spec_dir / spec.config).resolve())
     matrix = design_matrix(spec)
-    check_points(spec_path, base.resolved, matrix, spec.counties)
-    out = Path(out_root) / spec.name
-    (out / "parts").mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "design.csv", matrix.to_csv(index_label="point"))
-    manifest = {"spec": spec_resolved, "spec_file": str(spec_path), "config": str(base.path),
-                "config_hash": base.hash, "points": len(matrix), "replicates": spec.replicates, "seed": spec.seed,
-                "seeding": "replicate k uses the same streams at every design point (common random numbers)",
-                "versions": versions()}
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str))
-    done = {p.stem for p in (out / "parts").glob("*.parquet")}
-    tasks = [(i, k) for k in range(spec.replicates) for i in range(len(matrix))  # replicate-major: even coverage
-             if _part_name(i, k) not in done]
-    skipped = len(matrix) * spec.replicates - len(tasks)
-    if max_runs is not None:
-        tasks = tasks[:max_runs]
+    check_points(spec_path, base.resolved, matrix, spec.counties, spec)
     points = matrix.to_dict("records")
-    counts = {"done": 0, "failed": 0}
-    bar = _progress(len(tasks), progress, desc="sweep")
-    args = lambda i, k: (base.resolved, i, points[i], spec.counties, spec.seed, k, spec.outcomes,  # noqa: E731
-                         spec.years, str(out))
-    try:
-        with executor_context(executor, workers, dask) as pool:
-            results = ((_task(*args(i, k)) for i, k in tasks) if pool is None else
-                       (f.result() for f in as_completed([pool.submit(_task, *args(i, k)) for i, k in tasks])))
-            for _, _, ok in results:
-                counts["done" if ok else "failed"] += 1
-                bar.update(1)
-                bar.set_postfix(failed=counts["failed"])
-    finally:
-        bar.close()
-    failed_files = sorted(str(p) for p in (out / "failed").glob("*.json")) if (out / "failed").exists() else []
-    return {"name": spec.name, "out": str(out), "planned": len(matrix) * spec.replicates, "ran": counts["done"],
+    out = Path(out_root) / spec.name
+    check_writable(out)
+    with folder_lock(out, f"sweep {spec.name}"):
+        parts_dir, failed_dir = out / "parts", out / "failed"
+        removed = remove_temporaries(out, parts_dir, failed_dir)
+        if removed:
+            say(f"removed {len(removed)} temporary file(s) left by an interrupted write")
+        if fresh:
+            for stale in [*parts_dir.glob("*.parquet"), *failed_dir.glob("*.json"),
+                          *(out / n for n in (DESIGN, RUNS, MANIFEST, "analysis.csv"))]:
+                stale.unlink(missing_ok=True)
+        keys = {}
+        for i, point in enumerate(points):
+            config = apply_point(base.resolved, point, spec.counties)
+            for k in range(spec.replicates):
+                keys[(i, k)] = run_key(config, spec.seed, k, spec.outcomes, spec.years)
+        manifest = {"spec": spec_resolved, "spec_file": str(spec_path), "config": str(base.path),
+                    "config_hash": base.hash, "points": len(matrix), "replicates": spec.replicates,
+                    "seed": spec.seed, "code_version": code_version(),
+                    "seeding": "replicate k uses the same streams at every design point (common random numbers)",
+                    "run_identity": "run_key: SHA-256 of the point's resolved config, seed, replicate, outcomes, "
+                                    "years and code version (runs.csv; each part's footer)",
+                    "versions": versions()}
+        done, foreign = _scan_parts(parts_dir, keys, say)
+        if foreign:
+            try:
+                changed = _changes(read_json(out / MANIFEST, "sweep manifest"), manifest)
+            except ResultsError:
+                changed = []
+            what = "; ".join(changed) if changed else "the runs' keys differ"
+            raise ResultsError(
+                f"{out} holds {len(foreign)} run(s) of another spec ({what}); they would be mixed with this one. "
+                f"Give the spec another name or use another --out, or run again with --fresh to discard them")
+        runs = pd.DataFrame([(i, k, key) for (i, k), key in keys.items()], columns=["point", "replicate", "run_key"])
+        atomic_write_text(out / DESIGN, matrix.to_csv(index_label="point"))
+        atomic_write_text(out / RUNS, runs.to_csv(index=False))
+        manifest["files"] = {DESIGN: sha256_of(out / DESIGN), RUNS: sha256_of(out / RUNS)}
+        atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
+        tasks = [(i, k) for k in range(spec.replicates) for i in range(len(matrix))  # replicate-major: even coverage
+                 if (i, k) not in done]
+        skipped = len(keys) - len(tasks)
+        if max_runs is not None:
+            tasks = tasks[:max_runs]
+        counts = {"done": 0, "failed": 0}
+        bar = _progress(len(tasks), progress, desc="sweep")
+
+        def submit_args(i, k):
+            return (apply_point(base.resolved, points[i], spec.counties), spec.seed, k, spec.outcomes, spec.years)
+
+        try:
+            with executor_context(executor, workers, dask) as pool:
+                if pool is None:
+                    results = (((i, k), _task(*submit_args(i, k))) for i, k in tasks)
+                else:
+                    futures = {pool.submit(_task, *submit_args(i, k)): (i, k) for i, k in tasks}
+                    results = ((futures[f], f.result()) for f in as_completed(futures))
+                for (i, k), (frame, error, seconds) in results:
+                    name = _part_name(i, k)
+                    if error is None:
+                        frame.insert(0, "replicate", k)
+                        frame.insert(0, "point", i)
+                        frame["run_key"] = keys[(i, k)]
+                        frame["seconds"] = round(seconds, 3)
+                        write_part(parts_dir / f"{name}.parquet", frame, keys[(i, k)])
+                        (failed_dir / f"{name}.json").unlink(missing_ok=True)
+                    else:
+                        record = {"point": i, "replicate": k, "run_key": keys[(i, k)], "parameters": points[i],
+                                  **error}
+                        atomic_write_text(failed_dir / f"{name}.json", json.dumps(record, indent=2, default=str))
+                    counts["done" if error is None else "failed"] += 1
+                    bar.update(1)
+                    bar.set_postfix(failed=counts["failed"])
+        finally:
+            bar.close()
+    current = {_part_name(i, k) for i, k in keys}
+    failed_files = sorted(str(p) for p in failed_dir.glob("*.json") if p.stem in current) \
+        if failed_dir.exists() else []
+    return {"name": spec.name, "out": str(out), "planned": len(keys), "ran": counts["done"],
             "failed": counts["failed"], "already_done": skipped, "failure_records": failed_files}
 
 
+def _scan_parts(parts_dir: Path, keys: dict, say) -> tuple[set, list]:
+    """Which runs are done (an intact part with the expected key), and which parts belong to another spec.
+    A damaged part is deleted (it will be run again), with a note."""
+    done, foreign = set(), []
+    for path in sorted(parts_dir.glob("*.parquet")) if parts_dir.exists() else []:
+        match = _PART.match(path.stem)
+        run = (int(match.group(1)), int(match.group(2))) if match else None
+        try:
+            stored = read_part(path).attrs["run_key"]
+        except ValueError as exc:
+            say(f"{path} is damaged ({exc}); running it again")
+            path.unlink(missing_ok=True)
+            continue
+        if run not in keys or stored != keys[run]:
+            foreign.append(path)
+        else:
+            done.add(run)
+    return done, foreign
+
+
+def read_design(out_dir: str | Path, manifest: dict | None = None) -> pd.DataFrame:
+    """A sweep's design matrix (one row per point), checked: readable, numeric, complete, and the file its
+    manifest describes. Raises ResultsError naming the file."""
+    path = Path(out_dir) / DESIGN
+    if not path.exists():
+        raise ResultsError(f"{path}: missing (no sweep results here; run `grassroots sweep` on its spec)")
+    expected = (manifest or {}).get("files", {}).get(DESIGN)
+    if expected is not None and sha256_of(path) != expected:
+        raise ResultsError(f"{path} does not match the manifest beside it (changed since the sweep wrote it); "
+                           "run the sweep again")
+    try:
+        design = pd.read_csv(path, index_col="point")
+    except Exception as exc:  # pandas raises several kinds for a damaged file
+        raise ResultsError(f"{path}: corrupt design matrix ({str(exc).splitlines()[0]})") from None
+    bad = [c for c in design.columns if not pd.api.types.is_numeric_dtype(design[c])]
+    empty = design.isna().any(axis=1)
+    index_ok = pd.api.types.is_integer_dtype(design.index) and list(design.index) == list(range(len(design)))
+    if design.empty or bad or empty.any() or not index_ok:
+        where = (f"non-numeric column(s) {', '.join(bad)}" if bad else
+                 f"empty cells in point(s) {', '.join(map(str, design.index[empty][:5]))}" if empty.any() else
+                 "points not numbered 0, 1, 2, ..." if not index_ok else "no design points")
+        raise ResultsError(f"{path}: corrupt design matrix ({where}); run the sweep again")
+    spec = (manifest or {}).get("spec", {})
+    factors = list(spec.get("scenarios", [{}])[0]) if spec.get("design", {}).get("kind") == "scenarios" else \
+        [*spec.get("levers", {}), *spec.get("uncertainties", {})]
+    if spec and list(design.columns) != factors:
+        raise ResultsError(f"{path}: columns {', '.join(design.columns)} are not the spec's factors "
+                           f"{', '.join(factors)}; run the sweep again")
+    return design
+
+
 def read_sweep(out_dir: str | Path) -> pd.DataFrame:
-    """All finished parts of a sweep, joined with the design matrix (one row per point, replicate, region,
-    metric, year)."""
+    """All finished runs of a sweep, joined with the design matrix (one row per point, replicate, region,
+    metric, year). Only parts that are intact and carry the run key of ``runs.csv`` are read; a damaged
+    one is left out with a warning (the next ``sweep`` runs it again)."""
     out = Path(out_dir)
+    manifest = read_json(out / MANIFEST, "sweep manifest") if (out / MANIFEST).exists() else None
+    design = read_design(out, manifest)
     parts = sorted((out / "parts").glob("*.parquet"))
-    if not parts:
+    keys = None
+    if manifest is not None and RUNS in manifest.get("files", {}):
+        runs_path = out / RUNS
+        if not runs_path.exists() or sha256_of(runs_path) != manifest["files"][RUNS]:
+            raise ResultsError(f"{runs_path} is missing or does not match {out / MANIFEST}; run the sweep again")
+        runs = pd.read_csv(runs_path)
+        keys = {_part_name(p, r): key for p, r, key in runs[["point", "replicate", "run_key"]].itertuples(False)}
+    frames = []
+    for path in parts:
+        if keys is not None and path.stem not in keys:
+            continue
+        try:
+            frames.append(read_part(path, None if keys is None else keys[path.stem]))
+        except ValueError as exc:
+            warnings.warn(f"{path} left out: {exc}; run the sweep again to redo it", stacklevel=2)
+    if not frames:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    design = pd.read_csv(out / "design.csv", index_col="point")
+    frame = pd.concat(frames, ignore_index=True).drop(columns=["run_key"], errors="ignore")
     return frame.join(design, on="point").sort_values(["point", "replicate", "region", "metric", "year"],
                                                       ignore_index=True)
-
-
 
 
 # --------------------------------------------------------------------------- analysis
@@ -360,13 +651,22 @@ def analyze(spec: Spec, table: pd.DataFrame, design: pd.DataFrame, region: str =
 
 
 def analyze_sweep(spec_path: str | Path, out_root: str | Path = "results", region: str = "all") -> pd.DataFrame:
-    """Analyse a finished sweep's stored parts; writes ``analysis.csv`` beside them and returns it."""
-    spec, _, _ = load_spec(spec_path)
+    """Analyse a finished sweep's stored parts; writes ``analysis.csv`` beside them and returns it.
+
+    The stored sweep must be of this spec (as it reads now): results of an earlier version of it are refused
+    with what changed."""
+    spec, resolved, _ = load_spec(spec_path)
     out = Path(out_root) / spec.name
-    if not (out / "design.csv").exists():
-        raise ValueError(f"no sweep results in {out}: run `grassroots sweep {spec_path}` first")
+    if not (out / DESIGN).exists():
+        raise ResultsError(f"no sweep results in {out}: run `grassroots sweep {spec_path}` first")
+    manifest = read_json(out / MANIFEST, "sweep manifest") if (out / MANIFEST).exists() else None
+    if manifest is not None and "spec" in manifest:
+        changed = _changes({"spec": manifest["spec"]}, {"spec": resolved})
+        if changed:
+            raise ResultsError(f"{out} was written by another version of {spec_path} ({'; '.join(changed)}); "
+                               f"run `grassroots sweep {spec_path}` first")
     table = read_sweep(out)
-    design = pd.read_csv(out / "design.csv", index_col="point")
+    design = read_design(out, manifest)
     result = analyze(spec, table, design, region)
     atomic_write_text(out / "analysis.csv", result.to_csv(index=False))
     return result

@@ -93,20 +93,69 @@ def versions() -> dict:
     return out
 
 
+class DaskUnavailable(ValueError):
+    """A ``--dask`` address that is malformed, or a scheduler that cannot be reached."""
+
+
+DASK_TIMEOUT = 10.0  # seconds to reach a scheduler; GRASSROOTS_DASK_TIMEOUT overrides it
+
+
+def check_dask_address(address: str) -> str:
+    """``address`` if it is ``local`` or a scheduler address such as ``tcp://host:8786`` (also ``tls://``,
+    ``ucx://``, ``ws://``, ``wss://`` with host:port, or ``inproc://...``); else a ``DaskUnavailable``."""
+    import re
+
+    host_port = r"(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d{1,5}/?"
+    if address == "local" or re.fullmatch(r"(tcp|tls|ucx|ws|wss)://" + host_port, address or "") \
+            or re.fullmatch(r"inproc://\S+", address or ""):
+        return address
+    raise DaskUnavailable(f"--dask {address!r} is not 'local' or a scheduler address like tcp://HOST:8786 "
+                          "(tls://, ucx://, ws://, wss:// or inproc:// also work)")
+
+
+def dask_timeout(timeout: float | None = None) -> float:
+    """Seconds to wait for a Dask scheduler: ``timeout``, else $GRASSROOTS_DASK_TIMEOUT, else 10."""
+    import os
+
+    if timeout is not None:
+        return float(timeout)
+    text = os.environ.get("GRASSROOTS_DASK_TIMEOUT", "")
+    try:
+        value = float(text) if text.strip() else DASK_TIMEOUT
+    except ValueError:
+        raise DaskUnavailable(f"GRASSROOTS_DASK_TIMEOUT={text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise DaskUnavailable(f"GRASSROOTS_DASK_TIMEOUT={text!r} must be a positive number of seconds")
+    return value
+
+
 @contextmanager
-def executor_for(workers: int = 1, dask: str | None = None):
+def executor_for(workers: int = 1, dask: str | None = None, timeout: float | None = None):
     """The executor to run on: None (serial), a local process pool, or Dask.
 
     ``dask='local'`` starts a LocalCluster of ``workers`` single-threaded worker
     processes; any other value is the address of an existing scheduler
-    (``tcp://host:8786``).
+    (``tcp://host:8786``), reached within ``timeout`` seconds (default
+    $GRASSROOTS_DASK_TIMEOUT or 10). A malformed address or an unreachable
+    scheduler raises ``DaskUnavailable`` (a ``ValueError``).
     """
     if dask:
+        check_dask_address(dask)
+        seconds = dask_timeout(timeout)
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None) if dask == "local" else None
-        client = Client(cluster if cluster is not None else dask)
+        try:
+            client = Client(cluster if cluster is not None else dask, timeout=seconds)
+        except (OSError, TimeoutError):
+            if cluster is not None:
+                cluster.close()
+            raise DaskUnavailable(f"cannot reach the Dask scheduler at {dask} within {seconds:g} s") from None
+        except (ValueError, TypeError) as exc:  # e.g. tls:// without a TLS configuration
+            if cluster is not None:
+                cluster.close()
+            raise DaskUnavailable(f"cannot connect to the Dask scheduler at {dask}: {exc}") from None
         try:
             yield client.get_executor()
         finally:
@@ -114,13 +163,40 @@ def executor_for(workers: int = 1, dask: str | None = None):
             if cluster is not None:
                 cluster.close()
     elif workers > 1:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_ignores_interrupts)
         try:
             yield pool
-        finally:
-            pool.shutdown(cancel_futures=True)
+        except BaseException:  # an error, Ctrl-C or SIGTERM: stop now, do not wait for running tasks
+            stop_pool(pool)
+            raise
+        pool.shutdown(cancel_futures=True)
     else:
         yield None
+
+
+def stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
+    """Stop a process pool at once: queued tasks are cancelled and running workers terminated (SIGTERM, then
+    SIGKILL after ``grace`` seconds), so no worker goes on computing or writing after its caller stopped."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+
+
+def _worker_ignores_interrupts() -> None:
+    """Ctrl-C reaches every process of the terminal's group; a worker leaves it to the main process, which
+    stops the pool (so the user sees one message, not a traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def executor_context(executor: Executor | None = None, workers: int = 1, dask: str | None = None):

@@ -51,7 +51,7 @@ def test_bad_specs_are_refused_with_file_key_and_line(tmp_path):
 
 def test_a_key_path_the_config_does_not_have_is_refused_before_running(tmp_path):
     path = spec(tmp_path, FACTORIAL.replace("levers.inspections_cut", "levers.inspection_cut"), "typo")
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigError) as info:
         run_sweep(path, out_root=tmp_path / "results")
     assert "levers.inspection_cut" in str(info.value)
     assert not list((tmp_path / "results").glob("typo/parts/*.parquet"))
@@ -81,20 +81,21 @@ def test_an_interrupted_sweep_resumes_and_runs_each_run_exactly_once(tmp_path):
 def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     import sim.experiments as experiments
 
-    real = experiments.run_point
+    real = experiments.run_config
 
-    def flaky(resolved, point, *args):
-        if point["levers.committee_pay_ratio.values.rollout"] == 1.0 and point[
-                "levers.inspections_cut.values.rollout"] == 0.5:
+    def flaky(config, *args):
+        rollout = {name: config["levers"][name]["values"].get("rollout")
+                   for name in ("committee_pay_ratio", "inspections_cut")}
+        if rollout == {"committee_pay_ratio": 1.0, "inspections_cut": 0.5}:
             raise RuntimeError("simulated crash")
-        return real(resolved, point, *args)
+        return real(config, *args)
 
-    monkeypatch.setattr(experiments, "run_point", flaky)
+    monkeypatch.setattr(experiments, "run_config", flaky)
     summary = run_sweep(spec(tmp_path, FACTORIAL), out_root=tmp_path / "results")
     assert summary["failed"] == 2 and summary["ran"] == 6  # point 3, both replicates
     record = pd.read_json(summary["failure_records"][0], typ="series")
     assert "simulated crash" in record["error"] and record["point"] == 3
-    monkeypatch.setattr(experiments, "run_point", real)
+    monkeypatch.setattr(experiments, "run_config", real)
     again = run_sweep(spec(tmp_path, FACTORIAL), out_root=tmp_path / "results")  # failures are retried
     assert again["ran"] == 2 and again["failure_records"] == []
 
