@@ -123,7 +123,7 @@ class Spec(Strict):
                 raise ValueError(f"@{key}: each once ({', '.join(twice)} given more than once)")
         both = sorted(set(self.levers) & set(self.uncertainties))
         if both:
-            raise ValueError(f"@uncertainties.{both[0]}: {', '.join(both)} is both a lever and an uncertainty; "
+            raise ValueError(f"@uncertainties: {', '.join(both)} is both a lever and an uncertainty; "
                              "a key is one or the other")
         factors = {**self.levers, **self.uncertainties}
         kind = self.design.kind
