@@ -191,6 +191,43 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
             process.join(1.0)
 
 
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, SIGHUP): it unwinds like Ctrl-C, through every cleanup
+    (worker pools terminated, temporary files removed), and is not caught by ``except Exception``."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signal_name = signal.Signals(signum).name
+        super().__init__(self.signal_name)
+
+
+@contextmanager
+def stop_on_signals():
+    """While the block runs, SIGTERM and SIGHUP (what ``timeout``, a scheduler or a service manager send) raise
+    ``Stopped`` in the main thread, so a run stops as it does on Ctrl-C instead of dying mid-write with its
+    workers left running. Further SIGTERMs are ignored while it cleans up. Outside the main thread: no-op."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+
+    def handler(signum, frame):
+        for s in wanted:
+            signal.signal(s, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
 def _worker_ignores_interrupts() -> None:
     """Ctrl-C reaches every process of the terminal's group; a worker leaves it to the main process, which
     stops the pool (so the user sees one message, not a traceback per worker)."""

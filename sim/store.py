@@ -182,6 +182,10 @@ def write_run(out_dir: str | Path, series: pd.DataFrame, manifest: dict,
         writers[name] = content if callable(content) else _text_writer(content)
     with folder_lock(out, "a run writing its results"):
         _recover(out)
+        try:  # files of the set being replaced that the new one lacks (e.g. its figure) go with it
+            previous = set(read_json(out / MANIFEST).get("files", {})) if (out / MANIFEST).exists() else set()
+        except (ResultsError, AttributeError):
+            previous = set()
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
         try:
             hashes = {}
@@ -193,7 +197,7 @@ def write_run(out_dir: str | Path, series: pd.DataFrame, manifest: dict,
             manifest = {**manifest, "files": hashes}
             _text_writer(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")(
                 str(staging / MANIFEST))
-            _write_commit_note(staging, [*writers, MANIFEST])
+            _write_commit_note(staging, [*writers, MANIFEST], sorted(previous - set(writers) - {MANIFEST}))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -243,14 +247,15 @@ def _text_writer(text: str) -> Callable[[str], None]:
     return write
 
 
-def _write_commit_note(staging: Path, names: list[str]) -> None:
-    """The point of no return: once this note exists the set is complete and will be moved into place."""
+def _write_commit_note(staging: Path, names: list[str], remove: list[str]) -> None:
+    """The point of no return: once this note exists the set is complete and will be moved into place
+    (``names``), and the files of the old set that the new one lacks (``remove``) deleted."""
     for name in names:  # the files' contents reach the disk before the note that vouches for them
         with open(staging / name, "rb") as fh:
             os.fsync(fh.fileno())
     tmp = staging / f".{COMMIT}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(names, fh)
+        json.dump({"files": names, "remove": remove}, fh)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, staging / COMMIT)
@@ -258,8 +263,11 @@ def _write_commit_note(staging: Path, names: list[str]) -> None:
 
 def _finish(staging: Path, out: Path) -> None:
     """Move a committed set into place (the manifest last) and remove the staging folder. Idempotent."""
-    names = json.loads((staging / COMMIT).read_text(encoding="utf-8"))
-    for name in sorted(names, key=lambda n: n == MANIFEST):
+    note = json.loads((staging / COMMIT).read_text(encoding="utf-8"))
+    for name in note["remove"]:
+        if not Path(name).is_absolute() and ".." not in Path(name).parts:
+            (out / name).unlink(missing_ok=True)
+    for name in sorted(note["files"], key=lambda n: n == MANIFEST):
         if (staging / name).exists():
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, out / name)
