@@ -2,11 +2,21 @@
 
 Every command calls a function a notebook user can call too; nothing here
 holds model logic.
+
+Misuse never ends in a traceback: options are checked as they are parsed,
+inputs before anything is computed, and a user error that a library function
+raises (``ConfigError``, ``ValueError`` such as ``ResultsError`` or
+``DaskUnavailable``, ``OSError``) is printed as one line with exit code 2.
+Any other exception is a bug: its traceback is shown, with a request to
+report it (exit code 1). ``GRASSROOTS_DEBUG=1`` shows the traceback of user
+errors too.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -29,7 +39,105 @@ def _load_all(paths: tuple[str, ...]):
     return loaded
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+USER_ERRORS = (ConfigError, ValueError, OSError)
+
+
+def describe(exc: BaseException) -> str:
+    """A user error as the line (or, for a config, the few lines) to print."""
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        target = f"{exc.filename} -> {exc.filename2}" if exc.filename2 is not None else exc.filename
+        return f"error: {target}: {exc.strerror or exc}"
+    return f"error: {exc}"
+
+
+class _Group(click.Group):
+    """Turns a user error that escapes a command into one line on stderr (exit 2); a bug keeps its traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except USER_ERRORS as exc:
+            if os.environ.get("GRASSROOTS_DEBUG"):
+                raise
+            click.echo(describe(exc), err=True)
+            ctx.exit(2)
+        except Exception:
+            click.echo(traceback.format_exc(), err=True, nl=False)
+            click.echo(f"grassroots {__version__}: an unexpected error (a bug, not a problem with your input); "
+                       "please report it with the command and the traceback above", err=True)
+            ctx.exit(1)
+
+
+def _dask_address(ctx, param, value):
+    """--dask: 'local' or a scheduler address (tcp://HOST:PORT, ...), checked before anything is loaded."""
+    if value is None:
+        return None
+    from .run import DaskUnavailable, check_dask_address
+
+    try:
+        return check_dask_address(value)
+    except DaskUnavailable:
+        raise click.BadParameter(f"{value!r} is not 'local' or a scheduler address such as tcp://HOST:8786 "
+                                 "(or tls://, ucx://, ws://, wss://, inproc://)", ctx, param) from None
+
+
+def _number_list(kind):
+    """A click callback parsing 'a,b,c' into numbers of ``kind`` (int or float): no empty items, no words."""
+    noun = "a whole number" if kind is int else "a number"
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        items = [item.strip() for item in value.split(",")]
+        if not all(items):
+            raise click.BadParameter(f"{value!r} has an empty item; give a comma-separated list such as "
+                                     f"{'20,50' if kind is int else '0,0.6'}", ctx, param)
+        try:
+            return [kind(item) for item in items]
+        except ValueError:
+            bad = next(item for item in items if not _parses(kind, item))
+            raise click.BadParameter(f"{bad!r} is not {noun}", ctx, param) from None
+
+    return parse
+
+
+def _parses(kind, text: str) -> bool:
+    try:
+        kind(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _name_list(ctx, param, value):
+    items = [item.strip() for item in value.split(",")]
+    if not all(items):
+        raise click.BadParameter(f"{value!r} has an empty item; give a comma-separated list such as "
+                                 "random,good_base", ctx, param)
+    return items
+
+
+def _spec_problem(spec: str, exc: Exception) -> str:
+    """What to say when SPEC cannot be used as an experiment spec: a scenario config is named as such."""
+    if isinstance(exc, ConfigError):
+        try:
+            load_scenario(spec)
+        except (ConfigError, ValueError, OSError):
+            missing = {p.path for p in exc.problems if "required key" in p.message and len(p.path) == 1}
+            if {("config",), ("design",)} <= missing:  # nothing of a spec: do not list every key it lacks
+                return (f"{spec} is not an experiment spec: it has no `config:` or `design:` "
+                        "(see experiments/*.yaml for examples)")
+            return str(exc)
+        return (f"{spec} is a scenario config, not an experiment spec (see experiments/*.yaml); "
+                f"run it with `grassroots run {spec}`")
+    return str(exc)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grassroots")
 def main() -> None:
     """grassroots: agent-based simulation of the grassroots governance reform, 2023-2030."""
@@ -55,17 +163,20 @@ def validate(configs: tuple[str, ...]) -> None:
               help="override the configs' engine: columnar (fast) or agents (one mesa.Agent each)")
 @click.option("--blocks", default=1, show_default=True, type=click.IntRange(1),
               help="split each replicate into this many county blocks (same answer; spreads one run over workers)")
-@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT",
-              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler "
+                   "(reached within $GRASSROOTS_DASK_TIMEOUT s, default 10)")
 @click.option("--figure/--no-figure", default=True, show_default=True, help="write headline.png")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, progress) -> None:
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT."""
+    from .compare import design_names
     from .run import run_scenarios
     from .store import write_run
     from .summary import format_summary, interval_summary
 
     loaded = _load_all(configs)
+    design_names(loaded)  # two configs with one scenario name: refused, naming the files
     result = run_scenarios(loaded, replicates, seed=seed, workers=workers, progress=progress, engine=engine,
                            blocks=blocks, dask=dask)
     out_dir = write_run(out, result.series, result.manifest)
@@ -99,9 +210,11 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
     """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures."""
     from .calibrate import calibrate as fit
     from .calibrate import TARGETS, calibrated_config_text, fit_figure, fit_report
-    from .store import atomic_write_text
+    from .store import atomic_write_text, check_writable
 
     loaded = _load_all((config,))[0]
+    for folder in [out] + [Path(p).parent for p in (write_config, report_path) if p]:
+        check_writable(folder)  # before a fit that takes minutes, not after
     click.echo(f"calibrating {config}: {replicates} replicates x {counties} counties per evaluation", err=True)
     result = fit(loaded.resolved, replicates=replicates, counties=counties, seed=seed,
                  max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers,
@@ -140,6 +253,10 @@ def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
     from .store import atomic_write_text
 
     base, reform = _load_all((baseline, plan))
+    if report_path:
+        from .store import check_writable
+
+        check_writable(Path(report_path).parent)
     table = check_patterns(base.scenario, reform.scenario, replicates=replicates, seed=seed, workers=workers)
     text = patterns_report(table, replicates=replicates, seed=seed, baseline=baseline, plan=plan)
     if report_path:
@@ -150,7 +267,7 @@ def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, exists=True))
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
-@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", help="run on Dask")
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address, help="run on Dask")
 @click.option("--out", "-o", default="results", show_default=True, type=click.Path(file_okay=False),
               help="results go to OUT/<experiment name>/")
 @click.option("--resume", is_flag=True, help="(the default) run only what is missing; kept for clarity")
@@ -162,7 +279,7 @@ def sweep(spec, workers, dask, out, resume, progress) -> None:
     try:
         summary = run_sweep(spec, out_root=out, workers=workers, dask=dask, progress=progress)
     except (ConfigError, ValueError) as exc:
-        click.echo(str(exc), err=True)
+        click.echo(_spec_problem(spec, exc), err=True)
         sys.exit(2)
     click.echo(f"{summary['name']}: {summary['planned']} runs planned, {summary['already_done']} already done, "
                f"{summary['ran']} run now, {summary['failed']} failed -> {summary['out']}/parts/")
@@ -181,7 +298,7 @@ def analyze(spec, out, region) -> None:
     try:
         table = analyze_sweep(spec, out_root=out, region=region)
     except (ConfigError, ValueError) as exc:
-        click.echo(str(exc), err=True)
+        click.echo(_spec_problem(spec, exc), err=True)
         sys.exit(2)
     with pd.option_context("display.max_rows", 500, "display.width", 160):
         click.echo(table.round(4).to_string(index=False))
@@ -193,16 +310,25 @@ def analyze(spec, out, region) -> None:
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--reference", default=None, help="design (scenario name) to difference against; default: the first")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
-@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT")
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address)
 @click.option("--out", "-o", default="results/compare", show_default=True, type=click.Path(file_okay=False))
 @click.option("--uncertainty", default=None, type=click.Path(dir_okay=False, exists=True),
               help="an experiment spec whose uncertainties and design sample futures: robustness and regret")
 def compare(designs, replicates, seed, reference, workers, dask, out, uncertainty) -> None:
     """Compare DESIGNS on common random numbers: levels, paired differences, 2027 target attainment, ranking."""
+    from .compare import check_designs, robustness_futures
     from .compare import compare as run_compare
-    from .store import atomic_write_text, write_run
+    from .store import atomic_write_text, check_writable, write_run
 
     loaded = _load_all(designs)
+    check_designs(loaded, reference)  # before anything runs: two designs or more, each named once, a known reference
+    if uncertainty:
+        try:  # an unreadable spec, or one that does not fit a design: refused now, not after the comparison
+            robustness_futures(loaded, uncertainty)
+        except ConfigError as exc:
+            click.echo(_spec_problem(uncertainty, exc), err=True)
+            sys.exit(2)
+    check_writable(out)
     result = run_compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
                          progress=True)
     out_dir = Path(out)
@@ -227,16 +353,19 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--replicates", "-n", default=5, show_default=True, type=click.IntRange(2))
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
-@click.option("--pilots", default=None, help="numbers of pilot counties to try, e.g. 20,50,100 (default: the config's)")
-@click.option("--selections", default="random,good_base", show_default=True)
-@click.option("--quotas", default=None, help="central/west minimum shares of pilots to try, e.g. 0,0.6")
+@click.option("--pilots", default=None, callback=_number_list(int),
+              help="numbers of pilot counties to try, e.g. 20,50,100 (default: the config's)")
+@click.option("--selections", default="random,good_base", show_default=True, callback=_name_list,
+              help="pilot selection rules to try: random, good_base")
+@click.option("--quotas", default=None, callback=_number_list(float),
+              help="central/west minimum shares of pilots to try, e.g. 0,0.6")
 @click.option("--counties", default=None, type=click.IntRange(2), help="simulate this many counties")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--out", "-o", default="results/pilot", show_default=True, type=click.Path(file_okay=False))
 def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, out) -> None:
     """Simulate the 2024 pilot evaluation: difference-in-differences beside the true effects; bias and power."""
-    from .pilot import evaluate_pilot, pilot_summary
-    from .store import atomic_write_text
+    from .pilot import evaluate_pilot, pilot_designs, pilot_summary
+    from .store import atomic_write_text, check_writable
 
     loaded = _load_all((config,))[0]
     scenario = loaded.scenario
@@ -245,15 +374,16 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
         from .experiments import apply_point
 
         scenario = scenario_from_dict(apply_point(loaded.resolved, {}, counties))
-    counts = [int(x) for x in pilots.split(",")] if pilots else None
+    counts = pilots
     if max(counts or [scenario.pilot.counties]) >= scenario.geography.counties:
         click.echo(f"the number of pilots ({max(counts or [scenario.pilot.counties])}) must be below the number of "
                    f"counties ({scenario.geography.counties}), or no county is left to compare with; "
                    "set --pilots or --counties", err=True)
         sys.exit(2)
-    table = evaluate_pilot(scenario, replicates=replicates, seed=seed, selections=tuple(selections.split(",")),
-                           pilot_counts=counts, workers=workers, progress=True,
-                           quotas=[float(x) for x in quotas.split(",")] if quotas else None)
+    pilot_designs(scenario, selections, counts, quotas)  # each design against the schema, before anything runs
+    check_writable(out)
+    table = evaluate_pilot(scenario, replicates=replicates, seed=seed, selections=tuple(selections),
+                           pilot_counts=counts, workers=workers, progress=True, quotas=quotas)
     summary = pilot_summary(table)
     out_dir = Path(out)
     atomic_write_text(out_dir / "pilot_replicates.csv", table.to_csv(index=False))

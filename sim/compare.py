@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -150,17 +151,52 @@ def compare_report(level_table, diff_table, attainment, ranks, replicates: int, 
     return "\n".join(lines)
 
 
+def design_names(loaded: list) -> list[str]:
+    """The designs' scenario names, in order; a ``ValueError`` naming the config files if two share a name
+    (the same file given twice, or two files with the same ``name:``): their results could not be told apart."""
+    names, sources = [], {}
+    for item in loaded:
+        name = getattr(item, "scenario", item).name
+        names.append(name)
+        sources.setdefault(name, []).append(getattr(item, "path", None))
+    problems = []
+    for name, paths in sources.items():
+        if len(paths) < 2:
+            continue
+        if None in paths:
+            problems.append(f"{len(paths)} scenarios are named {name!r}")
+        elif len({Path(p).resolve() for p in paths}) == 1:
+            problems.append(f"{paths[0]} is given {len(paths)} times (scenario {name!r}); list each config once")
+        else:
+            problems.append(f"{' and '.join(paths)} share the scenario name {name!r}; give each its own `name:`")
+    if problems:
+        raise ValueError("each scenario needs its own name, or its results could not be told apart: "
+                         + "; ".join(problems))
+    return names
+
+
+def check_designs(loaded: list, reference: str | None = None) -> str:
+    """Refuse, before anything runs, designs that cannot be compared: fewer than two, two with one name, or
+    a ``reference`` that is none of them. Returns the reference (default: the first design)."""
+    names = design_names(loaded)
+    if len(names) < 2:
+        raise ValueError(f"a comparison needs at least two designs, got {len(names)}"
+                         + (f" ({names[0]})" if names else "") + "; `grassroots run` runs a single design")
+    if reference is not None and reference not in names:
+        raise ValueError(f"reference {reference!r} is not one of the designs: {', '.join(names)}")
+    return reference or names[0]
+
+
 def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None = None, workers: int = 1,
             dask: str | None = None, progress: bool = False) -> dict:
-    """Run the designs paired by replicate and compute levels, differences, target attainment and ranking."""
+    """Run the designs paired by replicate and compute levels, differences, target attainment and ranking.
+
+    Designs that cannot be compared (see ``check_designs``) are refused before anything runs."""
     from .run import run_scenarios
 
+    reference = check_designs(loaded, reference)
     result = run_scenarios(loaded, replicates, seed=seed, workers=workers, dask=dask, progress=progress)
     values = replicate_values(result.series)
-    names = [m["name"] for m in result.manifest["scenarios"]]
-    reference = reference or names[0]
-    if reference not in names:
-        raise ValueError(f"reference {reference!r} is not one of the designs: {', '.join(names)}")
     level_table, diff_table = levels(values), differences(values, reference)
     attainment = target_attainment(values)
     ranks = ranking(attainment)
@@ -182,6 +218,18 @@ def _future_task(resolved, point, counties, seed, replicate, metrics):
     return dict(zip(frame["metric"], frame["value"].astype(float)))
 
 
+def robustness_futures(loaded: list, spec_path):
+    """The uncertainty spec and the futures it samples. A spec that cannot be read (``ConfigError``) or whose
+    key paths or values do not fit a design (``ValueError``) is refused here, before anything runs."""
+    from .experiments import check_points, design_matrix, load_spec
+
+    spec, _, _ = load_spec(spec_path)
+    futures = design_matrix(spec)
+    for item in loaded:
+        check_points(spec_path, item.resolved, futures, spec.counties)
+    return spec, futures
+
+
 def robustness(loaded: list, spec_path, workers: int = 1, dask: str | None = None,
                executor: Executor | None = None) -> dict:
     """Evaluate each design across the futures an uncertainty spec samples (EMA Workbench style).
@@ -191,11 +239,9 @@ def robustness(loaded: list, spec_path, workers: int = 1, dask: str | None = Non
     share of futures in which the design meets it (replicate mean), and per design and headline outcome
     the worst-case regret: the largest shortfall, over futures, from the best design in that future.
     """
-    from .experiments import design_matrix, load_spec
     from .run import executor_context, map_tasks
 
-    spec, _, _ = load_spec(spec_path)
-    futures = design_matrix(spec)
+    spec, futures = robustness_futures(loaded, spec_path)
     metrics = sorted({t.metric for t in TARGETS_2027} | set(HEADLINE_DIRECTION))
     jobs = [(d, f, r) for d in range(len(loaded)) for f in range(len(futures)) for r in range(spec.replicates)]
     points = futures.to_dict("records")

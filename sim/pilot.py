@@ -22,8 +22,9 @@ from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from .config.schema import LEVERS
+from .config.schema import LEVERS, PilotDesign
 from .model.metrics import METRIC_NAMES, cell_values
 from .run import _progress, executor_context, map_tasks, model_class
 
@@ -77,20 +78,53 @@ def did(values: dict, metric: str) -> tuple[float, float]:
     return estimate, se
 
 
+def _validation_problems(exc: ValidationError) -> str:
+    """A pydantic error as one line: each problem's key path, message and the value given."""
+    return "; ".join(f"pilot.{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e['input']!r})"
+                     for e in exc.errors())
+
+
+def pilot_designs(scenario, selections=("random", "good_base"), pilot_counts=None, quotas=None) -> dict:
+    """The scenario with each pilot design (selection rule x central/west quota x number of pilots), keyed
+    by ``(selection, quota, pilots)``. Each design is validated against the config schema (a ``ValueError``
+    naming the bad value, before anything runs); an evaluation needs at least one pilot county and at
+    least one county left to compare with. ``None`` takes the config's own value."""
+    selections = list(dict.fromkeys(selections))  # in order, each once
+    counts = list(dict.fromkeys(int(k) for k in pilot_counts)) if pilot_counts else [scenario.pilot.counties]
+    quotas = list(dict.fromkeys(float(q) for q in quotas)) if quotas else [scenario.pilot.central_west_min_share]
+    if not selections:
+        raise ValueError("give at least one pilot selection rule (random, good_base)")
+    n = scenario.geography.counties
+    wrong = [k for k in counts if not 1 <= k < n]
+    if wrong:
+        raise ValueError(f"the number of pilots ({', '.join(map(str, wrong))}) must be at least 1 and below the "
+                         f"number of counties ({n}), so that some counties pilot and some are left to compare with")
+    reforms = {}
+    current = scenario.model_dump()
+    for selection in selections:
+        for quota in quotas:
+            for k in counts:
+                try:  # model_copy(update=) would skip validation: rebuild from data, so the schema's bounds apply
+                    pilot = PilotDesign.model_validate({**current["pilot"], "selection": selection, "counties": k,
+                                                        "central_west_min_share": quota})
+                except ValidationError as exc:
+                    raise ValueError(_validation_problems(exc)) from None
+                reforms[(selection, quota, k)] = type(scenario).model_validate({**current,
+                                                                                "pilot": pilot.model_dump()})
+    return reforms
+
+
 def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("random", "good_base"),
                    pilot_counts=None, quotas=None,
                    metrics=("turnover_rate", "service_time_share", "participation_rate"),
                    workers: int = 1, executor: Executor | None = None, progress: bool = False) -> pd.DataFrame:
     """One row per selection rule, central/west quota, number of pilots, metric and replicate: the office's
-    estimate and the truths."""
-    counts = pilot_counts or [scenario.pilot.counties]
-    quotas = quotas or [scenario.pilot.central_west_min_share]
-    designs = [(s, float(q), int(k)) for s in selections for q in quotas for k in counts]
+    estimate and the truths. The designs are checked first (``pilot_designs``): a bad one raises a
+    ``ValueError`` before anything runs."""
+    reforms = pilot_designs(scenario, selections, pilot_counts, quotas)
+    designs = list(reforms)
     jobs = []
-    for selection, quota, k in designs:
-        pilot = scenario.pilot.model_copy(update={"selection": selection, "counties": k,
-                                                  "central_west_min_share": quota})
-        reform = scenario.model_copy(update={"pilot": pilot})
+    for (selection, quota, k), reform in reforms.items():
         for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
             for r in range(replicates):
                 jobs.append(((selection, quota, k, variant, r), sc))

@@ -20,10 +20,10 @@ PNG at 300 dpi plus SVG and/or PDF. ``report.html`` embeds the figures; ``report
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import html as html_lib
 import io
-import json
 import math
 import textwrap
 from pathlib import Path
@@ -42,7 +42,7 @@ from .config.schema import LEVERS  # noqa: E402
 from .compare import TARGETS_2027, replicate_values, target_attainment  # noqa: E402
 from .fonts import rc_for  # noqa: E402
 from .model.metrics import METRICS  # noqa: E402
-from .store import atomic_write_text, read_run  # noqa: E402
+from .store import ResultsError, atomic_write_text, check_writable, read_json, read_run  # noqa: E402
 from .summary import HEADLINE, markdown_table  # noqa: E402
 from .text import (DIMENSIONS, LANGS, design_label, factor_name, metric_name, phase_name, pick,  # noqa: E402
                    plan_indicators, selection_name, table_in, word)
@@ -514,12 +514,13 @@ def _sweep_signature(manifest: dict, lang: str) -> str:
 
 
 def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
-    from .experiments import read_sweep
+    from .experiments import read_design, read_sweep
 
     manifest_file = folder / "manifest.json"
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.exists() else {}
+    manifest = read_json(manifest_file, "sweep manifest") if manifest_file.exists() else {}
     spec = manifest.get("spec", {})
-    analysis = pd.read_csv(folder / "analysis.csv") if (folder / "analysis.csv").exists() else None
+    analysis = _read_csv(folder / "analysis.csv", "sensitivity indices") if (folder / "analysis.csv").exists() \
+        else None
     kind = spec.get("design", {}).get("kind")
     if kind is None and analysis is not None:  # parts and analysis without a manifest (copied results)
         kind = "sobol" if "S1" in analysis else "morris" if "mu_star" in analysis else None
@@ -532,7 +533,7 @@ def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
         figures = sensitivity_figures(analysis, lang, signature)
         tables.append((word("indices_table", lang), table_in(analysis, lang)))
     else:
-        design = pd.read_csv(folder / "design.csv", index_col="point")
+        design = read_design(folder, manifest or None)
         table = read_sweep(folder)
         if table.empty:
             raise ValueError(f"{folder}: the sweep has no finished runs yet; run `grassroots sweep` on its spec")
@@ -602,10 +603,28 @@ def pilot_chart(replicates: pd.DataFrame, lang: str = "en", signature: str = "")
     return fig
 
 
+PILOT_COLUMNS = ("selection", "central_west_quota", "pilots", "metric", "replicate", "did_estimate", "did_low",
+                 "did_high", "true_effect_pilots", "true_effect_rollout", "detected")
+
+
+def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    """A stored table, or a ResultsError naming the file if it cannot be read."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:  # pandas' parser errors and bad encodings are ValueErrors
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ResultsError(f"{path}: corrupt {what} ({detail}); run the command that wrote it again") from None
+
+
 def _pilot_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
     from .pilot import pilot_summary
 
-    table = pd.read_csv(folder / "pilot_replicates.csv")
+    path = folder / "pilot_replicates.csv"
+    table = _read_csv(path, "pilot evaluation")
+    missing = [c for c in PILOT_COLUMNS if c not in table.columns]
+    if missing or table.empty:
+        what = "no rows" if table.empty else "no column " + ", ".join(missing)
+        raise ResultsError(f"{path}: not a pilot evaluation ({what}); run `grassroots evaluate-pilot` again")
     signature = word("provenance_pilot", lang, version=_version(), source=folder.name,
                      date=dt.date.today().isoformat())
     summary = table_in(pilot_summary(table), lang)
@@ -668,16 +687,21 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
 
 
 def kind_of(folder: Path) -> str:
-    """What a results folder holds: ``run`` (a run or comparison), ``sweep`` or ``pilot``."""
+    """What a results folder holds: ``run`` (a run or comparison), ``sweep`` or ``pilot``; a ResultsError
+    (a ValueError) naming the folder and what was expected if none of them."""
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: no such results folder")
     if (folder / "series.parquet").exists():
         return "run"
-    if (folder / "design.csv").exists():
+    if (folder / "design.csv").exists() or (folder / "parts").is_dir():
         return "sweep"
     if (folder / "pilot_replicates.csv").exists():
         return "pilot"
-    raise ValueError(f"{folder}: no stored results to report on; expected series.parquet (grassroots run or "
-                     "compare), design.csv (grassroots sweep) or pilot_replicates.csv "
-                     "(grassroots evaluate-pilot)")
+    if (folder / "manifest.json").exists():
+        return "run"  # the series is missing: read_run says so
+    raise ResultsError(f"{folder}: no stored results to report on; expected a run or compare folder "
+                       "(series.parquet + manifest.json), a sweep folder (design.csv + parts/) or a pilot "
+                       "evaluation folder (pilot_replicates.csv)")
 
 
 def build_report(results_dir: str | Path, formats=("png", "svg"), out: str | Path | None = None, lang: str = "en",
@@ -693,8 +717,16 @@ def build_report(results_dir: str | Path, formats=("png", "svg"), out: str | Pat
     out_dir = Path(out) if out else folder / ("report" if lang == "en" else f"report_{lang}")
     kind = kind_of(folder)
     rc_for(lang)  # fail early, before any figure, if Chinese has no font
-    with plt.rc_context():  # the report's style and fonts do not outlive the call
-        return _build(folder, kind, formats, out_dir, lang, layout)
+    fresh = not out_dir.exists()
+    check_writable(out_dir)  # and if the report cannot be written (a file in the way, read-only, full disk)
+    try:
+        with plt.rc_context():  # the report's style and fonts do not outlive the call
+            return _build(folder, kind, formats, out_dir, lang, layout)
+    except BaseException:
+        if fresh:  # stored results that cannot be read: leave no empty report folder behind
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
 
 
 def _build(folder: Path, kind: str, formats, out_dir: Path, lang: str, layout: str) -> Path:
