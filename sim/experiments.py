@@ -107,7 +107,8 @@ class Spec(Strict):
     seed: int = Field(0, ge=0)
     outcomes: list[str] = Field(min_length=1)
     years: list[int] = Field(min_length=1)
-    counties: int | None = Field(None, ge=1, description="simulate this many counties (default: the config's)")
+    counties: int | None = Field(None, ge=1, le=5000,
+                                 description="simulate this many counties (default: the config's)")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
@@ -129,7 +130,7 @@ class Spec(Strict):
         kind = self.design.kind
         if kind == "scenarios":
             if not self.scenarios:
-                raise ValueError("@scenarios: a 'scenarios' design needs a list of scenarios (key path: value)")
+                raise ValueError("@design.kind: a 'scenarios' design needs a list of 'scenarios' (key path: value)")
             if factors:
                 raise ValueError(f"@{'levers' if self.levers else 'uncertainties'}: a 'scenarios' design takes its "
                                  "points from 'scenarios'; levers and uncertainties are not used by it")
@@ -148,7 +149,8 @@ class Spec(Strict):
             if self.scenarios is not None:
                 raise ValueError(f"@scenarios: only a 'scenarios' design uses 'scenarios' (this one is {kind})")
             if not factors:
-                raise ValueError("@levers: vary at least one lever or uncertainty")
+                written = [k for k in ("levers", "uncertainties") if k in self.model_fields_set] or ["design.kind"]
+                raise ValueError(f"@{written[0]}: a {kind} design varies at least one lever or uncertainty")
         if kind == "factorial":
             missing = [k for k, f in factors.items() if f.levels is None]
             if missing:
@@ -219,6 +221,9 @@ def apply_point(resolved: dict, point: dict, counties: int | None = None) -> dic
                 raise KeyError(f"'{path}': the config has no mapping at '{'.'.join(parents[:depth + 1])}'")
             node = node[key]
         old = node.get(leaf)
+        if isinstance(old, (dict, list)):
+            raise KeyError(f"'{path}': is a {'mapping' if isinstance(old, dict) else 'list'} in the config, "
+                           "not a value a design point can set")
         value = float(value)
         integral = isinstance(old, int) and not isinstance(old, bool) and value.is_integer()
         node[leaf] = int(value) if integral else value
@@ -265,8 +270,12 @@ def check_points(spec_path, resolved: dict, matrix: pd.DataFrame, counties: int 
     for (culprit, key, message), failing in failures.items():
         if scenarios:
             path, location = culprit, provenance.get(culprit, fallback)
-        else:
-            path, location = where.get(culprit, ((), fallback))
+        elif culprit in where:
+            path, location = where[culprit]
+        elif counties is not None and key in ("geography.counties", "pilot.counties"):
+            path, location = ("counties",), provenance.get(("counties",), fallback)
+        else:  # not a factor's doing: the base config, as the design sets it, is at fault
+            path, location = ("config",), provenance.get(("config",), fallback)
         first = matrix.iloc[failing[0]].to_dict()
         listed = ", ".join(map(str, failing[:5])) + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
         example = ", ".join(f"{k} = {v:g}" for k, v in first.items())
@@ -289,13 +298,16 @@ def check_points(spec_path, resolved: dict, matrix: pd.DataFrame, counties: int 
 
 def run_config(config: dict, seed: int, replicate: int, outcomes: list[str], years: list[int]) -> pd.DataFrame:
     """Run one replicate of a resolved config and return its kept outcomes (annual means, all counties and by
-    region)."""
+    region; a region with no county in the geography has no rows)."""
     from .run import model_class
 
     scenario = scenario_from_dict(config)
     series = model_class(scenario.engine)(scenario, seed=seed, replicate=replicate).run().series()
+    populated = set(series.loc[series["value"].notna(), "region"].astype(str))
     frames = []
     for region in ("all", "east", "central", "west"):
+        if region not in populated:
+            continue
         a = annual(series, region=region)
         a = a[a["metric"].isin(outcomes) & a["year"].isin(years)]
         frames.append(a.assign(region=region))
