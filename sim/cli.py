@@ -15,6 +15,7 @@ errors too.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -56,8 +57,17 @@ class _Group(click.Group):
     """Turns a user error that escapes a command into one line on stderr (exit 2); a bug keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
+        from .run import Stopped, stop_on_signals
+
         try:
-            return super().invoke(ctx)
+            with stop_on_signals():  # SIGTERM/SIGHUP unwind like Ctrl-C: workers stopped, no half-written file
+                return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # Ctrl-C (SIGINT) or Stopped
+            name = exc.signal_name if isinstance(exc, Stopped) else "SIGINT"
+            click.echo(f"\nstopped by {name}: workers ended, nothing half-written left; finished sweep parts are "
+                       "kept (run the same command again to resume), a run's previous results are untouched",
+                       err=True)
+            ctx.exit(130 if name == "SIGINT" else 128 + int(getattr(signal, name)))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except USER_ERRORS as exc:
@@ -172,20 +182,22 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT."""
     from .compare import design_names
     from .run import run_scenarios
-    from .store import write_run
+    from .store import check_writable, write_run
     from .summary import format_summary, interval_summary
 
     loaded = _load_all(configs)
     design_names(loaded)  # two configs with one scenario name: refused, naming the files
+    check_writable(out)  # a read-only or full folder is found now, not after the run
     result = run_scenarios(loaded, replicates, seed=seed, workers=workers, progress=progress, engine=engine,
                            blocks=blocks, dask=dask)
-    out_dir = write_run(out, result.series, result.manifest)
-    click.echo(format_summary(interval_summary(result.series)))
+    extra = {}
     if figure:
         from .figures import headline_figure
 
         fig = headline_figure(result.series, result.manifest)
-        fig.savefig(Path(out_dir) / "headline.png", dpi=200)
+        extra["headline.png"] = lambda path: fig.savefig(path, dpi=200, format="png")
+    out_dir = write_run(out, result.series, result.manifest, extra=extra)  # series, manifest, figure: one set
+    click.echo(format_summary(interval_summary(result.series)))
     click.echo(f"\nwrote {out_dir}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
                f"in {result.manifest['timings']['wall_seconds']:.1f} s")
 
@@ -271,13 +283,21 @@ def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
 @click.option("--out", "-o", default="results", show_default=True, type=click.Path(file_okay=False),
               help="results go to OUT/<experiment name>/")
 @click.option("--resume", is_flag=True, help="(the default) run only what is missing; kept for clarity")
+@click.option("--fresh", is_flag=True,
+              help="discard the runs already in OUT/<name>/ (e.g. of an earlier version of the spec) and start again")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def sweep(spec, workers, dask, out, resume, progress) -> None:
-    """Run (or resume) the experiment SPEC: every design point x replicate once, streamed to Parquet parts."""
+def sweep(spec, workers, dask, out, resume, fresh, progress) -> None:
+    """Run (or resume) the experiment SPEC: every design point x replicate once, streamed to Parquet parts.
+
+    Runs are identified by what determines them; an intact part of the same run is reused, a damaged one is run
+    again, and a folder holding another spec's runs is refused (naming what changed) unless --fresh is given."""
     from .experiments import run_sweep
 
+    if resume and fresh:
+        raise click.UsageError("--resume and --fresh contradict each other; give one")
     try:
-        summary = run_sweep(spec, out_root=out, workers=workers, dask=dask, progress=progress)
+        summary = run_sweep(spec, out_root=out, workers=workers, dask=dask, progress=progress, fresh=fresh,
+                            log=lambda note: click.echo(note, err=True))
     except (ConfigError, ValueError) as exc:
         click.echo(_spec_problem(spec, exc), err=True)
         sys.exit(2)
@@ -318,7 +338,7 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
     """Compare DESIGNS on common random numbers: levels, paired differences, 2027 target attainment, ranking."""
     from .compare import check_designs, robustness_futures
     from .compare import compare as run_compare
-    from .store import atomic_write_text, check_writable, write_run
+    from .store import check_writable, write_run
 
     loaded = _load_all(designs)
     check_designs(loaded, reference)  # before anything runs: two designs or more, each named once, a known reference
@@ -332,18 +352,18 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
     result = run_compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
                          progress=True)
     out_dir = Path(out)
-    write_run(out_dir, result["series"], result["manifest"])
-    for name in ("levels", "differences", "attainment", "ranking"):
-        atomic_write_text(out_dir / f"{name}.csv", result[name].to_csv(index=False))
+    tables = {f"{name}.csv": result[name].to_csv(index=False)
+              for name in ("levels", "differences", "attainment", "ranking")}
     report = result["report"]
     if uncertainty:
         from .compare import robustness, robustness_report
 
         robust = robustness(loaded, uncertainty, workers=workers, dask=dask)
-        atomic_write_text(out_dir / "robustness_shares.csv", robust["shares"].to_csv(index=False))
-        atomic_write_text(out_dir / "robustness_regret.csv", robust["regret"].to_csv(index=False))
+        tables["robustness_shares.csv"] = robust["shares"].to_csv(index=False)
+        tables["robustness_regret.csv"] = robust["regret"].to_csv(index=False)
         report += "\n" + robustness_report(robust)
-    atomic_write_text(out_dir / "report.md", report)
+    tables["report.md"] = report
+    write_run(out_dir, result["series"], result["manifest"], extra=tables)  # one set: all of it or none
     click.echo(report)
     click.echo(f"wrote {out_dir}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
                "series.parquet, manifest.json)")

@@ -391,7 +391,8 @@ def read_part(path: Path, key: str | None = None) -> pd.DataFrame:
     try:
         table = pq.read_table(path, page_checksum_verification=True)
     except Exception as exc:  # truncated, zero bytes, garbage: pyarrow raises several kinds
-        raise ValueError(f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        reason = re.sub(r"^Could not open Parquet input source '[^']*': ", "", str(exc).split("\n")[0])
+        raise ValueError(f"unreadable: {reason or type(exc).__name__}") from None
     meta = table.schema.metadata or {}
     stored = meta.get(_KEY, b"").decode()
     if key is not None and stored != key:

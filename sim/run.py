@@ -178,8 +178,7 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
 def stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
     """Stop a process pool at once: queued tasks are cancelled and running workers terminated (SIGTERM, then
     SIGKILL after ``grace`` seconds), so no worker goes on computing or writing after its caller stopped."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
-    pool.shutdown(wait=False, cancel_futures=True)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         if process.is_alive():
             process.terminate()
@@ -189,6 +188,9 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
         if process.is_alive():
             process.kill()
             process.join(1.0)
+    # with its workers gone the pool is broken and its manager thread ends at once; waiting for it here
+    # (not at interpreter exit) keeps Python 3.11 from printing an ignored error about a closed pipe
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Stopped(KeyboardInterrupt):
