@@ -230,3 +230,20 @@ def test_a_spec_name_cannot_write_outside_out(tmp_path, name):
     with pytest.raises(ConfigError, match=r"named\.yaml:1: name:"):
         run_sweep(path, out_root=tmp_path / "results" / "inner")
     assert not (tmp_path / "results").exists()
+
+
+def test_dask_workers_in_another_folder_leave_the_parts_with_the_coordinator(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    monkeypatch.chdir(tmp_path)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    path = spec(tmp_path, ONE_LEVER.replace("[0.0, 0.5]", "[0.0]"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      local_directory=str(remote / "dask")) as cluster, Client(cluster) as client:
+        client.run(_elsewhere, str(remote))
+        assert set(client.run(os.getcwd).values()) == {str(remote)}
+        summary = run_sweep(path, out_root="results", executor=client.get_executor())
+    assert summary["ran"] == 2
+    assert len(list((tmp_path / "results" / "tiny" / "parts").glob("*.parquet"))) == 2
+    assert not list(remote.rglob("*.parquet")), "a worker wrote a part to its own disk"
