@@ -11,6 +11,10 @@ model, and in particular the quality of the error messages users see:
     their YAML 1.1 types, except that dates and timestamps become ISO strings
     (``2024-01`` was a string already; ``2024-01-01`` would otherwise be a date).
     Merge keys (``<<: *defaults``) work as in YAML: explicit keys win.
+    Resource limits keep loading fast and small whatever the file holds: at most
+    ``MAX_NODES`` values once aliases are expanded (an "alias bomb" of a few hundred
+    bytes would otherwise expand to billions), nesting at most ``MAX_DEPTH`` deep,
+    files of at most ``MAX_FILE_BYTES``; each refused with the file and line.
 ``resolve(path)``
     Follows a top-level ``extends:`` (a path relative to the file that contains
     it, or a list of such paths applied in order). Parents are resolved first and
@@ -18,7 +22,9 @@ model, and in particular the quality of the error messages users see:
     (scalars, lists, null) replaces. The ``extends`` key is removed, and so is a
     parent's ``labels`` (a design's display names belong to the file that names it). Cycles and
     missing parents are reported at the referencing file's ``extends`` line (for
-    a block list, the line of the offending item).
+    a block list, the line of the offending item), and so are chains longer than
+    ``MAX_EXTENDS_DEPTH`` and more than ``MAX_FILES`` files read for one config. The
+    value limit counts every file read for the config.
 ``validate(data, provenance, model_cls, root_file=...)``
     Runs a pydantic v2 model and turns a ``ValidationError`` into one
     ``ConfigError`` listing every problem as ``file:line: key.path: message``,
@@ -88,6 +94,14 @@ __all__ = [
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 KeyPath = tuple  # tuple of mapping keys (usually str) and list indices (int)
+
+# Resource limits. A scenario and its parents hold a few hundred values, nested at most five deep;
+# these limits only stop files that would take minutes or gigabytes to load.
+MAX_NODES = 100_000  # values (scalars, mappings, lists) built for one config, each use of an alias in full
+MAX_DEPTH = 100  # nesting of mappings and lists (PyYAML's composer and our builder recurse)
+MAX_FILE_BYTES = 1_000_000  # PyYAML's pure-Python parser reads ~100 kB/s; a scenario is ~10 kB
+MAX_FILES = 200  # files read for one config through `extends`, repeats counted
+MAX_EXTENDS_DEPTH = 50  # length of an `extends` chain
 
 
 # --------------------------------------------------------------------------- #
@@ -175,13 +189,66 @@ _INVALID = object()  # a node that could not be turned into a value (a problem w
 def load_yaml(path: str | os.PathLike) -> tuple[dict, Provenance]:
     """Parse one YAML file into plain data and a provenance map. Raises ConfigError."""
     display = os.fspath(path)
-    return _load_file(Path(display), display)
+    return _load_file(Path(display), display, _Budget())
 
 
-def _load_file(path: Path, display: str) -> tuple[dict, Provenance]:
-    text = _read_text(path, display)
+class _Budget:
+    """What loading one config has used so far (values built, files read), against the limits."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.files = 0
+
+
+class _TooMuch(Exception):
+    """A resource limit was hit at a line: stops composing or building at once."""
+
+    def __init__(self, line: int | None, path: KeyPath, message: str):
+        super().__init__(message)
+        self.line, self.path, self.message = line, path, message
+
+
+def _depth_message(expanded: bool = False) -> str:
+    where = " once aliases (*name) are expanded" if expanded else ""
+    return (f"mappings and lists are nested more than {MAX_DEPTH} levels deep{where}; refused "
+            "(a scenario nests about five levels)")
+
+
+class _Composer(yaml.SafeLoader):
+    """PyYAML's SafeLoader (composing only) with a depth limit: its composer recurses once per level."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's signature)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooMuch(self.peek_event().start_mark.line + 1, (), _depth_message())
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _compose(text: str, display: str) -> yaml.Node | None:
+    loader = _Composer(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)  # composes nodes only; constructs nothing
+        return loader.get_single_node()  # composes nodes only; constructs nothing
+    except _TooMuch as exc:
+        raise ConfigError(display, [Problem(Location(display, exc.line), (), exc.message)]) from None
+    except RecursionError:  # the depth limit should come first; a low recursion limit could still get here
+        line = loader.get_mark().line + 1
+        raise ConfigError(display, [Problem(Location(display, line), (), _depth_message())]) from None
+    finally:
+        loader.dispose()
+
+
+def _load_file(path: Path, display: str, budget: _Budget) -> tuple[dict, Provenance]:
+    text = _read_text(path, display)
+    budget.files += 1
+    try:
+        root = _compose(text, display)
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(display, [_syntax_problem(exc, display)]) from None
     except yaml.YAMLError as exc:  # ReaderError (control characters) carries no mark
@@ -189,8 +256,15 @@ def _load_file(path: Path, display: str) -> tuple[dict, Provenance]:
         line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
         raise ConfigError(display, [Problem(Location(display, line), (), f"YAML error: {exc}")]) from None
 
-    builder = _NodeBuilder(display)
-    data = None if root is None else builder.build(root, ())
+    builder = _NodeBuilder(display, budget)
+    try:
+        data = None if root is None else builder.build(root, ())
+    except _TooMuch as exc:
+        problem = Problem(Location(display, exc.line), exc.path, exc.message)
+        raise ConfigError(display, [*builder.problems, problem]) from None
+    except RecursionError:
+        problem = Problem(Location(display, builder.line), (), _depth_message(expanded=True))
+        raise ConfigError(display, [*builder.problems, problem]) from None
     if builder.problems:
         raise ConfigError(display, builder.problems)
     if data is None:  # empty file, only comments, or a bare '---'
@@ -205,6 +279,11 @@ def _load_file(path: Path, display: str) -> tuple[dict, Provenance]:
 
 def _read_text(path: Path, display: str) -> str:
     try:
+        size = path.stat().st_size if path.is_file() else 0
+        if size > MAX_FILE_BYTES:
+            message = (f"file is {size / 1e6:,.1f} MB; config files may be at most {MAX_FILE_BYTES / 1e6:g} MB "
+                       "(a scenario is a few kB)")
+            raise ConfigError(display, [Problem(Location(display), (), message)])
         return path.read_text(encoding="utf-8-sig")  # -sig: tolerate a BOM from Windows editors
     except FileNotFoundError:
         message = "file not found"
@@ -240,10 +319,12 @@ class _NodeBuilder:
     so a user sees all of them at once.
     """
 
-    def __init__(self, display: str):
+    def __init__(self, display: str, budget: _Budget):
         self.file = display
         self.provenance = Provenance(files=[display])
         self.problems: list[Problem] = []
+        self.line: int | None = None  # line of the node being built (for a RecursionError)
+        self._budget = budget
         self._constructor = yaml.constructor.SafeConstructor()
         self._building: set[int] = set()  # collection nodes on the stack: catches `&a [*a]`
 
@@ -252,6 +333,15 @@ class _NodeBuilder:
         return None if value is _INVALID else value
 
     def _build(self, node: yaml.Node, path: KeyPath) -> Any:
+        # Aliases share nodes, so the tree built can be far larger and deeper than the text: count as we go.
+        self.line = node.start_mark.line + 1
+        self._budget.nodes += 1
+        if self._budget.nodes > MAX_NODES:
+            message = (f"more than {MAX_NODES:,} values once aliases (*name) are expanded; refused "
+                       "(an 'alias bomb'? a scenario has a few hundred values)")
+            raise _TooMuch(self._use_line(path), path, message)
+        if len(path) >= MAX_DEPTH:
+            raise _TooMuch(self._use_line(path), path[:3], _depth_message(expanded=True))
         if not self._tag_allowed(node, path):
             return _INVALID
         if isinstance(node, yaml.ScalarNode):
@@ -266,6 +356,12 @@ class _NodeBuilder:
             return self._sequence(node, path)
         finally:
             self._building.discard(id(node))
+
+    def _use_line(self, path: KeyPath) -> int | None:
+        """The line of the top-level key being built: a node's own line may be inside the anchor that an
+        alias repeats, far from where the alias is used."""
+        top = self.provenance.get(path[:1]) if path else None
+        return top.line if top is not None else self.line
 
     def _problem(self, node: yaml.Node, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(self._loc(node), path, message))
@@ -335,7 +431,7 @@ class _NodeBuilder:
         for key, value in merged.items():
             if key not in result:
                 result[key] = value
-                _copy_subtree(self.provenance, merged_provenance, path + (key,))
+                _copy_subtree(self.provenance, merged_provenance, path + (key,), value)
         return result
 
     def _key(self, node: yaml.Node, path: KeyPath) -> Any:
@@ -362,9 +458,10 @@ class _NodeBuilder:
             finally:
                 scratch, self.provenance = self.provenance, outer
             for key, item in (value or {}).items():
+                if key in merged:
+                    _drop_subtree(merged_provenance, path + (key,), merged[key])
                 merged[key] = item
-                _drop_subtree(merged_provenance, path + (key,))
-                _copy_subtree(merged_provenance, scratch, path + (key,))
+                _copy_subtree(merged_provenance, scratch, path + (key,), item)
 
 
 # --------------------------------------------------------------------------- #
@@ -382,7 +479,7 @@ def resolve(path: str | os.PathLike) -> tuple[dict, Provenance]:
     """
     display = os.fspath(path)
     try:
-        return _resolve(Path(display), display, chain=())
+        return _resolve(Path(display), display, chain=(), budget=_Budget())
     except ConfigError as exc:
         if exc.file == display:
             raise
@@ -390,8 +487,9 @@ def resolve(path: str | os.PathLike) -> tuple[dict, Provenance]:
         raise ConfigError(display, exc.problems) from None
 
 
-def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> tuple[dict, Provenance]:
-    data, provenance = _load_file(path, display)
+def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...],
+             budget: _Budget) -> tuple[dict, Provenance]:
+    data, provenance = _load_file(path, display, budget)
     chain = chain + ((path.resolve(), display),)
     merged: dict = {}
     merged_provenance = Provenance()
@@ -406,7 +504,13 @@ def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> t
                 raise ConfigError(display, [Problem(where, key_path, f"cycle: {cycle}")])
         if not parent.is_file():
             raise ConfigError(display, [Problem(where, key_path, f"file not found: {parent_display}")])
-        parent_data, parent_provenance = _resolve(parent, parent_display, chain)
+        if len(chain) >= MAX_EXTENDS_DEPTH:
+            message = f"more than {MAX_EXTENDS_DEPTH} files extend one another in a chain; refused"
+            raise ConfigError(display, [Problem(where, key_path, message)])
+        if budget.files >= MAX_FILES:
+            message = f"more than {MAX_FILES} files to read through 'extends' (repeats counted); refused"
+            raise ConfigError(display, [Problem(where, key_path, message)])
+        parent_data, parent_provenance = _resolve(parent, parent_display, chain, budget)
         _overlay(merged, merged_provenance, parent_data, parent_provenance)
         files.extend(f for f in parent_provenance.files if f not in files)
     # A design's display labels belong to the file that names it: an extending config is another design.
@@ -465,23 +569,43 @@ def _overlay(dst: dict, dst_prov: dict, src: dict, src_prov: dict, prefix: KeyPa
             _overlay(old, dst_prov, value, src_prov, path)
         else:
             if isinstance(old, (dict, list)):
-                _drop_subtree(dst_prov, path)
+                _drop_subtree(dst_prov, path, old)
             dst[key] = value
             if isinstance(value, (dict, list)):
-                _copy_subtree(dst_prov, src_prov, path)
+                _copy_subtree(dst_prov, src_prov, path, value)
         if path in src_prov:  # the child's mention of a key is the nearest place to fix it
             dst_prov[path] = src_prov[path]
 
 
-def _drop_subtree(provenance: dict, path: KeyPath) -> None:
-    n = len(path)
-    for key in [k for k in provenance if k[:n] == path]:
-        del provenance[key]
+def _subtree_paths(path: KeyPath, value: Any) -> list[KeyPath]:
+    """``path`` and the key path of everything inside ``value`` (mapping keys, list items).
+
+    Provenance has an entry for each of these; walking the value costs its size, where scanning the
+    whole map for the prefix would cost the map's size for every key merged (quadratic)."""
+    out = [path]
+    stack = [(path, value)]
+    while stack:
+        prefix, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in items:
+            child_path = prefix + (key,)
+            out.append(child_path)
+            if isinstance(child, (dict, list)):
+                stack.append((child_path, child))
+    return out
 
 
-def _copy_subtree(dst: dict, src: dict, path: KeyPath) -> None:
-    n = len(path)
-    dst.update((k, v) for k, v in src.items() if k[:n] == path)
+def _drop_subtree(provenance: dict, path: KeyPath, value: Any) -> None:
+    """Forget the locations of ``value`` (held at ``path``) and of everything inside it."""
+    for key in _subtree_paths(path, value):
+        provenance.pop(key, None)
+
+
+def _copy_subtree(dst: dict, src: dict, path: KeyPath, value: Any) -> None:
+    """Copy from ``src`` the locations of ``value`` (held at ``path``) and of everything inside it."""
+    for key in _subtree_paths(path, value):
+        if key in src:
+            dst[key] = src[key]
 
 
 # --------------------------------------------------------------------------- #

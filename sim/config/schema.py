@@ -15,15 +15,48 @@ metrics the model reports.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 REGIONS = ("east", "central", "west")
 PHASES = ("baseline", "pilot", "rollout", "consolidation")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
-Share = float  # documented 0-1 quantities are bounded field by field below
+
+def _not_a_bool(value: Any) -> Any:
+    """Numbers are numbers: pydantic's lax mode would read YAML ``true`` as 1 (or 1.0)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # bool, numpy.bool_
+        raise ValueError("must be a number, not true/false (YAML reads unquoted true/false, yes/no, on/off "
+                         "as booleans)")
+    return value
+
+
+# Every number in a config: finite (no .nan / .inf: each quantity here has a finite meaning) and not a boolean.
+# ``Strict`` also refuses inf/nan for any plain float, so both hold whatever annotation a subclass uses.
+Real = Annotated[float, BeforeValidator(_not_a_bool), AllowInfNan(False)]
+Count = Annotated[int, BeforeValidator(_not_a_bool)]
+
+# Logit-scale coefficients: beyond +-100 a one-unit change moves a probability from ~0 to ~1, so larger
+# values only mean "a step function" and, summed over terms, could overflow to inf - inf = nan.
+COEFFICIENT_MAX = 100.0
+# Intercepts of the logistic rules: at +-20 the probability is within 2e-9 of 0 or 1 already.
+INTERCEPT_BOUND = 20.0
+# Time constants in months: a century is "never" for a 2023-2030 model.
+MONTHS_MAX = 1200.0
+# Hours of one piece of work or one unit's monthly load: a township's staff work ~17,000 hours a month.
+HOURS_MAX = 10_000.0
+# Monthly pay in yuan (2023: ~5,000 in a county seat).
+YUAN_MIN, YUAN_MAX = 100.0, 1_000_000.0
+# Agents one run creates (cadre posts + sampled residents). The national config creates ~17 million and
+# peaks at 4.4 GiB (docs/performance.md: ~270 bytes per agent); 50 million would need ~13 GiB, and beyond
+# that a run's arrays (e.g. 8 bytes x 6 uniforms per resident) cannot be allocated on an ordinary machine.
+MAX_AGENTS = 50_000_000
+BYTES_PER_AGENT = 270
+# Simulated calendar: pandas dates hold 1678-2262; the plan's horizon is 2023-2030.
+YEAR_MIN, YEAR_MAX = 1900, 2200
+RUN_MONTHS_MAX = 600  # start to end; the record holds months x metrics x counties
 
 
 def month_index(text: str) -> int:
@@ -35,48 +68,88 @@ def month_index(text: str) -> int:
 
 
 class Strict(BaseModel):
-    """Base for every config block: unknown keys are errors, values are checked."""
+    """Base for every config block: unknown keys are errors, values are checked, numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- geography
 
 
 class ByType(Strict):
-    """A quantity that differs between rural (villages) and urban (communities)."""
+    """A quantity that differs between rural (villages) and urban (communities); bounds are set per use."""
 
-    rural: float = Field(ge=0)
-    urban: float = Field(ge=0)
+    rural: Real = Field(ge=0)
+    urban: Real = Field(ge=0)
+
+
+class ShareByType(Strict):
+    rural: Real = Field(ge=0, le=1)
+    urban: Real = Field(ge=0, le=1)
 
 
 class ByRegion(Strict):
-    east: float
-    central: float
-    west: float
+    """Monthly pay in yuan by region: positive (it divides relative pay) and of a plausible size."""
+
+    east: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
+    central: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
+    west: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
 
 
 class ShareByRegion(Strict):
-    east: float = Field(ge=0, le=1)
-    central: float = Field(ge=0, le=1)
-    west: float = Field(ge=0, le=1)
+    east: Real = Field(ge=0, le=1)
+    central: Real = Field(ge=0, le=1)
+    west: Real = Field(ge=0, le=1)
+
+
+# Upper bounds of the geography's unit sizes (means per unit; 2023 values in configs/defaults.yaml):
+# each is about a hundred times the largest real unit, and keeps rounded sizes within integer range.
+_SIZE_BOUNDS = {
+    "committees_per_township": (1_000, "committees (2023: 15.2 on average)"),
+    "committee_posts": (1_000, "posts per committee (2023: 6-9)"),
+    "township_posts": (10_000, "posts per township (2023: 85-110)"),
+    "residents_per_committee": (1_000_000, "residents per committee (2023: 2,400 on average)"),
+}
+
+
+def expected_agents(g: "Geography") -> tuple[float, float]:
+    """About how many cadre posts and sampled residents ``synthesise_places`` creates for a geography
+    (means; every unit has at least one township, committee and post)."""
+    townships = g.counties * max(1.0, g.townships_per_county)
+    posts = residents = 0.0
+    for kind, share in (("rural", 1 - g.urban_county_share), ("urban", g.urban_county_share)):
+        committees = max(1.0, getattr(g.committees_per_township, kind))
+        posts += share * townships * (committees * max(1.0, getattr(g.committee_posts, kind))
+                                      + max(1.0, getattr(g.township_posts, kind)))
+        residents += share * townships * committees * g.resident_sample_per_committee
+    return posts, residents
 
 
 class Geography(Strict):
     """Which counties exist and how big their parts are (policy-facts §1)."""
 
     scope: Literal["county", "province", "national"]
-    counties: int = Field(ge=1, le=5000)
+    counties: Count = Field(ge=1, le=5000)
     region_shares: ShareByRegion
-    urban_county_share: float = Field(ge=0, le=1)
-    townships_per_county: float = Field(gt=0, le=100)
+    urban_county_share: Real = Field(ge=0, le=1)
+    townships_per_county: Real = Field(gt=0, le=100)
     committees_per_township: ByType
     committee_posts: ByType  # establishment posts per committee
     township_posts: ByType  # establishment posts per township (staff and service units)
     residents_per_committee: ByType
-    resident_sample_per_committee: int = Field(ge=1, le=500)
-    elderly_share: ByType = Field(description="share of residents aged 60+")
-    size_dispersion: float = Field(ge=0, le=1, description="coefficient of variation of unit sizes")
+    resident_sample_per_committee: Count = Field(ge=1, le=500)
+    elderly_share: ShareByType = Field(description="share of residents aged 60+")
+    size_dispersion: Real = Field(ge=0, le=1, description="coefficient of variation of unit sizes")
+
+    @field_validator(*_SIZE_BOUNDS)
+    @classmethod
+    def _size_bounds(cls, value: ByType, info: ValidationInfo) -> ByType:
+        high, unit = _SIZE_BOUNDS[info.field_name]
+        for kind in ("rural", "urban"):
+            v = getattr(value, kind)
+            if v > high:
+                raise ValueError(f"@{kind}: must be at most {high:,} {unit} (got {v:g})")
+        return value
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> "Geography":
@@ -84,6 +157,19 @@ class Geography(Strict):
         total = s.east + s.central + s.west
         if abs(total - 1) > 1e-6:
             raise ValueError(f"@region_shares: east + central + west must be 1 (got {total:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _fits_in_memory(self) -> "Geography":
+        posts, residents = expected_agents(self)
+        total = posts + residents
+        if total > MAX_AGENTS:
+            raise ValueError(
+                f"this geography would create about {total / 1e6:,.1f} million agents ({posts:,.0f} cadre posts "
+                f"+ {residents:,.0f} sampled residents, about {total * BYTES_PER_AGENT / 2**30:,.0f} GiB); a run "
+                f"holds at most {MAX_AGENTS / 1e6:g} million (the national config has about 17 million): lower counties, "
+                "townships_per_county, committees_per_township, committee_posts, township_posts or "
+                "resident_sample_per_committee")
         return self
 
 
@@ -95,7 +181,7 @@ class Timeline(Strict):
 
     start: str = Field(description="first simulated month, YYYY-MM")
     end: str = Field(description="last simulated month, YYYY-MM")
-    spin_up_months: int = Field(ge=0, le=240, description="months run at 2023 values before start, not recorded")
+    spin_up_months: Count = Field(ge=0, le=240, description="months run at 2023 values before start, not recorded")
     phases: dict[Literal["baseline", "pilot", "rollout", "consolidation"], str]
 
     @model_validator(mode="after")
@@ -105,7 +191,14 @@ class Timeline(Strict):
                 month_index(getattr(self, key))
             except ValueError as exc:
                 raise ValueError(f"@{key}: {exc}") from None
+        for key in ("start", "end"):
+            year = month_index(getattr(self, key)) // 12
+            if not YEAR_MIN <= year <= YEAR_MAX:
+                raise ValueError(f"@{key}: the year must be within {YEAR_MIN}-{YEAR_MAX} (got {year})")
         start, end = month_index(self.start), month_index(self.end)
+        if end - start + 1 > RUN_MONTHS_MAX:
+            raise ValueError(f"@end: the run spans {end - start + 1} months; at most {RUN_MONTHS_MAX} "
+                             f"({RUN_MONTHS_MAX // 12} years) are simulated")
         if end < start:
             raise ValueError(f"@end: the run ends ({self.end}) before it starts ({self.start})")
         missing = [p for p in PHASES if p not in self.phases]
@@ -134,10 +227,10 @@ class Timeline(Strict):
 class PilotDesign(Strict):
     """Which counties pilot the reform in the pilot phase (policy-facts §4, §8.1)."""
 
-    counties: int = Field(ge=0, description="number of pilot counties in this geography")
-    central_west_min_share: float = Field(ge=0, le=1)
+    counties: Count = Field(ge=0, le=5000, description="number of pilot counties in this geography")
+    central_west_min_share: Real = Field(ge=0, le=1)
     selection: Literal["random", "good_base"]
-    good_base_pool: float = Field(
+    good_base_pool: Real = Field(
         gt=0, le=1, description="with good_base: pilots are drawn from this top share of counties by base"
     )
 
@@ -183,13 +276,13 @@ class LeverSpec(Strict):
     Months before the first key keep the 2023 value from ``defaults.yaml``.
     """
 
-    values: dict[str, float]
+    values: dict[str, Real] = Field(min_length=1)  # at least one value: the lever has none otherwise
     unit: str | None = None
     source: str | None = None
     note: str | None = None
 
 
-LeverValue = float | LeverSpec
+LeverValue = Real | LeverSpec
 
 
 class Levers(Strict):
@@ -230,7 +323,8 @@ class Levers(Strict):
         _, lo, hi, unit = LEVERS[name]
         items = value.values.items() if isinstance(value, LeverSpec) else [(None, value)]
         for key, v in items:
-            where = f"@values.{key}: " if key is not None else ""
+            # a plain value's message gets "(got ...)" from the loader; a keyed one says it here
+            where, got = (f"@values.{key}: ", f" (got {v:g})") if key is not None else ("", "")
             if key is not None and key not in PHASES:
                 try:
                     month_index(key)
@@ -238,7 +332,7 @@ class Levers(Strict):
                     raise ValueError(
                         f"@values: {key!r} is neither a phase ({', '.join(PHASES)}) nor a YYYY-MM month") from None
             if not lo <= v <= hi:
-                raise ValueError(f"{where}must be within [{lo:g}, {hi:g}] {unit} (got {v:g})")
+                raise ValueError(f"{where}must be within [{lo:g}, {hi:g}] {unit}{got}")
         return value
 
 
@@ -246,17 +340,17 @@ class Implementation(Strict):
     """How faithfully counties carry out the reform, and how departments resist (§6)."""
 
     fidelity: dict[Literal["default", "burden", "pay", "careers", "devolution", "data", "participation"], ShareByRegion]
-    good_base_fidelity_bonus: float = Field(ge=0, le=1)
-    rebound_share: float = Field(ge=0, le=1)
-    rebound_months: float = Field(gt=0, le=120)
-    data_refusal_share: float = Field(ge=0, le=1)
-    refuser_join_factor: float = Field(ge=0, le=1)
-    rebound_logit_sd: float = Field(ge=0, le=5)
-    access_control_effectiveness: float = Field(ge=0, le=1)
-    power_list_effectiveness: float = Field(ge=0, le=1)
-    devolution_months: float = Field(gt=0, le=120)
-    data_join_months: float = Field(gt=0, le=120)
-    insurance_enrol_months: float = Field(gt=0, le=120)
+    good_base_fidelity_bonus: Real = Field(ge=0, le=1)
+    rebound_share: Real = Field(ge=0, le=1)
+    rebound_months: Real = Field(gt=0, le=120)
+    data_refusal_share: Real = Field(ge=0, le=1)
+    refuser_join_factor: Real = Field(ge=0, le=1)
+    rebound_logit_sd: Real = Field(ge=0, le=5)
+    access_control_effectiveness: Real = Field(ge=0, le=1)
+    power_list_effectiveness: Real = Field(ge=0, le=1)
+    devolution_months: Real = Field(gt=0, le=120)
+    data_join_months: Real = Field(gt=0, le=120)
+    insurance_enrol_months: Real = Field(gt=0, le=120)
 
     @model_validator(mode="after")
     def _has_default(self) -> "Implementation":
@@ -271,145 +365,186 @@ class Implementation(Strict):
 class Workload(Strict):
     """What pushed-down work costs in cadre hours (policy-facts §2; calibrated)."""
 
-    assessment_items_per_year: float = Field(ge=0)
-    veto_items: float = Field(ge=0)
-    inspections_per_committee_year: float = Field(ge=0)
-    adhoc_tasks_per_township_day: float = Field(ge=0)
-    working_days_per_month: float = Field(gt=0, le=31)
-    item_hours_per_township_month: float = Field(ge=0)
-    veto_hours_multiplier: float = Field(ge=1)
-    item_share_to_committees: float = Field(ge=0, le=1)
-    inspection_hours: float = Field(ge=0)
-    adhoc_task_hours: float = Field(ge=0)
-    adhoc_share_to_committees: float = Field(ge=0, le=1)
-    grid_efficiency: float = Field(ge=0, le=1)
-    data_departments: int = Field(ge=0, le=23)
-    departments_per_county: int = Field(ge=1, le=100)
-    duplicate_entry_hours_per_department: float = Field(ge=0)
-    contract_hours_per_month: float = Field(gt=0)
-    max_hours_ratio: float = Field(ge=1, le=2)
-    compliance_trimming: float = Field(ge=0, le=1)
+    # Counts of tasks (2023: 136 items, 18 veto items, 110 inspections, 3.5 tasks a day) bounded at about a
+    # hundred times those: monthly counts are drawn by tabulating the Poisson CDF up to the largest rate.
+    assessment_items_per_year: Real = Field(ge=0, le=10_000)
+    veto_items: Real = Field(ge=0, le=10_000)
+    inspections_per_committee_year: Real = Field(ge=0, le=10_000)
+    adhoc_tasks_per_township_day: Real = Field(ge=0, le=100)
+    working_days_per_month: Real = Field(gt=0, le=31)
+    item_hours_per_township_month: Real = Field(ge=0, le=HOURS_MAX)
+    veto_hours_multiplier: Real = Field(ge=1, le=100)
+    item_share_to_committees: Real = Field(ge=0, le=1)
+    inspection_hours: Real = Field(ge=0, le=HOURS_MAX)
+    adhoc_task_hours: Real = Field(ge=0, le=HOURS_MAX)
+    adhoc_share_to_committees: Real = Field(ge=0, le=1)
+    grid_efficiency: Real = Field(ge=0, le=1)
+    data_departments: Count = Field(ge=0, le=23)
+    departments_per_county: Count = Field(ge=1, le=100)
+    duplicate_entry_hours_per_department: Real = Field(ge=0, le=HOURS_MAX)
+    contract_hours_per_month: Real = Field(ge=1, le=744, description="at most 24 x 31 hours")
+    max_hours_ratio: Real = Field(ge=1, le=2)
+    compliance_trimming: Real = Field(ge=0, le=1)
+
+    # Checks of two keys at once are reported at the block (in the last file that writes it): either key
+    # may be the one to change.
+    @model_validator(mode="after")
+    def _consistent(self) -> "Workload":
+        if self.veto_items > self.assessment_items_per_year:
+            raise ValueError(f"veto items are among the assessment items: veto_items ({self.veto_items:g}) is more "
+                             f"than assessment_items_per_year ({self.assessment_items_per_year:g})")
+        if self.data_departments > self.departments_per_county:
+            raise ValueError(f"the data departments are among the county's departments: data_departments "
+                             f"({self.data_departments}) is more than departments_per_county "
+                             f"({self.departments_per_county})")
+        return self
 
 
 class CadreParams(Strict):
     """Cadres' pay, careers, burnout, quitting and hiring (policy-facts §1.3.2, §2.2, §2.3.2)."""
 
     county_pay_yuan: ByRegion
-    college_pay_premium: float = Field(ge=0, le=2)
-    ladder_pay_min_yuan: float = Field(gt=0)
-    ladder_pay_max_yuan: float = Field(gt=0)
-    contract_share: ByType  # committee workers on contracts (not establishment posts)
-    township_contract_share: float = Field(ge=0, le=1)
-    grade_pay_step: float = Field(ge=0, le=1)
-    initial_vacancy_rate: float = Field(ge=0, lt=1)
-    initial_age_sd: float = Field(gt=0)
-    initial_tenure_years: float = Field(gt=0)
-    initial_burnout: float = Field(ge=0, le=1)
-    initial_grade_max: int = Field(ge=0, le=4)
-    skill_logit_sd: float = Field(ge=0, le=5)
-    young_age: float = Field(ge=18, le=60)
-    tenure_cap_years: float = Field(gt=0, le=40)
-    intention_months: float = Field(gt=0, le=60)
-    hire_college_reference_pay: float = Field(gt=0, le=2)
-    base_social_insurance: float = Field(ge=0, le=1)
-    retirement_age: float = Field(ge=50, le=70)
-    initial_share_over_45: float = Field(ge=0, le=1)
-    initial_share_college: float = Field(ge=0, le=1)
-    initial_share_professional: float = Field(ge=0, le=1)
-    hire_age_mean: float = Field(ge=18, le=60)
-    hire_age_sd: float = Field(gt=0)
-    hire_age_min: float = Field(ge=16, le=60)
-    hire_age_max: float = Field(ge=16, le=70)
-    hire_college_base: float = Field(ge=0, le=1)
-    hire_college_pay_slope: float = Field(ge=0)
-    hire_professional_base: float = Field(ge=0, le=1)
-    hire_professional_drive: float = Field(ge=0, le=1)
-    quit_intercept: float
-    quit_pay: float = Field(ge=0)
-    quit_burnout: float = Field(ge=0)
-    quit_insurance: float = Field(ge=0)
-    quit_promotion: float = Field(ge=0)
-    quit_recognition: float = Field(ge=0)
-    quit_annuity: float = Field(ge=0)
-    quit_young: float = Field(ge=0)
-    quit_college: float = Field(ge=0)
-    quit_contract: float = Field(ge=0)
-    quit_tenure: float = Field(ge=0)
-    burnout_intercept: float
-    burnout_overtime: float = Field(ge=0)
-    burnout_compliance: float = Field(ge=0)
-    burnout_months: float = Field(gt=0)
-    fill_intercept: float
-    fill_pay: float = Field(ge=0)
-    fill_drive: float = Field(ge=0)
-    fill_base_quality: float = Field(ge=0)
-    training_skill_gain: float = Field(ge=0, le=1)
-    application_rate: float = Field(ge=0, le=1)
-    application_rate_mentored: float = Field(ge=0, le=1)
-    skill_decay_per_year: float = Field(ge=0, le=1)
-    initial_skill_mean: float = Field(ge=0, le=1)
-    county_promotion_rate_3y: float = Field(ge=0, le=1)
+    college_pay_premium: Real = Field(ge=0, le=2)
+    ladder_pay_min_yuan: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
+    ladder_pay_max_yuan: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
+    contract_share: ShareByType  # committee workers on contracts (not establishment posts)
+    township_contract_share: Real = Field(ge=0, le=1)
+    grade_pay_step: Real = Field(ge=0, le=1)
+    initial_vacancy_rate: Real = Field(ge=0, lt=1)
+    initial_age_sd: Real = Field(gt=0, le=50)
+    initial_tenure_years: Real = Field(gt=0, le=50)
+    initial_burnout: Real = Field(ge=0, le=1)
+    initial_grade_max: Count = Field(ge=0, le=4)
+    skill_logit_sd: Real = Field(ge=0, le=5)
+    young_age: Real = Field(ge=18, le=60)
+    tenure_cap_years: Real = Field(gt=0, le=40)
+    intention_months: Real = Field(gt=0, le=60)
+    hire_college_reference_pay: Real = Field(gt=0, le=2)
+    base_social_insurance: Real = Field(ge=0, le=1)
+    retirement_age: Real = Field(ge=50, le=70)
+    initial_share_over_45: Real = Field(ge=0, le=1)
+    initial_share_college: Real = Field(ge=0, le=1)
+    initial_share_professional: Real = Field(ge=0, le=1)
+    hire_age_mean: Real = Field(ge=18, le=60)
+    hire_age_sd: Real = Field(gt=0, le=50)
+    hire_age_min: Real = Field(ge=16, le=60)
+    hire_age_max: Real = Field(ge=16, le=70)
+    hire_college_base: Real = Field(ge=0, le=1)
+    hire_college_pay_slope: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    hire_professional_base: Real = Field(ge=0, le=1)
+    hire_professional_drive: Real = Field(ge=0, le=1)
+    quit_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
+    quit_pay: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_burnout: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_insurance: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_promotion: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_recognition: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_annuity: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_young: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_college: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_contract: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    quit_tenure: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    burnout_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
+    burnout_overtime: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    burnout_compliance: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    burnout_months: Real = Field(gt=0, le=MONTHS_MAX)
+    fill_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
+    fill_pay: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    fill_drive: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    fill_base_quality: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    training_skill_gain: Real = Field(ge=0, le=1)
+    application_rate: Real = Field(ge=0, le=1)
+    application_rate_mentored: Real = Field(ge=0, le=1)
+    skill_decay_per_year: Real = Field(ge=0, le=1)
+    initial_skill_mean: Real = Field(ge=0, le=1)
+    # the lever promotion_rate_3y is compared with it (a ratio): a rate of 0 would divide by zero
+    county_promotion_rate_3y: Real = Field(ge=0.01, le=1)
+
+    # Checks of two keys at once are reported at the block (in the last file that writes it): either key
+    # may be the one to change.
+    @model_validator(mode="after")
+    def _possible(self) -> "CadreParams":
+        if self.ladder_pay_min_yuan > self.ladder_pay_max_yuan:
+            raise ValueError(f"the career ladder's lowest pay, ladder_pay_min_yuan ({self.ladder_pay_min_yuan:g}), "
+                             f"is above its highest, ladder_pay_max_yuan ({self.ladder_pay_max_yuan:g})")
+        # New hires' ages are a normal truncated to [hire_age_min, hire_age_max]; incumbents' to
+        # [hire_age_min, retirement_age]. A mean outside its range would leave no probability to draw from.
+        if not self.hire_age_min < self.hire_age_max:
+            raise ValueError(f"hire_age_min ({self.hire_age_min:g}) must be below hire_age_max "
+                             f"({self.hire_age_max:g})")
+        if self.hire_age_max > self.retirement_age:
+            raise ValueError(f"hire_age_max ({self.hire_age_max:g}) is above retirement_age "
+                             f"({self.retirement_age:g}): hires that old would retire at once")
+        if not self.hire_age_min <= self.hire_age_mean <= self.hire_age_max:
+            raise ValueError(f"hire_age_mean ({self.hire_age_mean:g}) must be within hire_age_min and hire_age_max "
+                             f"[{self.hire_age_min:g}, {self.hire_age_max:g}]: hires' ages are drawn around it "
+                             "within that range")
+        if self.hire_age_min >= 45 and self.initial_share_over_45 < 1:
+            raise ValueError(f"initial_share_over_45 is {self.initial_share_over_45:g}, but incumbents are aged "
+                             f"hire_age_min ({self.hire_age_min:g}) to retirement_age, so all are over 45: "
+                             "lower hire_age_min below 45 or set the share to 1")
+        return self
 
 
 class ResidentParams(Strict):
     """Residents' needs, service, satisfaction, complaints and participation (§2.3)."""
 
-    need_rate_per_month: float = Field(ge=0, le=1)
-    elderly_need_multiplier: float = Field(ge=1)
-    authority_share: float = Field(ge=0, le=1)
-    hours_per_case: float = Field(gt=0)
-    township_hours_per_case: float = Field(gt=0)
-    service_capacity_cap: float = Field(ge=0, le=1)
-    outreach_satisfaction: float = Field(ge=0)
-    base_local_authority: float = Field(ge=0, le=1)
-    referral_resolution_per_month: float = Field(ge=0, le=1)
-    satisfaction_served: float = Field(ge=0, le=100)
-    satisfaction_unserved: float = Field(ge=0, le=100)
-    satisfaction_waiting: float = Field(ge=0, le=100)
-    satisfaction_no_need: float = Field(ge=0, le=100)
-    satisfaction_skill: float = Field(ge=0, le=100)
-    satisfaction_burnout: float = Field(ge=0, le=100)
-    satisfaction_memory_months: float = Field(gt=0)
-    complaint_probability: float = Field(ge=0, le=1)
-    rectification_base: float = Field(ge=0, le=1)
-    rectification_supervision: float = Field(ge=0, le=1)
-    rectification_capacity: float = Field(ge=0, le=1)
-    trust_learning: float = Field(ge=0, le=1)
-    efficacy_learning: float = Field(ge=0, le=1)
-    decision_probability_per_month: float = Field(ge=0, le=1)
-    execution_base: float = Field(ge=0, le=1)
-    execution_capacity: float = Field(ge=0, le=1)
-    execution_supervision: float = Field(ge=0, le=1)
-    attend_intercept: float
-    attend_trust: float = Field(ge=0)
-    attend_efficacy: float = Field(ge=0)
-    attend_cost: float = Field(ge=0)
-    attend_age: float = Field(ge=0)
-    attend_points: float = Field(ge=0)
-    cost_rural: float = Field(ge=0)
-    cost_urban: float = Field(ge=0)
-    council_cost_reduction: float = Field(ge=0, le=1)
-    online_participation: float = Field(ge=0, le=1)
-    threshold_mean: float = Field(ge=0, le=1)
-    threshold_sd: float = Field(ge=0, le=1)
-    social_boost: float = Field(ge=0, le=1)
-    initial_trust_mean: float = Field(ge=0, le=1)
-    initial_efficacy_mean: float = Field(ge=0, le=1)
-    initial_satisfaction: float = Field(ge=0, le=100)
-    opinion_logit_sd: float = Field(ge=0, le=5)
-    adult_age: float = Field(ge=14, le=30)
-    elderly_age: float = Field(ge=50, le=80)
-    oldest_age: float = Field(ge=80, le=110)
-    cost_spread: float = Field(ge=0, lt=1)
-    participation_window_months: int = Field(ge=1, le=60)
+    need_rate_per_month: Real = Field(ge=0, le=1)
+    elderly_need_multiplier: Real = Field(ge=1, le=100)
+    authority_share: Real = Field(ge=0, le=1)
+    hours_per_case: Real = Field(gt=0, le=HOURS_MAX)
+    township_hours_per_case: Real = Field(gt=0, le=HOURS_MAX)
+    service_capacity_cap: Real = Field(ge=0, le=1)
+    outreach_satisfaction: Real = Field(ge=0, le=100)
+    base_local_authority: Real = Field(ge=0, le=1)
+    referral_resolution_per_month: Real = Field(ge=0, le=1)
+    satisfaction_served: Real = Field(ge=0, le=100)
+    satisfaction_unserved: Real = Field(ge=0, le=100)
+    satisfaction_waiting: Real = Field(ge=0, le=100)
+    satisfaction_no_need: Real = Field(ge=0, le=100)
+    satisfaction_skill: Real = Field(ge=0, le=100)
+    satisfaction_burnout: Real = Field(ge=0, le=100)
+    satisfaction_memory_months: Real = Field(gt=0, le=MONTHS_MAX)
+    complaint_probability: Real = Field(ge=0, le=1)
+    rectification_base: Real = Field(ge=0, le=1)
+    rectification_supervision: Real = Field(ge=0, le=1)
+    rectification_capacity: Real = Field(ge=0, le=1)
+    trust_learning: Real = Field(ge=0, le=1)
+    efficacy_learning: Real = Field(ge=0, le=1)
+    decision_probability_per_month: Real = Field(ge=0, le=1)
+    execution_base: Real = Field(ge=0, le=1)
+    execution_capacity: Real = Field(ge=0, le=1)
+    execution_supervision: Real = Field(ge=0, le=1)
+    attend_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
+    attend_trust: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    attend_efficacy: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    attend_cost: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    attend_age: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    attend_points: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    cost_rural: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    cost_urban: Real = Field(ge=0, le=COEFFICIENT_MAX)
+    council_cost_reduction: Real = Field(ge=0, le=1)
+    online_participation: Real = Field(ge=0, le=1)
+    threshold_mean: Real = Field(ge=0, le=1)
+    threshold_sd: Real = Field(ge=0, le=1)
+    social_boost: Real = Field(ge=0, le=1)
+    initial_trust_mean: Real = Field(ge=0, le=1)
+    initial_efficacy_mean: Real = Field(ge=0, le=1)
+    initial_satisfaction: Real = Field(ge=0, le=100)
+    opinion_logit_sd: Real = Field(ge=0, le=5)
+    adult_age: Real = Field(ge=14, le=30)
+    elderly_age: Real = Field(ge=50, le=80)
+    oldest_age: Real = Field(ge=80, le=110)
+    cost_spread: Real = Field(ge=0, lt=1)
+    participation_window_months: Count = Field(ge=1, le=60)
 
 
 class CountyParams(Strict):
     """County heterogeneity: the 'base' a county starts from (§2.4, §8.1)."""
 
-    base_sd: float = Field(ge=0)
-    base_trust_effect: float = Field(ge=0)
-    initial_data_shared: float = Field(ge=0, le=1)
+    base_sd: Real = Field(ge=0, le=10, description="sd of the latent base score (its effects are per unit)")
+    base_trust_effect: Real = Field(ge=0, le=1, description="trust (0-1) per unit of base")
+    initial_data_shared: Real = Field(ge=0, le=1)
 
 
 class Parameters(Strict):

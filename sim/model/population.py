@@ -30,14 +30,23 @@ def lognormal_factor(rng: np.random.Generator, cv: float, size) -> np.ndarray:
 
 def mean_for_share_above(threshold: float, share: float, sd: float, low: float = -np.inf,
                          high: float = np.inf) -> float:
-    """Mean of a normal truncated to [low, high] whose share above ``threshold`` is ``share``."""
-    def share_above(mean: float) -> float:
+    """Mean of a normal truncated to [low, high] whose share above ``threshold`` is ``share``.
+
+    The mean is sought within 3 sd beyond the range. A share no mean there reaches (0 or 1 exactly: a
+    normal always has some mass on both sides; or any share when the whole range is on one side of
+    ``threshold``) gets the nearest end: the closest the truncated normal comes to it.
+    """
+    def gap(mean: float) -> float:
         a, b, t = (norm.cdf((x - mean) / sd) for x in (low, high, threshold))
-        return (b - t) / (b - a)
+        return (b - t) / (b - a) - share
 
     lo = (low if np.isfinite(low) else threshold) - 3 * sd
     hi = (high if np.isfinite(high) else threshold) + 3 * sd
-    return float(brentq(lambda m: share_above(m) - share, lo, hi))
+    if gap(lo) >= 0:  # even the lowest mean puts at least ``share`` above the threshold
+        return float(lo)
+    if gap(hi) <= 0:  # even the highest mean puts at most ``share`` above it
+        return float(hi)
+    return float(brentq(gap, lo, hi))
 
 
 # Draws by inverse CDF from uniforms: one uniform per agent whatever the parameters, so that
