@@ -343,6 +343,8 @@ def make_case(seed: int, index: int, bases: list[Path], resolved_of) -> dict:
         case["changes"] = repr(changes)[:300]
     elif kind == "valid":
         changes = valid_changes(rng, resolved, rng.choice([1, 2, 3, 4, 6, 8]))
+        if rng.random() < 0.1:  # the per-agent engine follows the same rules: it should survive them too
+            changes["engine"] = "agents"
         files["case.yaml"] = dump({**head, **deep_update(TINY, changes)})
         case["changes"] = repr(changes)[:300]
     elif kind == "flat":

@@ -27,7 +27,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 def _not_a_bool(value: Any) -> Any:
     """Numbers are numbers: pydantic's lax mode would read YAML ``true`` as 1 (or 1.0)."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # bool, numpy.bool_
+    if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):  # bool, numpy.bool_ (numpy 2: bool)
         raise ValueError("must be a number, not true/false (YAML reads unquoted true/false, yes/no, on/off "
                          "as booleans)")
     return value
