@@ -22,6 +22,7 @@ def tagged(seed: int, rows: int = 1000) -> pd.DataFrame:
     return pd.DataFrame({"seed": np.full(rows, seed), "value": np.arange(rows, dtype=float)})
 
 
+@pytest.mark.slow
 def test_a_write_killed_at_any_moment_leaves_one_consistent_set(tmp_path):
     """kill -9 a process that keeps replacing a set (series, figure, manifest of one seed each time):
     whatever the moment, the folder then reads as one seed's set (before: a seed-13 series with a seed-2
