@@ -110,8 +110,10 @@ def read_json(path: str | Path, what: str = "file") -> dict:
 
 def check_writable(folder: str | Path, probe_bytes: int = 1 << 16) -> Path:
     """Make sure results can be written to ``folder`` (creating it), with room for a small probe file,
-    before anything is computed. Raises ResultsError in one line; anything already there is left alone."""
+    before anything is computed. Raises ResultsError in one line; anything already there is left alone, and
+    folders it had to create to try are removed again."""
     folder = Path(folder)
+    created = [p for p in [folder, *folder.parents] if not p.exists()]  # left as they were found: removed after
     try:
         if folder.exists() and not folder.is_dir():
             raise ResultsError(f"cannot write results to {folder}: it is a file, not a folder")
@@ -125,6 +127,9 @@ def check_writable(folder: str | Path, probe_bytes: int = 1 << 16) -> Path:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(probe)
+            for path in created:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         if exc.errno == errno.ENOSPC:
