@@ -14,6 +14,7 @@ process pool, or Dask's ``client.get_executor()``).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import platform
 import sys
 import time
@@ -232,10 +233,21 @@ def stop_on_signals():
 
 def _worker_ignores_interrupts() -> None:
     """Ctrl-C reaches every process of the terminal's group; a worker leaves it to the main process, which
-    stops the pool (so the user sees one message, not a traceback per worker)."""
+    stops the pool (so the user sees one message, not a traceback per worker). On Linux a worker is also
+    sent SIGTERM when its parent dies (even by kill -9), instead of finishing its task for nobody."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # another C library: the worker ends after its task instead
+            return
+        parent = multiprocessing.parent_process()
+        if parent is not None and os.getppid() != parent.pid:  # the parent died before the line above
+            os._exit(1)
 
 
 def executor_context(executor: Executor | None = None, workers: int = 1, dask: str | None = None):
