@@ -174,6 +174,19 @@ def load_spec(path: str | Path) -> tuple[Spec, dict, Path]:
     return spec, resolved, Path(path).resolve().parent
 
 
+def base_config(spec_path: str | Path, spec: Spec, spec_dir: Path):
+    """The scenario config a spec starts from (``config:``, relative to the spec); a missing or unreadable file
+    is reported at the spec's ``config:`` line, a problem inside it at its own file and line."""
+    from .config.loader import Location, Problem, resolve
+
+    path = (spec_dir / spec.config).resolve()
+    if not path.is_file():
+        _, provenance = resolve(str(spec_path))
+        where = provenance.get(("config",), Location(str(spec_path)))
+        raise ConfigError(str(spec_path), [Problem(where, ("config",), f"no such config file: {path}")])
+    return load_scenario(path)
+
+
 # --------------------------------------------------------------------------- designs
 
 
@@ -446,7 +459,7 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
 
     say = log or (lambda message: None)
     spec, spec_resolved, spec_dir = load_spec(spec_path)
-    base = load_scenario((spec_dir / spec.config).resolve())
+    base = base_config(spec_path, spec, spec_dir)
     matrix = design_matrix(spec)
     check_points(spec_path, base.resolved, matrix, spec.counties, spec)
     points = matrix.to_dict("records")

@@ -247,3 +247,10 @@ def test_dask_workers_in_another_folder_leave_the_parts_with_the_coordinator(tmp
     assert summary["ran"] == 2
     assert len(list((tmp_path / "results" / "tiny" / "parts").glob("*.parquet"))) == 2
     assert not list(remote.rglob("*.parquet")), "a worker wrote a part to its own disk"
+
+
+def test_a_missing_base_config_is_reported_at_the_specs_config_line(tmp_path):
+    path = spec(tmp_path, ONE_LEVER)
+    Path(path).write_text(Path(path).read_text().replace("config: tiny_config.yaml", "config: nowhere.yaml"))
+    with pytest.raises(ConfigError, match=r"tiny\.yaml:2: config: no such config file: .*nowhere\.yaml"):
+        run_sweep(path, out_root=tmp_path / "results")
