@@ -48,7 +48,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, StrictFloat, StrictInt, model_validator
 
 from . import __version__
 from .config import ConfigError, load_scenario, scenario_from_dict
@@ -66,8 +66,8 @@ NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"  # a folder name under --out: no
 class Factor(Strict):
     """A config value to vary: explicit levels, or a continuous range [low, high]."""
 
-    levels: list[float] | None = None
-    range: tuple[float, float] | None = None
+    levels: list[StrictFloat] | None = None  # strict: YAML `true` or "0.5" is not a level
+    range: tuple[StrictFloat, StrictFloat] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> "Factor":
@@ -87,9 +87,9 @@ class Factor(Strict):
 
 class Design(Strict):
     kind: Literal["factorial", "latin_hypercube", "sobol", "morris", "scenarios"]
-    samples: int | None = Field(None, ge=1, le=1_000_000,
+    samples: StrictInt | None = Field(None, ge=1, le=1_000_000,
                                 description="LHS points, or N of Saltelli (Sobol) / Morris trajectories")
-    seed: int = Field(0, ge=0, description="seed of the sampler (the design matrix), not of the model")
+    seed: StrictInt = Field(0, ge=0, description="seed of the sampler (the design matrix), not of the model")
 
 
 class Spec(Strict):
@@ -101,13 +101,13 @@ class Spec(Strict):
     config: str
     levers: dict[str, Factor] = {}
     uncertainties: dict[str, Factor] = {}
-    scenarios: list[dict[str, float]] | None = None
+    scenarios: list[dict[str, StrictFloat]] | None = None
     design: Design
-    replicates: int = Field(ge=1, le=100_000)
-    seed: int = Field(0, ge=0)
+    replicates: StrictInt = Field(ge=1, le=100_000)
+    seed: StrictInt = Field(0, ge=0)
     outcomes: list[str] = Field(min_length=1)
-    years: list[int] = Field(min_length=1)
-    counties: int | None = Field(None, ge=1, le=5000,
+    years: list[StrictInt] = Field(min_length=1)
+    counties: StrictInt | None = Field(None, ge=1, le=5000,
                                  description="simulate this many counties (default: the config's)")
 
     @model_validator(mode="after")
@@ -134,6 +134,10 @@ class Spec(Strict):
             if factors:
                 raise ValueError(f"@{'levers' if self.levers else 'uncertainties'}: a 'scenarios' design takes its "
                                  "points from 'scenarios'; levers and uncertainties are not used by it")
+            for i, point in enumerate(self.scenarios):
+                bad = [k for k, v in point.items() if not math.isfinite(v)]
+                if bad:
+                    raise ValueError(f"@scenarios.{i}: {', '.join(bad)} must be a finite number")
             first = list(self.scenarios[0])
             if not first:
                 raise ValueError("@scenarios.0: a scenario sets at least one key path")
@@ -429,15 +433,30 @@ def _task(config: dict, seed: int, replicate: int, outcomes: list[str], years: l
 
 
 def _changes(old: dict, new: dict) -> list[str]:
-    """What differs between two sweep manifests, in words."""
+    """What differs between two sweep manifests, in words (a factor's levels or range by its key path)."""
+    def shown(value) -> str:
+        text = json.dumps(value, default=str)
+        return text if len(text) <= 60 else text[:57] + "..."
+
     out = []
-    old_spec, new_spec = old.get("spec", {}), new.get("spec", {})
+    old_spec, new_spec = old.get("spec", {}) or {}, new.get("spec", {}) or {}
     for key in sorted(set(old_spec) | set(new_spec)):
-        if key != "description" and old_spec.get(key) != new_spec.get(key):
-            a, b = (json.dumps(s.get(key), default=str) for s in (old_spec, new_spec))
-            out.append(f"{key}: {a if len(a) < 80 else a[:77] + '...'} -> {b if len(b) < 80 else b[:77] + '...'}")
+        a, b = old_spec.get(key), new_spec.get(key)
+        if key == "description" or a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            for sub in sorted(set(a) | set(b)):
+                if a.get(sub) != b.get(sub):
+                    out.append(f"{key}.{sub}: {shown(a.get(sub, 'absent'))} -> {shown(b.get(sub, 'absent'))}")
+        else:
+            out.append(f"{key}: {shown(a)} -> {shown(b)}")
     if old.get("config_hash") != new.get("config_hash"):
-        out.append(f"base config {new.get('config')}: hash {old.get('config_hash')} -> {new.get('config_hash')}")
+        if old.get("config") == new.get("config"):
+            out.append(f"base config {new.get('config')} changed: hash {old.get('config_hash')} -> "
+                       f"{new.get('config_hash')}")
+        else:
+            out.append(f"base config: {old.get('config')} (hash {old.get('config_hash')}) -> {new.get('config')} "
+                       f"(hash {new.get('config_hash')})")
     if old.get("code_version") != new.get("code_version"):
         out.append(f"code version: {old.get('code_version', 'unrecorded')} -> {new.get('code_version')}")
     return out
@@ -486,16 +505,25 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
                     "run_identity": "run_key: SHA-256 of the point's resolved config, seed, replicate, outcomes, "
                                     "years and code version (runs.csv; each part's footer)",
                     "versions": versions()}
-        done, foreign = _scan_parts(parts_dir, keys, say)
-        if foreign:
-            try:
-                changed = _changes(read_json(out / MANIFEST, "sweep manifest"), manifest)
-            except ResultsError:
-                changed = []
-            what = "; ".join(changed) if changed else "the runs' keys differ"
+        done, damaged, foreign = _scan_parts(parts_dir, keys)
+        try:
+            previous = read_json(out / MANIFEST, "sweep manifest") if (out / MANIFEST).exists() else None
+        except ResultsError:
+            previous = None
+        changed = None if previous is None else _changes(previous, manifest)
+        if foreign and changed == []:  # the same spec: an intact part with another run's key was copied over
+            damaged += [(path, "it holds another run's results") for path in foreign]
+            foreign = []
+        if foreign:  # refused before anything in the folder is touched
+            what = "; ".join(changed) if changed else "its manifest is missing or unreadable, so the runs cannot be told apart"
+            files = ", ".join(p.name for p in foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise ResultsError(
-                f"{out} holds {len(foreign)} run(s) of another spec ({what}); they would be mixed with this one. "
-                f"Give the spec another name or use another --out, or run again with --fresh to discard them")
+                f"{out} holds {len(foreign)} run(s) of another spec ({what}: {files}); they would be mixed with "
+                f"this one. Give the spec another name or use another --out, or run again with --fresh to "
+                f"discard them")
+        for path, reason in damaged:
+            say(f"{path} is damaged ({reason}); running it again")
+            path.unlink(missing_ok=True)
         runs = pd.DataFrame([(i, k, key) for (i, k), key in keys.items()], columns=["point", "replicate", "run_key"])
         atomic_write_text(out / DESIGN, matrix.to_csv(index_label="point"))
         atomic_write_text(out / RUNS, runs.to_csv(index=False))
@@ -544,24 +572,23 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
             "failed": counts["failed"], "already_done": skipped, "failure_records": failed_files}
 
 
-def _scan_parts(parts_dir: Path, keys: dict, say) -> tuple[set, list]:
-    """Which runs are done (an intact part with the expected key), and which parts belong to another spec.
-    A damaged part is deleted (it will be run again), with a note."""
-    done, foreign = set(), []
+def _scan_parts(parts_dir: Path, keys: dict) -> tuple[set, list, list]:
+    """Sort the parts on disk: runs done (an intact part with the expected key), damaged parts (path, reason),
+    and intact parts whose key or place this spec does not give (another spec's runs). Touches nothing."""
+    done, damaged, foreign = set(), [], []
     for path in sorted(parts_dir.glob("*.parquet")) if parts_dir.exists() else []:
         match = _PART.match(path.stem)
         run = (int(match.group(1)), int(match.group(2))) if match else None
         try:
             stored = read_part(path).attrs["run_key"]
         except ValueError as exc:
-            say(f"{path} is damaged ({exc}); running it again")
-            path.unlink(missing_ok=True)
+            damaged.append((path, str(exc)))
             continue
         if run not in keys or stored != keys[run]:
             foreign.append(path)
         else:
             done.add(run)
-    return done, foreign
+    return done, damaged, foreign
 
 
 def read_design(out_dir: str | Path, manifest: dict | None = None) -> pd.DataFrame:
@@ -610,6 +637,9 @@ def read_sweep(out_dir: str | Path) -> pd.DataFrame:
             raise ResultsError(f"{runs_path} is missing or does not match {out / MANIFEST}; run the sweep again")
         runs = pd.read_csv(runs_path)
         keys = {_part_name(p, r): key for p, r, key in runs[["point", "replicate", "run_key"]].itertuples(False)}
+    elif (out / RUNS).exists():
+        raise ResultsError(f"{out / MANIFEST} is missing or lists no checksums, so {out / RUNS} and the parts "
+                           f"cannot be checked; run the sweep again")
     frames = []
     for path in parts:
         if keys is not None and path.stem not in keys:

@@ -98,11 +98,19 @@ def read_json(path: str | Path, what: str = "file") -> dict:
     path = Path(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            data = json.load(fh)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no {what} here") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsError(f"{path}: corrupt {what} ({exc}); run the command that wrote it again") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: corrupt {what} (a JSON {type(data).__name__}, not a mapping); "
+                           "run the command that wrote it again")
+    files = data.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise ResultsError(f"{path}: corrupt {what} ('files' is not a mapping of file names to SHA-256); "
+                           "run the command that wrote it again")
+    return data
 
 
 # --------------------------------------------------------------------------- checks and locks
@@ -203,6 +211,11 @@ def write_run(out_dir: str | Path, series: pd.DataFrame, manifest: dict,
             _text_writer(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")(
                 str(staging / MANIFEST))
             _write_commit_note(staging, [*writers, MANIFEST], sorted(previous - set(writers) - {MANIFEST}))
+        except OSError as exc:  # e.g. the disk filled up after check_writable: the previous set stays
+            shutil.rmtree(staging, ignore_errors=True)
+            reason = "no space left on the device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            raise ResultsError(f"cannot write results to {out}: {reason}; the previous results there are "
+                               "untouched") from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -38,7 +38,8 @@ def test_adding_a_level_is_refused_instead_of_relabelling_old_results(tmp_path):
     with pytest.raises(ResultsError) as info:
         run_sweep(path, out_root=out)
     message = str(info.value)
-    assert "another spec" in message and "levers:" in message and "0.25" in message and "--fresh" in message
+    assert "another spec" in message and "levers.levers.inspections_cut.values.rollout: " in message
+    assert "0.25" in message and "--fresh" in message
     assert values_by_level(out / "tiny") == before  # the folder still describes the old sweep, unmixed
     summary = run_sweep(path, out_root=out, fresh=True)
     assert summary["already_done"] == 0 and summary["ran"] == 6
@@ -96,14 +97,50 @@ def test_a_damaged_part_is_detected_and_run_again(tmp_path, damage):
         partial = read_sweep(out / "tiny")  # a reader leaves the damaged run out
     assert len(partial[["point", "replicate"]].drop_duplicates()) == 3
     notes = []
-    if damage == "another run's file":
-        with pytest.raises(ResultsError, match="another spec"):  # intact, but not this run: never reused
-            run_sweep(path, out_root=out, log=notes.append)
-        return
-    summary = run_sweep(path, out_root=out, log=notes.append)
+    summary = run_sweep(path, out_root=out, log=notes.append)  # intact or not, another run's file is never reused
     assert summary["ran"] == 1 and summary["already_done"] == 3
     assert any("point00001-rep000" in n and "running it again" in n for n in notes)
     pd.testing.assert_frame_equal(read_sweep(out / "tiny").drop(columns="seconds"), good.drop(columns="seconds"))
+
+
+def test_another_specs_part_is_refused_naming_it_and_nothing_is_touched(tmp_path):
+    out = tmp_path / "results"
+    path = spec(tmp_path, ONE_LEVER)
+    run_sweep(path, out_root=out)
+    other = spec(tmp_path, ONE_LEVER.replace("[0.0, 0.5]", "[0.1, 0.6]"), "other")
+    run_sweep(other, out_root=out)
+    parts = out / "tiny" / "parts"
+    (parts / "point00000-rep000.parquet").write_bytes((out / "other" / "parts" / "point00000-rep000.parquet")
+                                                      .read_bytes())
+    Path(path).write_text(Path(path).read_text().replace("seed: 3", "seed: 4"))  # and the spec changed too
+    (parts / "point00001-rep000.parquet").write_bytes(b"")  # a damaged part: kept until the sweep can go on
+    with pytest.raises(ResultsError, match=r"seed: 3 -> 4: point00000-rep000.parquet, point00000-rep001"):
+        run_sweep(path, out_root=out)
+    assert (parts / "point00001-rep000.parquet").exists()
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"x"', "null", '{"files": 5}'])
+def test_a_manifest_of_the_wrong_shape_is_named(tmp_path, content):
+    out = tmp_path / "results"
+    path = spec(tmp_path, ONE_LEVER)
+    run_sweep(path, out_root=out)
+    (out / "tiny" / "manifest.json").write_text(content)
+    with pytest.raises(ResultsError, match=r"manifest\.json: corrupt sweep manifest"):
+        read_sweep(out / "tiny")
+    with pytest.raises(ResultsError, match=r"manifest\.json: corrupt sweep manifest"):
+        analyze_sweep(path, out_root=out)
+    (out / "tiny" / "manifest.json").unlink()  # without it runs.csv cannot be checked
+    with pytest.raises(ResultsError, match=r"manifest\.json is missing or lists no checksums"):
+        read_sweep(out / "tiny")
+
+
+def test_booleans_and_strings_are_not_numbers_in_a_spec(tmp_path):
+    for old, new in [("replicates: 2", "replicates: true"), ("seed: 3", "seed: true"), ("[0.0, 0.5]", "[0.0, true]"),
+                     ("years: [2024, 2027]", "years: ['2027']")]:
+        path = spec(tmp_path, ONE_LEVER)
+        Path(path).write_text(Path(path).read_text().replace(old, new))
+        with pytest.raises(ConfigError, match=r"tiny\.yaml:\d+: "):
+            run_sweep(path, out_root=tmp_path / "results")
 
 
 def test_corrupt_design_or_manifest_is_reported_naming_the_file(tmp_path):
