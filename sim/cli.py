@@ -33,7 +33,9 @@ def _load_all(paths: tuple[str, ...]):
         try:
             loaded.append(load_scenario(path))
         except ConfigError as exc:
-            errors.append(str(exc))
+            spec = _looks_like_spec(path)
+            errors.append(f"error: {path} is an experiment spec, not a scenario config; run it with "
+                          f"`grassroots sweep {path}`" if spec else str(exc))
     if errors:
         click.echo("\n\n".join(errors), err=True)
         sys.exit(2)
@@ -41,6 +43,7 @@ def _load_all(paths: tuple[str, ...]):
 
 
 USER_ERRORS = (ConfigError, ValueError, OSError)
+MAX_REPLICATES = 10_000  # every replicate's series is held in memory: 10,000 of a province are ~700 M rows
 
 
 def describe(exc: BaseException) -> str:
@@ -57,16 +60,22 @@ class _Group(click.Group):
     """Turns a user error that escapes a command into one line on stderr (exit 2); a bug keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
+        import warnings
+
         from .run import Stopped, stop_on_signals
 
         try:
-            with stop_on_signals():  # SIGTERM/SIGHUP unwind like Ctrl-C: workers stopped, no half-written file
+            with stop_on_signals(), warnings.catch_warnings():  # SIGTERM/SIGHUP unwind like Ctrl-C
+                # a warning is one line for the user, not a source path and a line of our code
+                warnings.showwarning = lambda message, *_, **__: click.echo(f"warning: {message}", err=True)
                 return super().invoke(ctx)
         except KeyboardInterrupt as exc:  # Ctrl-C (SIGINT) or Stopped
             name = exc.signal_name if isinstance(exc, Stopped) else "SIGINT"
-            click.echo(f"\nstopped by {name}: workers ended, nothing half-written left; finished sweep parts are "
-                       "kept (run the same command again to resume), a run's previous results are untouched",
-                       err=True)
+            kept = {"sweep": "finished runs are kept: run the same command again to resume",
+                    "calibrate": "nothing was written"}.get(ctx.invoked_subcommand,
+                                                           "nothing was written; earlier results in --out are "
+                                                           "untouched")
+            click.echo(f"stopped by {name}: workers ended, no half-written file; {kept}", err=True)
             ctx.exit(130 if name == "SIGINT" else 128 + int(getattr(signal, name)))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -131,6 +140,11 @@ def _name_list(ctx, param, value):
     return items
 
 
+def _as_line(message: str) -> str:
+    """``error: `` before a one-line message; a config's report (a header and its problems) stays as it is."""
+    return message if message.startswith("invalid ") or message.startswith("error:") else f"error: {message}"
+
+
 def _spec_problem(spec: str, exc: Exception) -> str:
     """What to say when SPEC cannot be used as an experiment spec: a scenario config is named as such."""
     if isinstance(exc, ConfigError):
@@ -156,15 +170,35 @@ def main() -> None:
 @main.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(configs: tuple[str, ...]) -> None:
-    """Check CONFIGS without running anything; print each problem with file, key and line."""
-    loaded = _load_all(configs)
+    """Check scenario CONFIGS or experiment specs without running anything; print each problem with file, key
+    and line. A spec is checked as `grassroots sweep` checks it: its base config and every design point."""
+    from .experiments import check_spec
+
+    specs = [path for path in configs if _looks_like_spec(path)]
+    loaded = _load_all(tuple(p for p in configs if p not in specs))
+    for path in specs:
+        summary = check_spec(path)
+        click.echo(f"{path}: ok (experiment spec '{summary['name']}', {summary['kind']}: {summary['points']} "
+                   f"points x {summary['replicates']} replicates = {summary['runs']} runs, on {summary['config']})")
     for ls in loaded:
         click.echo(f"{ls.path}: ok (scenario '{ls.scenario.name}', {len(ls.files)} file(s), hash {ls.hash})")
 
 
+def _looks_like_spec(path: str) -> bool:
+    """An experiment spec says which config it starts from and its design; a scenario config says neither."""
+    from .config.loader import load_yaml
+
+    try:
+        data, _ = load_yaml(path)
+    except ConfigError:
+        return False  # reported as the config it may be meant to be
+    return "design" in data and "config" in data
+
+
 @main.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(1), help="replicates per scenario")
+@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_REPLICATES),
+              help="replicates per scenario")
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0), help="root random seed")
 @click.option("--out", "-o", default="results/run", show_default=True, type=click.Path(file_okay=False),
               help="output folder (series.parquet, manifest.json, headline.png)")
@@ -299,7 +333,7 @@ def sweep(spec, workers, dask, out, resume, fresh, progress) -> None:
         summary = run_sweep(spec, out_root=out, workers=workers, dask=dask, progress=progress, fresh=fresh,
                             log=lambda note: click.echo(note, err=True))
     except (ConfigError, ValueError) as exc:
-        click.echo(_spec_problem(spec, exc), err=True)
+        click.echo(_as_line(_spec_problem(spec, exc)), err=True)
         sys.exit(2)
     click.echo(f"{summary['name']}: {summary['planned']} runs planned, {summary['already_done']} already done, "
                f"{summary['ran']} run now, {summary['failed']} failed -> {summary['out']}/parts/")
@@ -318,15 +352,15 @@ def analyze(spec, out, region) -> None:
     try:
         table = analyze_sweep(spec, out_root=out, region=region)
     except (ConfigError, ValueError) as exc:
-        click.echo(_spec_problem(spec, exc), err=True)
+        click.echo(_as_line(_spec_problem(spec, exc)), err=True)
         sys.exit(2)
-    with pd.option_context("display.max_rows", 500, "display.width", 160):
+    with pd.option_context("display.max_rows", 500, "display.width", 100):
         click.echo(table.round(4).to_string(index=False))
 
 
 @main.command()
 @click.argument("designs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2))
+@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2, MAX_REPLICATES))
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--reference", default=None, help="design (scenario name) to difference against; default: the first")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
@@ -346,7 +380,7 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
         try:  # an unreadable spec, or one that does not fit a design: refused now, not after the comparison
             robustness_futures(loaded, uncertainty)
         except ConfigError as exc:
-            click.echo(_spec_problem(uncertainty, exc), err=True)
+            click.echo(_as_line(_spec_problem(uncertainty, exc)), err=True)
             sys.exit(2)
     check_writable(out)
     result = run_compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
@@ -379,7 +413,7 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
               help="pilot selection rules to try: random, good_base")
 @click.option("--quotas", default=None, callback=_number_list(float),
               help="central/west minimum shares of pilots to try, e.g. 0,0.6")
-@click.option("--counties", default=None, type=click.IntRange(2), help="simulate this many counties")
+@click.option("--counties", default=None, type=click.IntRange(2, 5000), help="simulate this many counties")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--out", "-o", default="results/pilot", show_default=True, type=click.Path(file_okay=False))
 def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, out) -> None:
@@ -396,9 +430,10 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
         scenario = scenario_from_dict(apply_point(loaded.resolved, {}, counties))
     counts = pilots
     if max(counts or [scenario.pilot.counties]) >= scenario.geography.counties:
-        click.echo(f"the number of pilots ({max(counts or [scenario.pilot.counties])}) must be below the number of "
-                   f"counties ({scenario.geography.counties}), or no county is left to compare with; "
-                   "set --pilots or --counties", err=True)
+        most = max(counts or [scenario.pilot.counties])
+        click.echo(f"error: the number of pilots ({most}) must be below the number of counties "
+                   f"({scenario.geography.counties}), or no county is left to compare with; set --pilots or --counties",
+                   err=True)
         sys.exit(2)
     pilot_designs(scenario, selections, counts, quotas)  # each design against the schema, before anything runs
     check_writable(out)
@@ -432,7 +467,8 @@ def report(results_dir, lang, formats, layout, out) -> None:
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     unknown = set(chosen) - set(FORMATS)
     if unknown or not chosen:
-        click.echo(f"unknown format(s): {', '.join(sorted(unknown)) or '(none)'}; choose from png, svg, pdf", err=True)
+        click.echo(f"error: unknown format(s): {', '.join(sorted(unknown)) or '(none)'}; choose from png, svg, pdf",
+                   err=True)
         sys.exit(2)
     try:
         folder = build_report(results_dir, formats=chosen, out=out, lang=lang, layout=layout)

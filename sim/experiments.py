@@ -174,8 +174,22 @@ class Spec(Strict):
 
 def load_spec(path: str | Path) -> tuple[Spec, dict, Path]:
     """Read and validate a spec (same safe YAML and error messages as configs)."""
-    spec, resolved, _ = load(str(path), Spec)
+    try:
+        spec, resolved, _ = load(str(path), Spec)
+    except ConfigError as exc:
+        raise ConfigError(exc.file, exc.problems, what="experiment spec") from None
     return spec, resolved, Path(path).resolve().parent
+
+
+def check_spec(path: str | Path) -> dict:
+    """Everything ``run_sweep`` checks before it runs, without running: the spec, its base config and every
+    design point as a whole config. Returns a summary (name, points, replicates, runs, config)."""
+    spec, _, spec_dir = load_spec(path)
+    base = base_config(path, spec, spec_dir)
+    matrix = design_matrix(spec)
+    check_points(path, base.resolved, matrix, spec.counties, spec)
+    return {"name": spec.name, "points": len(matrix), "replicates": spec.replicates,
+            "runs": len(matrix) * spec.replicates, "config": str(base.path), "kind": spec.design.kind}
 
 
 def base_config(spec_path: str | Path, spec: Spec, spec_dir: Path):
@@ -187,7 +201,8 @@ def base_config(spec_path: str | Path, spec: Spec, spec_dir: Path):
     if not path.is_file():
         _, provenance = resolve(str(spec_path))
         where = provenance.get(("config",), Location(str(spec_path)))
-        raise ConfigError(str(spec_path), [Problem(where, ("config",), f"no such config file: {path}")])
+        raise ConfigError(str(spec_path), [Problem(where, ("config",), f"no such config file: {path}")],
+                          what="experiment spec")
     return load_scenario(path)
 
 
@@ -307,7 +322,7 @@ def check_points(spec_path, resolved: dict, matrix: pd.DataFrame, counties: int 
                                     f"{', '.join(map(str, outside))} outside the simulated years {first}-{last} "
                                     f"of {spec.config}"))
     if problems:
-        raise ConfigError(str(spec_path), problems)
+        raise ConfigError(str(spec_path), problems, what="experiment spec")
 
 
 # --------------------------------------------------------------------------- running

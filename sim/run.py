@@ -145,8 +145,7 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
         seconds = dask_timeout(timeout)
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None) if dask == "local" else None
+        cluster = _local_cluster(workers) if dask == "local" else None
         try:
             client = Client(cluster if cluster is not None else dask, timeout=seconds)
         except (OSError, TimeoutError):
@@ -174,6 +173,27 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
         pool.shutdown(cancel_futures=True)
     else:
         yield None
+
+
+def _local_cluster(workers: int):
+    """A LocalCluster of single-threaded worker processes that leave Ctrl-C to this process: they are started
+    with SIGINT ignored (inherited through exec), so a terminal's Ctrl-C, sent to the whole process group,
+    stops the run once here instead of printing a traceback from every nanny and worker. Its routine
+    shutdown warnings are kept out of the user's terminal."""
+    import logging
+    import signal
+    import threading
+
+    from distributed import LocalCluster
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.ERROR)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:

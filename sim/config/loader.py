@@ -139,19 +139,21 @@ class Problem:
 class ConfigError(Exception):
     """A config could not be loaded. ``str()`` is the full, multi-line report.
 
-    Attributes: ``file`` (the requested config, as the caller spelled it) and
-    ``problems`` (list of ``Problem``, in report order).
+    Attributes: ``file`` (the requested config, as the caller spelled it),
+    ``problems`` (list of ``Problem``, in report order) and ``what`` (the kind of
+    file, for the header: "config", "experiment spec").
     """
 
-    def __init__(self, file: str | os.PathLike, problems: typing.Iterable[Problem]):
+    def __init__(self, file: str | os.PathLike, problems: typing.Iterable[Problem], what: str = "config"):
         self.file = os.fspath(file)
         self.problems = list(problems)
-        # Passing both to Exception keeps the error picklable (worker processes).
-        super().__init__(self.file, self.problems)
+        self.what = what
+        # Passing them to Exception keeps the error picklable (worker processes).
+        super().__init__(self.file, self.problems, what)
 
     def __str__(self) -> str:
         n = len(self.problems)
-        header = f"invalid config {self.file} ({n} problem{'' if n == 1 else 's'}):"
+        header = f"invalid {self.what} {self.file} ({n} problem{'' if n == 1 else 's'}):"
         return "\n".join([header, *(str(p) for p in self.problems)])
 
 
