@@ -100,3 +100,24 @@ def test_agent_engine_keeps_its_state_on_the_agents(small):
     model = AgentGrassrootsModel(small, seed=0)
     model.step()
     assert model.cadres.skill is None and model.residents.trust is None and model.departments.shared is None
+
+
+@pytest.mark.parametrize("engine", ["columnar", "agents"])
+def test_the_model_stops_running_after_the_last_month_and_steps_past_it_change_nothing(engine):
+    """Mesa's convention: ``running`` turns False when the timeline ends, so ``while model.running: step()``
+    (or a Mesa tool's max_steps) ends there instead of crashing past 2030-12."""
+    from sim.run import model_class
+
+    sc = scenario("county.yaml", geography={"counties": 1, "townships_per_county": 1},
+                  timeline={"spin_up_months": 2})
+    model = model_class(engine)(sc, seed=1)
+    steps = 0
+    while model.running:
+        model.step()
+        steps += 1
+    assert steps == len(model.calendar.recorded_months) + 2
+    before = model.series()
+    for _ in range(3):
+        model.step()
+    assert not model.running
+    pd.testing.assert_frame_equal(model.series(), before)

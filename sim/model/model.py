@@ -93,7 +93,9 @@ class GrassrootsModel(mesa.Model):
     def step(self) -> None:
         """One month: departments push work, residents bring needs, cadres allocate time, residents are
         served and take part, cadres stay or leave, vacancies are filled, training and data sharing
-        advance, and the month is recorded."""
+        advance, and the month is recorded. After the last month of the timeline it does nothing."""
+        if not self.running:
+            return
         month, streams, p = self.month, self.streams, self.config.parameters.residents
         levers = self.levers_at(month)
         m = self.places.n_committees
@@ -121,7 +123,12 @@ class GrassrootsModel(mesa.Model):
         self.departments.share_data_and_devolve(levers, month, streams)
 
         self._record(work, levers)
+        self._next_month()
+
+    def _next_month(self) -> None:
+        """Move the clock on; after the timeline's last month the model stops running (Mesa's ``running``)."""
         self.month += 1
+        self.running = self.month <= self.calendar.end
 
     def _record(self, work, levers) -> None:
         if self.month < self.calendar.start:
@@ -138,7 +145,7 @@ class GrassrootsModel(mesa.Model):
 
     def run(self) -> "GrassrootsModel":
         """Spin up at 2023 values, then run every month of the timeline."""
-        while self.month <= self.calendar.end:
+        while self.running:
             self.step()
         return self
 

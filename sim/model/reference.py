@@ -384,7 +384,9 @@ class AgentGrassrootsModel(GrassrootsModel):
 
     # -- the month
     def step(self) -> None:
-        """One month, agent by agent, in the stages of ``GrassrootsModel.step``."""
+        """One month, agent by agent, in the stages of ``GrassrootsModel.step``; nothing after the last month."""
+        if not self.running:
+            return
         month, streams = self.month, self.streams
         levers = self.levers_at(month)
         names = list(levers)
@@ -436,7 +438,7 @@ class AgentGrassrootsModel(GrassrootsModel):
                          for dv, lv in zip(self.devolved, lev)]
 
         self._record(work, levers)
-        self.month += 1
+        self._next_month()
 
     def _push_tasks(self, lev: list[dict], burden_started: list[bool], month: int) -> Work:
         """Departments push work down: per county (official load, rebound, ad hoc rate), then per township and
