@@ -6,6 +6,7 @@ incentives and devolution of authority, month by month from 2023 to 2030.
     from sim import load_scenario, GrassrootsModel, run_scenarios
     model = GrassrootsModel(load_scenario("configs/plan.yaml").scenario, seed=0).run()
     model.series()  # tidy table: date, region, group, metric, value
+    GrassrootsModel("configs/county.yaml", rng=1, levers__councils__values__rollout=0.9)  # Mesa-native
 """
 
 from importlib import metadata

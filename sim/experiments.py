@@ -51,7 +51,7 @@ import pandas as pd
 from pydantic import Field, StrictFloat, StrictInt, model_validator
 
 from . import __version__
-from .config import ConfigError, load_scenario, scenario_from_dict
+from .config import ConfigError, load_scenario, scenario_from_dict, set_paths
 from .config.loader import format_path, load
 from .config.schema import Strict
 from .store import (MANIFEST, ResultsError, atomic_write, atomic_write_text, check_writable, folder_lock, read_json,
@@ -236,29 +236,9 @@ def design_matrix(spec: Spec) -> pd.DataFrame:
 
 
 def apply_point(resolved: dict, point: dict, counties: int | None = None) -> dict:
-    """A copy of a resolved config with each key path set to the point's value.
-
-    Every key but the last must exist; the last may be new (e.g. a lever's value for a phase
-    the config did not set), and a wrong one is refused when the config is validated. A whole
-    number set where the config has an integer stays an integer.
-    """
-    import copy
-
-    config = copy.deepcopy(resolved)
-    for path, value in point.items():
-        *parents, leaf = path.split(".")
-        node = config
-        for depth, key in enumerate(parents):
-            if not isinstance(node, dict) or not isinstance(node.get(key), dict):
-                raise KeyError(f"'{path}': the config has no mapping at '{'.'.join(parents[:depth + 1])}'")
-            node = node[key]
-        old = node.get(leaf)
-        if isinstance(old, (dict, list)):
-            raise KeyError(f"'{path}': is a {'mapping' if isinstance(old, dict) else 'list'} in the config, "
-                           "not a value a design point can set")
-        value = float(value)
-        integral = isinstance(old, int) and not isinstance(old, bool) and value.is_integer()
-        node[leaf] = int(value) if integral else value
+    """A copy of a resolved config with each key path set to the point's value (``sim.config.set_paths``),
+    and with ``counties`` counties (the pilots capped to fit) when given."""
+    config = set_paths(resolved, point)
     if counties is not None:
         config["geography"]["counties"] = counties
         config["pilot"]["counties"] = min(config["pilot"]["counties"], counties)

@@ -15,7 +15,8 @@ from pathlib import Path
 from .loader import ConfigError, load
 from .schema import Scenario
 
-__all__ = ["ConfigError", "LoadedScenario", "Scenario", "load_scenario", "scenario_from_dict", "config_hash"]
+__all__ = ["ConfigError", "LoadedScenario", "Scenario", "load_scenario", "scenario_from_dict", "config_hash",
+           "set_paths", "scenario_of"]
 
 
 def config_hash(resolved: dict) -> str:
@@ -46,3 +47,51 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 def scenario_from_dict(data: dict) -> Scenario:
     """Validate an in-memory config (e.g. a resolved config with overrides applied)."""
     return Scenario.model_validate(data)
+
+
+def set_paths(resolved: dict, values: dict) -> dict:
+    """A copy of a resolved config with each dotted key path (``levers.committee_pay_ratio.values.rollout``)
+    set to its number.
+
+    Every key but the last must exist; the last may be new (e.g. a lever's value for a phase the config did
+    not set), and a wrong one is refused when the config is validated. A whole number set where the config
+    has an integer stays an integer. A path that names a mapping or a list raises KeyError.
+    """
+    import copy
+
+    config = copy.deepcopy(resolved)
+    for path, value in values.items():
+        *parents, leaf = path.split(".")
+        node = config
+        for depth, key in enumerate(parents):
+            if not isinstance(node, dict) or not isinstance(node.get(key), dict):
+                raise KeyError(f"'{path}': the config has no mapping at '{'.'.join(parents[:depth + 1])}'")
+            node = node[key]
+        old = node.get(leaf)
+        if isinstance(old, (dict, list)):
+            raise KeyError(f"'{path}': is a {'mapping' if isinstance(old, dict) else 'list'} in the config, "
+                           "not a value a design point can set")
+        value = float(value)
+        integral = isinstance(old, int) and not isinstance(old, bool) and value.is_integer()
+        node[leaf] = int(value) if integral else value
+    return config
+
+
+def scenario_of(config, overrides: dict | None = None) -> Scenario:
+    """A validated Scenario from a config path, a ``LoadedScenario``, a ``Scenario`` or a resolved dict, with
+    ``overrides`` (key paths with ``__`` or ``.`` between keys, e.g. ``levers__councils__values__rollout``)
+    applied. Raises ConfigError for a bad file, KeyError or pydantic's ValidationError for a bad override."""
+    if isinstance(config, (str, Path)):
+        config = load_scenario(config)
+    if isinstance(config, LoadedScenario):
+        scenario, resolved = config.scenario, config.resolved
+    elif isinstance(config, Scenario):
+        scenario, resolved = config, None
+    elif isinstance(config, dict):
+        scenario, resolved = None, config
+    else:
+        raise TypeError(f"config must be a path, a LoadedScenario, a Scenario or a dict, not {type(config).__name__}")
+    if not overrides:
+        return scenario if scenario is not None else scenario_from_dict(resolved)
+    base = resolved if resolved is not None else scenario.model_dump(mode="json")
+    return scenario_from_dict(set_paths(base, {k.replace("__", "."): v for k, v in overrides.items()}))

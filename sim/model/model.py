@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from ..config import scenario_of
 from ..config.schema import REGIONS, Scenario
 from ..rules import residents as resident_rules
 from .agents import Cadres, Departments, Residents
@@ -36,14 +37,26 @@ LARGE_RUN_COMMITTEES = 50_000  # above this, tune the allocator for big arrays (
 class GrassrootsModel(mesa.Model):
     """The grassroots reform model (see module docstring): one replicate of one scenario.
 
-    ``counties=(first, stop)`` runs only that block of counties, drawing exactly
-    the random numbers the whole-geography run draws for them; the county
-    tallies of blocks can be put together into the whole run's results
-    (``sim.run.assemble``).
+    ``config`` is a config file's path, a ``LoadedScenario``, a ``Scenario`` or a resolved config dict;
+    ``overrides`` set config key paths, with ``__`` between keys
+    (``levers__committee_pay_ratio__values__rollout=1.1``), as ``mesa.batch_run`` parameters do. The root
+    seed is ``seed``, or Mesa's ``rng`` (an integer, or anything ``numpy.random.default_rng`` takes), or 0:
+    the same seed and replicate give the same run. ``counties=(first, stop)`` runs only that block of
+    counties, drawing exactly the random numbers the whole-geography run draws for them; the county
+    tallies of blocks can be put together into the whole run's results (``sim.run.assemble``).
+
+    Mesa's conventions hold: ``step()`` is one month, ``running`` turns False after the last month, and
+    the DataCollector has a model reporter for every metric (all regions, all groups) and the month's
+    ``date`` and ``phase``, collected every step (spin-up months are not recorded: their metrics are NaN).
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0, replicate: int = 0,
-                 counties: tuple[int, int] | None = None):
+    def __init__(self, config=None, *, rng=None, seed: int | None = None, replicate: int = 0,
+                 counties: tuple[int, int] | None = None, **overrides):
+        if config is None:
+            raise TypeError("GrassrootsModel needs a config: a path such as 'configs/plan.yaml', a Scenario or a "
+                            "LoadedScenario")
+        scenario = scenario_of(config, overrides)
+        seed = root_seed(seed, rng)
         self.streams = Streams(seed, replicate)
         super().__init__(rng=self.streams.mesa_seed())
         # not `self.scenario`: Mesa 3.4+ reserves that name for its own Scenario objects
@@ -74,9 +87,10 @@ class GrassrootsModel(mesa.Model):
         n_months = len(self.calendar.recorded_months)
         shape = (n_months, len(METRIC_NAMES), pl.n_counties)
         self.county_num, self.county_den = np.zeros(shape), np.zeros(shape)  # the record: tallies per county
-        self.latest: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: (lambda m, name=name: m.latest[name]) for name in HEADLINE})
+        self.latest: dict[str, float] = dict.fromkeys(METRIC_NAMES, float("nan"))
+        reporters = {"date": lambda m: month_label(m.month), "phase": lambda m: m.calendar.phase(m.month)}
+        reporters.update({name: (lambda m, name=name: m.latest[name]) for name in METRIC_NAMES})
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
 
     @staticmethod
     def calendar_of(scenario: Scenario) -> Calendar:
@@ -131,7 +145,8 @@ class GrassrootsModel(mesa.Model):
         self.running = self.month <= self.calendar.end
 
     def _record(self, work, levers) -> None:
-        if self.month < self.calendar.start:
+        if self.month < self.calendar.start:  # spin-up: a row for Mesa's tools, nothing recorded
+            self.datacollector.collect(self)
             return
         tally = Tally(self.places.n_counties, self._county_blocks)
         self.departments.tally(tally, work)
@@ -153,6 +168,20 @@ class GrassrootsModel(mesa.Model):
         """The recorded months as a tidy table: one row per month, region, group and metric."""
         return tidy_series(self.config.name, self.replicate, self.calendar, self.county_num, self.county_den,
                            self.places.county_region, self.pilot)
+
+
+def root_seed(seed: int | None, rng) -> int:
+    """The run's root seed from our ``seed`` or Mesa's ``rng`` (both None: 0, so a run is reproducible)."""
+    if seed is not None and rng is not None:
+        raise TypeError("give seed or rng, not both")
+    if seed is None and rng is None:
+        return 0
+    value = seed if seed is not None else rng
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    if seed is not None:
+        raise TypeError(f"seed must be a non-negative integer, not {seed!r}")
+    return int(np.random.default_rng(rng).integers(0, 2**63))
 
 
 def geography_and_pilots(scenario: Scenario, seed: int, replicate: int):

@@ -42,7 +42,6 @@ import math
 import mesa
 import numpy as np
 
-from ..config.schema import Scenario
 from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
@@ -302,10 +301,10 @@ class ResidentAgent(mesa.Agent):
 class AgentGrassrootsModel(GrassrootsModel):
     """``GrassrootsModel`` computed agent by agent (see module docstring); same constructor, same results."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, replicate: int = 0,
-                 counties: tuple[int, int] | None = None):
-        super().__init__(scenario, seed, replicate, counties)
-        pars = scenario.parameters
+    def __init__(self, config=None, *, rng=None, seed: int | None = None, replicate: int = 0,
+                 counties: tuple[int, int] | None = None, **overrides):
+        super().__init__(config, rng=rng, seed=seed, replicate=replicate, counties=counties, **overrides)
+        pars = self.config.parameters
         self.cadre_params, self.resident_params, self.workload = pars.cadres, pars.residents, pars.workload
         d, c, r, pl = self.departments, self.cadres, self.residents, self.places
         # constants read by agents
@@ -602,7 +601,8 @@ class AgentGrassrootsModel(GrassrootsModel):
                 setattr(getattr(self, population), name, None)
 
     def _record(self, work, levers) -> None:
-        if self.month < self.calendar.start:
+        if self.month < self.calendar.start:  # spin-up: nothing to tally, a row for Mesa's tools
+            super()._record(work, levers)
             return
         self._fill_buffers()
         super()._record(work, levers)  # the columnar tallies, on the agents' state
