@@ -115,21 +115,15 @@ def _number_list(kind):
         if not all(items):
             raise click.BadParameter(f"{value!r} has an empty item; give a comma-separated list such as "
                                      f"{'20,50' if kind is int else '0,0.6'}", ctx, param)
-        try:
-            return [kind(item) for item in items]
-        except ValueError:
-            bad = next(item for item in items if not _parses(kind, item))
-            raise click.BadParameter(f"{bad!r} is not {noun}", ctx, param) from None
+        numbers = []
+        for item in items:
+            try:
+                numbers.append(kind(item))
+            except ValueError:
+                raise click.BadParameter(f"{item!r} is not {noun}", ctx, param) from None
+        return numbers
 
     return parse
-
-
-def _parses(kind, text: str) -> bool:
-    try:
-        kind(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _name_list(ctx, param, value):

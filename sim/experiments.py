@@ -37,7 +37,6 @@ import hashlib
 import inspect
 import itertools
 import json
-import math
 import re
 import time
 import traceback
@@ -73,9 +72,6 @@ class Factor(Strict):
     def _one_of(self) -> "Factor":
         if (self.levels is None) == (self.range is None):
             raise ValueError("give either 'levels' (a list) or 'range' ([low, high]), not both or neither")
-        for value in [*(self.levels or ()), *(self.range or ())]:
-            if not math.isfinite(value):
-                raise ValueError(f"levels and ranges must be finite numbers (got {value})")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"@range: low must be below high (got {list(self.range)})")
         if self.levels is not None and not self.levels:
@@ -134,10 +130,6 @@ class Spec(Strict):
             if factors:
                 raise ValueError(f"@{'levers' if self.levers else 'uncertainties'}: a 'scenarios' design takes its "
                                  "points from 'scenarios'; levers and uncertainties are not used by it")
-            for i, point in enumerate(self.scenarios):
-                bad = [k for k, v in point.items() if not math.isfinite(v)]
-                if bad:
-                    raise ValueError(f"@scenarios.{i}: {', '.join(bad)} must be a finite number")
             first = list(self.scenarios[0])
             if not first:
                 raise ValueError("@scenarios.0: a scenario sets at least one key path")
@@ -181,13 +173,20 @@ def load_spec(path: str | Path) -> tuple[Spec, dict, Path]:
     return spec, resolved, Path(path).resolve().parent
 
 
-def check_spec(path: str | Path) -> dict:
-    """Everything ``run_sweep`` checks before it runs, without running: the spec, its base config and every
-    design point as a whole config. Returns a summary (name, points, replicates, runs, config)."""
-    spec, _, spec_dir = load_spec(path)
+def _checked(path: str | Path):
+    """The spec, its resolved data, its base config and its design matrix, after every check ``run_sweep``
+    makes before it runs: the spec, its base config and every design point as a whole config."""
+    spec, resolved, spec_dir = load_spec(path)
     base = base_config(path, spec, spec_dir)
     matrix = design_matrix(spec)
     check_points(path, base.resolved, matrix, spec.counties, spec)
+    return spec, resolved, base, matrix
+
+
+def check_spec(path: str | Path) -> dict:
+    """Check a spec as ``run_sweep`` would, without running; returns a summary (name, points, replicates,
+    runs, config, kind)."""
+    spec, _, base, matrix = _checked(path)
     return {"name": spec.name, "points": len(matrix), "replicates": spec.replicates,
             "runs": len(matrix) * spec.replicates, "config": str(base.path), "kind": spec.design.kind}
 
@@ -472,10 +471,7 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
     from .run import _progress, executor_context, versions
 
     say = log or (lambda message: None)
-    spec, spec_resolved, spec_dir = load_spec(spec_path)
-    base = base_config(spec_path, spec, spec_dir)
-    matrix = design_matrix(spec)
-    check_points(spec_path, base.resolved, matrix, spec.counties, spec)
+    spec, spec_resolved, base, matrix = _checked(spec_path)
     points = matrix.to_dict("records")
     out = Path(out_root) / spec.name
     check_writable(out)

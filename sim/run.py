@@ -116,8 +116,6 @@ def check_dask_address(address: str) -> str:
 
 def dask_timeout(timeout: float | None = None) -> float:
     """Seconds to wait for a Dask scheduler: ``timeout``, else $GRASSROOTS_DASK_TIMEOUT, else 10."""
-    import os
-
     if timeout is not None:
         return float(timeout)
     text = os.environ.get("GRASSROOTS_DASK_TIMEOUT", "")

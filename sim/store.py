@@ -249,14 +249,6 @@ def read_run(out_dir: str | Path) -> tuple[pd.DataFrame, dict]:
     return series, manifest
 
 
-def check_run_files(out_dir: str | Path) -> list[str]:
-    """Names of the files of a stored set whose content no longer matches its manifest."""
-    out = Path(out_dir)
-    manifest = read_json(out / MANIFEST, "run manifest")
-    return [name for name, digest in manifest.get("files", {}).items()
-            if not (out / name).exists() or sha256_of(out / name) != digest]
-
-
 def _text_writer(text: str) -> Callable[[str], None]:
     def write(path: str) -> None:
         with open(path, "w", encoding="utf-8") as fh:

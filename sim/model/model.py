@@ -30,7 +30,6 @@ from .streams import Streams
 
 REGION_LABELS = (*REGIONS, "all")
 GROUP_LABELS = ("pilot", "non-pilot", "all")
-HEADLINE = ("turnover_rate", "service_time_share", "participation_rate")
 LARGE_RUN_COMMITTEES = 50_000  # above this, tune the allocator for big arrays (sim/model/memory.py)
 
 
