@@ -53,6 +53,7 @@ from . import __version__
 from .config import ConfigError, load_scenario, scenario_from_dict, set_paths
 from .config.loader import format_path, load
 from .config.schema import Strict
+from .registry import HEADLINE
 from .store import (MANIFEST, ResultsError, atomic_write, atomic_write_text, check_writable, folder_lock, read_json,
                     remove_temporaries, sha256_of)
 from .summary import annual
@@ -108,7 +109,7 @@ class Spec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
-        from .model.metrics import METRICS
+        from .registry import METRICS
 
         unknown = [o for o in self.outcomes if o not in METRICS]
         if unknown:
@@ -333,7 +334,7 @@ def run_point(resolved: dict, point: dict, counties: int | None, seed: int, repl
     return run_config(apply_point(resolved, point, counties), seed, replicate, outcomes, years)
 
 
-def evaluate(config: str | Path, outcomes=("turnover_rate", "service_time_share", "participation_rate"),
+def evaluate(config: str | Path, outcomes=HEADLINE,
              year: int = 2027, seed: int = 0, replicate: int = 0, counties: int | None = None,
              **point: float) -> dict[str, float]:
     """Run one design point and return its outcomes in ``year`` (all counties): the function a notebook

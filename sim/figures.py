@@ -13,7 +13,7 @@ import matplotlib.ticker as mticker
 import pandas as pd
 
 from .report import _colours, _labels, _order, _shade_phases, _sign, _style, _target, fmt_value, provenance
-from .summary import HEADLINE
+from .registry import HEADLINE
 from .text import metric_name, word
 
 

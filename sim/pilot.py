@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from .config.schema import LEVERS, PilotDesign
 from .model.metrics import METRIC_NAMES, cell_values
+from .registry import HEADLINE
 from .run import _progress, executor_context, map_tasks, model_class
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
@@ -116,7 +117,7 @@ def pilot_designs(scenario, selections=("random", "good_base"), pilot_counts=Non
 
 def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("random", "good_base"),
                    pilot_counts=None, quotas=None,
-                   metrics=("turnover_rate", "service_time_share", "participation_rate"),
+                   metrics=HEADLINE,
                    workers: int = 1, executor: Executor | None = None, progress: bool = False) -> pd.DataFrame:
     """One row per selection rule, central/west quota, number of pilots, metric and replicate: the office's
     estimate and the truths. The designs are checked first (``pilot_designs``): a bad one raises a

@@ -43,7 +43,8 @@ from .compare import TARGETS_2027, replicate_values, target_attainment  # noqa: 
 from .fonts import rc_for  # noqa: E402
 from .model.metrics import METRICS  # noqa: E402
 from .store import ResultsError, atomic_write_text, check_writable, read_json, read_run  # noqa: E402
-from .summary import HEADLINE, markdown_table  # noqa: E402
+from .registry import HEADLINE, INDICATOR_METRIC  # noqa: E402
+from .summary import markdown_table  # noqa: E402
 from .text import (DIMENSIONS, LANGS, design_label, factor_name, metric_name, phase_name, pick,  # noqa: E402
                    plan_indicators, selection_name, table_in, word)
 
@@ -295,7 +296,7 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
     col = {k: word(f"col_{k}", lang) for k in ("indicator", "dimension", "baseline", "target", "source", "note")}
     rows = []
     for ind in plan_indicators():
-        metric, share = ind.get("metric", ind["id"]), "unit" not in ind
+        metric, share = INDICATOR_METRIC.get(ind["id"], ind["id"]), "unit" not in ind
         target = fmt_value(metric, ind["target"], share) if ind.get("target") is not None else "—"
         if ind.get("year", 2027) != 2027:
             target += f" ({ind['year']})"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-HEADLINE = ("turnover_rate", "service_time_share", "participation_rate")
+from .registry import HEADLINE  # noqa: F401 (the headline outcomes; sim/registry/metrics.yaml)
+
 SUMMARY_YEARS = (2023, 2024, 2026, 2027, 2030)
 
 

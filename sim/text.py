@@ -2,8 +2,9 @@
 
 Indicator names follow the plan's own wording (``sim/data/plan_indicators.yaml``, copied from
 policy-facts §3); phase names follow the plan's phases (试点启动, 全面推进, 巩固提升).
-Names a table lacks fall back to the key itself, so a new metric or lever still appears (in English)
-rather than disappearing; the tests check every name the shipped outputs use has both languages.
+The names of metrics, levers and parameters come from the registry (``sim/registry/``), which
+requires both languages; this module holds the other words. A name no table has falls back to the key
+itself, so an unknown outcome still appears rather than disappearing.
 """
 
 from __future__ import annotations
@@ -14,86 +15,21 @@ from pathlib import Path
 
 import yaml
 
+from . import registry
+
 LANGS = ("en", "zh")
 
-METRIC_NAMES: dict[str, tuple[str, str]] = {
-    "turnover_rate": ("Cadre turnover (per year)", "基层干部流失率（每年）"),
-    "service_time_share": ("Cadre time serving residents", "干部服务群众时间占比"),
-    "participation_rate": ("Residents taking part in decisions", "群众参与决策率"),
-    "meeting_attendance_rate": ("Meeting attendance", "村民（居民）会议参会率"),
-    "participation_12m_share": ("Residents who took part in the last 12 months", "近12个月参与过决策的居民占比"),
-    "quit_rate": ("Voluntary quits (per year)", "主动离职率（每年）"),
-    "compliance_heavy_share": ("Cadres mostly on compliance work", "主要精力用于应付检查的干部占比"),
-    "burnout": ("Cadre burnout (0-1)", "干部职业倦怠（0-1）"),
-    "vacancy_rate": ("Vacant posts", "岗位空缺率"),
-    "talent_gap_filled": ("Talent gap filled", "人才缺口填补率"),
-    "recruitment_fill_rate": ("Vacancies filled (per year)", "空缺岗位补充率（每年）"),
-    "share_under_45": ("Cadres under 45", "45岁以下人员占比"),
-    "share_college": ("Junior college or above", "大专以上学历占比"),
-    "share_professional": ("Professionals", "专业人才占比"),
-    "social_insurance_coverage": ("Contract staff insured", "合同制人员五险一金覆盖率"),
-    "pay_match": ("Pay matched to workload", "薪酬匹配度"),
-    "mean_skill": ("Cadre skill (0-1)", "干部能力（0-1）"),
-    "promotion_rate_3y": ("Promoted within 3 years", "三年内晋升比例"),
-    "satisfaction": ("Residents' satisfaction (0-100)", "群众满意度（0-100）"),
-    "complaint_rectification_rate": ("Complaints rectified", "服务投诉整改率"),
-    "needs_served_share": ("Residents' needs settled", "群众诉求办结率"),
-    "local_resolution_share": ("Issues settled in the township", "乡镇就地解决率"),
-    "committee_decision_share": ("Decisions taken by the two committees alone", "两委直接决策占比"),
-    "trust": ("Residents' trust (0-1)", "群众信任度（0-1）"),
-    "authority_devolved_share": ("Powers held by townships", "下放乡镇权力占比"),
-    "data_shared_share": ("Cross-department data sharing", "跨部门数据共享率"),
-    "assessment_items_cut": ("Assessment items cut (vs 2023)", "考核事项精简率"),
-    "assessment_items_actual": ("Assessment items pushed down (per township)", "实际下派考核事项（每乡镇）"),
-    "veto_items": ("One-vote veto items (per township)", "一票否决事项（每乡镇）"),
-    "rebound_share": ("Cut work pushed back (rebound)", "减负反弹比例"),
-    "inspections_per_committee": ("Inspections per committee (per year)", "每个村（社区）接受检查次数（每年）"),
-}
 
-LEVER_NAMES: dict[str, tuple[str, str]] = {
-    "assessment_items_cut": ("Assessment items cut", "考核事项精简"),
-    "veto_items_cap": ("Veto items cap", "一票否决事项上限"),
-    "inspections_cut": ("Inspections cut", "督查检查压减"),
-    "task_access_control": ("Task access control", "事项准入"),
-    "grid_integration": ("Grid integration", "网格整合"),
-    "power_list_coverage": ("Power lists", "权责清单覆盖"),
-    "devolved_power_share": ("Powers devolved", "下放权力占比"),
-    "data_sharing_target": ("Data sharing", "数据共享"),
-    "committee_pay_ratio": ("Committee pay (ratio to county seat)", "村（社区）干部薪酬（与县城之比）"),
-    "township_pay_ratio": ("Township pay (ratio to county)", "乡镇干部薪酬（与县直之比）"),
-    "career_ladder": ("Career ladder", "职业晋升阶梯"),
-    "occupational_annuity": ("Occupational annuity", "职业年金"),
-    "social_insurance_coverage": ("Social insurance", "五险一金覆盖"),
-    "recognition": ("Recognition", "表彰激励"),
-    "promotion_rate_3y": ("Promotion within 3 years", "三年晋升比例"),
-    "training_coverage": ("Training coverage", "培训覆盖率"),
-    "training_mentoring": ("Mentoring", "导师带教"),
-    "recruitment_drive": ("Recruitment drive", "人才招引"),
-    "deliberation_share": ("Decisions put to residents", "提交群众议决的事项占比"),
-    "disclosure": ("Disclosure", "决策公开"),
-    "councils": ("Residents' councils", "居民议事会"),
-    "online_voting": ("Online voting", "线上表决"),
-    "points_system": ("Points system", "积分制"),
-    "supervision_platform": ("Supervision platform", "监督平台"),
-    "evaluation_service_weight": ("Service weight in evaluation", "考核中服务实绩权重"),
-}
+def _names(entries: dict) -> dict[str, tuple[str, str]]:
+    """(English, Chinese) per registry entry that has a label."""
+    return {key: (e.label.en, e.label.zh) for key, e in entries.items() if e.label is not None}
 
-# Config paths that sweeps vary besides levers (calibrated parameters and uncertainties).
-PARAMETER_NAMES: dict[str, tuple[str, str]] = {
-    "parameters.cadres.quit_intercept": ("Quit propensity (intercept)", "离职倾向（截距）"),
-    "parameters.cadres.quit_pay": ("Quit response to pay", "离职对薪酬的敏感度"),
-    "parameters.cadres.fill_intercept": ("Vacancy filling (intercept)", "岗位补充（截距）"),
-    "parameters.cadres.hire_age_mean": ("Mean age of new hires", "新进人员平均年龄"),
-    "parameters.cadres.hire_college_base": ("College share of new hires", "新进人员大专以上比例"),
-    "parameters.cadres.hire_professional_base": ("Professional share of new hires", "新进人员专业人才比例"),
-    "parameters.workload.item_hours_per_township_month": ("Hours per assessment item", "每项考核事项耗时"),
-    "parameters.workload.inspection_hours": ("Hours per inspection", "每次检查耗时"),
-    "parameters.residents.attend_intercept": ("Attendance (intercept)", "参会倾向（截距）"),
-    "parameters.residents.attend_efficacy": ("Attendance response to efficacy", "参会对效能感的敏感度"),
-    "parameters.residents.rectification_base": ("Base rectification rate", "基础整改率"),
-    "parameters.residents.satisfaction_no_need": ("Satisfaction without a need", "无诉求居民满意度"),
-    "implementation.rebound_share": ("Rebound of cut work", "减负反弹比例"),
-}
+
+# Names of metrics, levers and the parameters sweeps vary (calibrated parameters and uncertainties): from
+# the registry (sim/registry/*.yaml), where each is defined with its labels in both languages.
+METRIC_NAMES = _names(registry.METRICS)
+LEVER_NAMES = _names(registry.LEVERS)
+PARAMETER_NAMES = _names(registry.PARAMETERS)  # keyed by config path, e.g. parameters.cadres.quit_pay
 
 PHASE_NAMES = {"baseline": ("baseline", "基期"), "pilot": ("pilot", "试点启动"),
                "rollout": ("full rollout", "全面推进"), "consolidation": ("consolidation", "巩固提升")}

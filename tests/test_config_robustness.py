@@ -171,12 +171,20 @@ def test_impossible_combinations_are_refused_with_a_reason(tmp_path, text, where
 
 
 def test_a_lever_without_values_is_refused(tmp_path):
-    # (a child's `values: {}` merges into its parent's values; a whole config can leave them empty)
+    # (a file's `values: {}` merges into the values under it: its parent's, and at the bottom the lever's
+    # 2023 value from the registry, which load_scenario puts under every config; without that layer a whole
+    # config can leave them empty)
+    from sim.config.loader import load
+    from sim.config.schema import Scenario
+
     resolved = copy.deepcopy(PLAN_RESOLVED)
     resolved["levers"]["recognition"]["values"] = {}
     path = tmp_path / "flat.yaml"
     path.write_text(yaml.safe_dump(resolved, sort_keys=False))
-    msg = str(refusal(path))
+    assert load_scenario(path).scenario.levers.recognition.values == {"baseline": 0.0}
+    with pytest.raises(ConfigError) as info:
+        load(path, Scenario)
+    msg = str(info.value)
     assert f"{path}:{line_of(path, 'values: {}')}: levers.recognition.values: Dictionary should have at least 1 item" \
         in msg
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .loader import ConfigError, load
-from .schema import Scenario
+from .schema import Scenario, lever_defaults
 
 __all__ = ["ConfigError", "LoadedScenario", "Scenario", "load_scenario", "scenario_from_dict", "config_hash",
            "set_paths", "scenario_of"]
@@ -40,7 +40,7 @@ class LoadedScenario:
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
-    scenario, resolved, files = load(str(path), Scenario)
+    scenario, resolved, files = load(str(path), Scenario, base=lever_defaults())  # levers start at their 2023 values
     return LoadedScenario(scenario, resolved, tuple(str(f) for f in files), str(path))
 
 

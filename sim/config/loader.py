@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc as cabc
+import copy
 import dataclasses
 import datetime as dt
 import difflib
@@ -615,9 +616,17 @@ def _copy_subtree(dst: dict, src: dict, path: KeyPath, value: Any) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def load(path: str | os.PathLike, model_cls: type[ModelT]) -> tuple[ModelT, dict, list[str]]:
-    """Resolve and validate a config: ``(model instance, merged dict, files in resolution order)``."""
+def load(path: str | os.PathLike, model_cls: type[ModelT], base: dict | None = None) -> tuple[ModelT, dict, list[str]]:
+    """Resolve and validate a config: ``(model instance, merged dict, files in resolution order)``.
+
+    ``base`` is a layer under every file (a scenario's levers at their registry defaults): the files
+    override it key by key, as a file overrides the one it extends."""
     data, provenance = resolve(path)
+    if base:
+        merged, merged_provenance = copy.deepcopy(base), Provenance(files=provenance.files)
+        _overlay(merged, merged_provenance, data, provenance)
+        data = {key: merged[key] for key in [*data, *(k for k in merged if k not in data)]}  # the files' order
+        provenance = merged_provenance
     model = validate(data, provenance, model_cls, root_file=os.fspath(path))
     return model, data, list(provenance.files)
 

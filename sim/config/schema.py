@@ -1,10 +1,13 @@
 """The scenario schema: what a config may say, with types and ranges.
 
 This module owns the *shape* of a scenario. It holds no behavioural numbers:
-every value lives in a YAML file under ``configs/`` next to its unit and source
-(``configs/defaults.yaml`` for the 2023 world, the scenario files for reforms).
-A field here only says what kind of value is allowed and within what bounds,
-so that a wrong config is refused before anything runs.
+the levers and parameters, with their units, bounds and sources, are defined in
+the registry (``sim/registry/``), and the fields of ``Levers``, ``Implementation``
+and the ``Parameters`` blocks are made from it; the values live in YAML files
+under ``configs/`` (``configs/defaults.yaml`` for the 2023 world, the scenario
+files for reforms; a lever's 2023 value is its registry default). A field only
+says what kind of value is allowed and within what bounds, so that a wrong
+config is refused before anything runs.
 
 Vocabulary (EMA Workbench's XLRM): ``levers`` are the reform design that a
 reform office controls; ``implementation`` and ``parameters`` are uncertainties
@@ -14,11 +17,14 @@ metrics the model reports.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model,
+                      field_validator, model_validator)
+
+from .. import registry as _registry
 
 REGIONS = ("east", "central", "west")
 PHASES = ("baseline", "pilot", "rollout", "consolidation")
@@ -38,17 +44,6 @@ def _not_a_bool(value: Any) -> Any:
 Real = Annotated[float, BeforeValidator(_not_a_bool), AllowInfNan(False)]
 Count = Annotated[int, BeforeValidator(_not_a_bool)]
 
-# Logit-scale coefficients: beyond +-100 a one-unit change moves a probability from ~0 to ~1, so larger
-# values only mean "a step function" and, summed over terms, could overflow to inf - inf = nan.
-COEFFICIENT_MAX = 100.0
-# Intercepts of the logistic rules: at +-20 the probability is within 2e-9 of 0 or 1 already.
-INTERCEPT_BOUND = 20.0
-# Time constants in months: a century is "never" for a 2023-2030 model.
-MONTHS_MAX = 1200.0
-# Hours of one piece of work or one unit's monthly load: a township's staff work ~17,000 hours a month.
-HOURS_MAX = 10_000.0
-# Monthly pay in yuan (2023: ~5,000 in a county seat).
-YUAN_MIN, YUAN_MAX = 100.0, 1_000_000.0
 # Agents one run creates (cadre posts + sampled residents). The national config creates ~17 million and
 # peaks at 4.4 GiB (docs/performance.md: ~270 bytes per agent); 50 million would need ~13 GiB, and beyond
 # that a run's arrays (e.g. 8 bytes x 6 uniforms per resident) cannot be allocated on an ordinary machine.
@@ -86,14 +81,6 @@ class ByType(Strict):
 class ShareByType(Strict):
     rural: Real = Field(ge=0, le=1)
     urban: Real = Field(ge=0, le=1)
-
-
-class ByRegion(Strict):
-    """Monthly pay in yuan by region: positive (it divides relative pay) and of a plausible size."""
-
-    east: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
-    central: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
-    west: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
 
 
 class ShareByRegion(Strict):
@@ -236,44 +223,21 @@ class PilotDesign(Strict):
 
 
 # --------------------------------------------------------------------------- levers
+# Every lever, and its group, unit, bounds and 2023 value, is defined once in sim/registry/levers.yaml;
+# the fields of ``Levers`` are made from it.
 
-LEVER_GROUPS = ("burden", "pay", "careers", "devolution", "data", "participation")
+LEVER_GROUPS = _registry.LEVER_GROUPS
 
-# name -> (group, lower bound, upper bound, unit). The reform design space.
+# name -> (group, lower bound, upper bound, unit), from the registry: the shape the engines read.
 LEVERS: dict[str, tuple[str, float, float, str]] = {
-    "assessment_items_cut": ("burden", 0, 1, "share of the 2023 items"),
-    "veto_items_cap": ("burden", 0, 136, "items"),
-    "inspections_cut": ("burden", 0, 1, "share of the 2023 inspections"),
-    "task_access_control": ("burden", 0, 1, "strength 0-1"),
-    "grid_integration": ("burden", 0, 1, "share of the 13 function categories merged"),
-    "power_list_coverage": ("burden", 0, 1, "share of townships with a standard list"),
-    "devolved_power_share": ("devolution", 0, 1, "share of the 28 powers"),
-    "data_sharing_target": ("data", 0, 1, "share of the 12 data departments"),
-    "committee_pay_ratio": ("pay", 0.2, 2, "ratio to the same post in the county seat"),
-    "township_pay_ratio": ("pay", 0.2, 2, "ratio to county organs"),
-    "career_ladder": ("pay", 0, 1, "share of committee workers on the 5-grade scale"),
-    "occupational_annuity": ("pay", 0, 1, "0 = none, 1 = portable annuity"),
-    "social_insurance_coverage": ("pay", 0, 1, "share of contract staff insured"),
-    "recognition": ("pay", 0, 1, "strength 0-1"),
-    "promotion_rate_3y": ("careers", 0, 1, "share promoted within three years"),
-    "training_coverage": ("careers", 0, 1, "trainings per cadre per year (1: once a year on average)"),
-    "training_mentoring": ("careers", 0, 1, "strength 0-1"),
-    "recruitment_drive": ("careers", 0, 1, "strength 0-1"),
-    "deliberation_share": ("participation", 0, 1, "share of major decisions put to residents"),
-    "disclosure": ("participation", 0, 1, "share of decisions whose result is made public"),
-    "councils": ("participation", 0, 1, "share of committees with residents' councils"),
-    "online_voting": ("participation", 0, 1, "share of committees with online voting"),
-    "points_system": ("participation", 0, 1, "share of committees with a points system"),
-    "supervision_platform": ("participation", 0, 1, "strength 0-1"),
-    "evaluation_service_weight": ("participation", 0, 1, "share of evaluation rewarding service"),
-}
+    name: (lv.group, lv.bounds.low, lv.bounds.high, lv.unit) for name, lv in _registry.LEVERS.items()}
 
 
 class LeverSpec(Strict):
     """A lever's value over time: a value per phase (or per YYYY-MM month), with its source.
 
     A value applies from the start of its phase (or month) until the next one.
-    Months before the first key keep the 2023 value from ``defaults.yaml``.
+    Months before the first key keep the 2023 value (the lever's ``default`` in the registry).
     """
 
     values: dict[str, Real] = Field(min_length=1)  # at least one value: the lever has none otherwise
@@ -285,34 +249,16 @@ class LeverSpec(Strict):
 LeverValue = Real | LeverSpec
 
 
-class Levers(Strict):
-    """The reform design: every lever of policy-facts §5 the mechanisms can express."""
+def lever_defaults() -> dict:
+    """Every lever at its 2023 value, as a config's ``levers:`` block: the layer under every scenario."""
+    return {"levers": {name: {"values": {"baseline": lv.default}} for name, lv in _registry.LEVERS.items()}}
 
-    assessment_items_cut: LeverValue
-    veto_items_cap: LeverValue
-    inspections_cut: LeverValue
-    task_access_control: LeverValue
-    grid_integration: LeverValue
-    power_list_coverage: LeverValue
-    devolved_power_share: LeverValue
-    data_sharing_target: LeverValue
-    committee_pay_ratio: LeverValue
-    township_pay_ratio: LeverValue
-    career_ladder: LeverValue
-    occupational_annuity: LeverValue
-    social_insurance_coverage: LeverValue
-    recognition: LeverValue
-    promotion_rate_3y: LeverValue
-    training_coverage: LeverValue
-    training_mentoring: LeverValue
-    recruitment_drive: LeverValue
-    deliberation_share: LeverValue
-    disclosure: LeverValue
-    councils: LeverValue
-    online_voting: LeverValue
-    points_system: LeverValue
-    supervision_platform: LeverValue
-    evaluation_service_weight: LeverValue
+
+class _LeverChecks(Strict):
+    """The reform design: every lever of policy-facts §5 the mechanisms can express (sim/registry/levers.yaml).
+
+    A lever a config does not mention keeps its 2023 value.
+    """
 
     @field_validator("*")
     @classmethod
@@ -336,60 +282,64 @@ class Levers(Strict):
         return value
 
 
-class Implementation(Strict):
+Levers = create_model("Levers", __base__=_LeverChecks, __module__=__name__, **{
+    name: (LeverValue, Field(default_factory=lambda d=lv.default: LeverSpec(values={"baseline": d}),
+                             description=lv.unit))
+    for name, lv in _registry.LEVERS.items()})
+
+
+# --------------------------------------------------------------------------- parameters
+# Every parameter's type, unit, bounds and source is defined once in sim/registry/parameters.yaml; the
+# fields of the blocks below are made from it, and the blocks add the checks of two keys at once.
+
+
+@functools.cache
+def _members(kind: str, keys: tuple[str, ...], bounds: _registry.Bounds) -> type[Strict]:
+    """A value given per member (rural/urban, east/central/west), each member within ``bounds``."""
+    return create_model(f"{kind}{bounds}", __base__=Strict, __module__=__name__,
+                        **{key: (Real, Field(**bounds.field())) for key in keys})
+
+
+def _parameter_field(p: _registry.Parameter) -> tuple[Any, Any]:
+    """A registry parameter as a pydantic field: its type and bounds."""
+    if p.type == "real":
+        return Real, Field(description=p.unit, **p.bounds.field())
+    if p.type == "count":
+        return Count, Field(description=p.unit, **p.bounds.field())
+    if p.type == "by_type":
+        return _members("ByType", ("rural", "urban"), p.bounds), Field(description=p.unit)
+    by_region = _members("ByRegion", REGIONS, p.bounds)
+    if p.type == "by_region":
+        return by_region, Field(description=p.unit)
+    groups = Literal[("default", *LEVER_GROUPS)]  # by_group_and_region
+    return dict[groups, by_region], Field(description=p.unit)
+
+
+def _block(prefix: str, checks: type[Strict]) -> type[Strict]:
+    """The config block at ``prefix`` (e.g. ``parameters.cadres``): one field per registry entry under it,
+    with the block's own checks (``checks``, whose name the block takes without its leading underscore)."""
+    fields = {p.name: _parameter_field(p) for p in _registry.PARAMETERS.values() if p.block == prefix}
+    return create_model(checks.__name__.lstrip("_"), __base__=checks, __module__=__name__,
+                        __doc__=checks.__doc__, **fields)
+
+
+class _Implementation(Strict):
     """How faithfully counties carry out the reform, and how departments resist (§6)."""
 
-    fidelity: dict[Literal["default", "burden", "pay", "careers", "devolution", "data", "participation"], ShareByRegion]
-    good_base_fidelity_bonus: Real = Field(ge=0, le=1)
-    rebound_share: Real = Field(ge=0, le=1)
-    rebound_months: Real = Field(gt=0, le=120)
-    data_refusal_share: Real = Field(ge=0, le=1)
-    refuser_join_factor: Real = Field(ge=0, le=1)
-    rebound_logit_sd: Real = Field(ge=0, le=5)
-    access_control_effectiveness: Real = Field(ge=0, le=1)
-    power_list_effectiveness: Real = Field(ge=0, le=1)
-    devolution_months: Real = Field(gt=0, le=120)
-    data_join_months: Real = Field(gt=0, le=120)
-    insurance_enrol_months: Real = Field(gt=0, le=120)
-
     @model_validator(mode="after")
-    def _has_default(self) -> "Implementation":
+    def _has_default(self) -> "Strict":
         if "default" not in self.fidelity:
             raise ValueError("@fidelity: needs a 'default' entry (east/central/west shares)")
         return self
 
 
-# --------------------------------------------------------------------------- parameters
-
-
-class Workload(Strict):
+class _Workload(Strict):
     """What pushed-down work costs in cadre hours (policy-facts §2; calibrated)."""
-
-    # Counts of tasks (2023: 136 items, 18 veto items, 110 inspections, 3.5 tasks a day) bounded at about a
-    # hundred times those: monthly counts are drawn by tabulating the Poisson CDF up to the largest rate.
-    assessment_items_per_year: Real = Field(ge=0, le=10_000)
-    veto_items: Real = Field(ge=0, le=10_000)
-    inspections_per_committee_year: Real = Field(ge=0, le=10_000)
-    adhoc_tasks_per_township_day: Real = Field(ge=0, le=100)
-    working_days_per_month: Real = Field(gt=0, le=31)
-    item_hours_per_township_month: Real = Field(ge=0, le=HOURS_MAX)
-    veto_hours_multiplier: Real = Field(ge=1, le=100)
-    item_share_to_committees: Real = Field(ge=0, le=1)
-    inspection_hours: Real = Field(ge=0, le=HOURS_MAX)
-    adhoc_task_hours: Real = Field(ge=0, le=HOURS_MAX)
-    adhoc_share_to_committees: Real = Field(ge=0, le=1)
-    grid_efficiency: Real = Field(ge=0, le=1)
-    data_departments: Count = Field(ge=0, le=23)
-    departments_per_county: Count = Field(ge=1, le=100)
-    duplicate_entry_hours_per_department: Real = Field(ge=0, le=HOURS_MAX)
-    contract_hours_per_month: Real = Field(ge=1, le=744, description="at most 24 x 31 hours")
-    max_hours_ratio: Real = Field(ge=1, le=2)
-    compliance_trimming: Real = Field(ge=0, le=1)
 
     # Checks of two keys at once are reported at the block (in the last file that writes it): either key
     # may be the one to change.
     @model_validator(mode="after")
-    def _consistent(self) -> "Workload":
+    def _consistent(self) -> "Strict":
         if self.veto_items > self.assessment_items_per_year:
             raise ValueError(f"veto items are among the assessment items: veto_items ({self.veto_items:g}) is more "
                              f"than assessment_items_per_year ({self.assessment_items_per_year:g})")
@@ -400,70 +350,13 @@ class Workload(Strict):
         return self
 
 
-class CadreParams(Strict):
+class _CadreParams(Strict):
     """Cadres' pay, careers, burnout, quitting and hiring (policy-facts §1.3.2, §2.2, §2.3.2)."""
-
-    county_pay_yuan: ByRegion
-    college_pay_premium: Real = Field(ge=0, le=2)
-    ladder_pay_min_yuan: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
-    ladder_pay_max_yuan: Real = Field(ge=YUAN_MIN, le=YUAN_MAX)
-    contract_share: ShareByType  # committee workers on contracts (not establishment posts)
-    township_contract_share: Real = Field(ge=0, le=1)
-    grade_pay_step: Real = Field(ge=0, le=1)
-    initial_vacancy_rate: Real = Field(ge=0, lt=1)
-    initial_age_sd: Real = Field(gt=0, le=50)
-    initial_tenure_years: Real = Field(gt=0, le=50)
-    initial_burnout: Real = Field(ge=0, le=1)
-    initial_grade_max: Count = Field(ge=0, le=4)
-    skill_logit_sd: Real = Field(ge=0, le=5)
-    young_age: Real = Field(ge=18, le=60)
-    tenure_cap_years: Real = Field(gt=0, le=40)
-    intention_months: Real = Field(gt=0, le=60)
-    hire_college_reference_pay: Real = Field(gt=0, le=2)
-    base_social_insurance: Real = Field(ge=0, le=1)
-    retirement_age: Real = Field(ge=50, le=70)
-    initial_share_over_45: Real = Field(ge=0, le=1)
-    initial_share_college: Real = Field(ge=0, le=1)
-    initial_share_professional: Real = Field(ge=0, le=1)
-    hire_age_mean: Real = Field(ge=18, le=60)
-    hire_age_sd: Real = Field(gt=0, le=50)
-    hire_age_min: Real = Field(ge=16, le=60)
-    hire_age_max: Real = Field(ge=16, le=70)
-    hire_college_base: Real = Field(ge=0, le=1)
-    hire_college_pay_slope: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    hire_professional_base: Real = Field(ge=0, le=1)
-    hire_professional_drive: Real = Field(ge=0, le=1)
-    quit_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
-    quit_pay: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_burnout: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_insurance: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_promotion: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_recognition: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_annuity: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_young: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_college: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_contract: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    quit_tenure: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    burnout_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
-    burnout_overtime: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    burnout_compliance: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    burnout_months: Real = Field(gt=0, le=MONTHS_MAX)
-    fill_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
-    fill_pay: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    fill_drive: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    fill_base_quality: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    training_skill_gain: Real = Field(ge=0, le=1)
-    application_rate: Real = Field(ge=0, le=1)
-    application_rate_mentored: Real = Field(ge=0, le=1)
-    skill_decay_per_year: Real = Field(ge=0, le=1)
-    initial_skill_mean: Real = Field(ge=0, le=1)
-    # the lever promotion_rate_3y is compared with it (a ratio): a rate of 0 would divide by zero
-    county_promotion_rate_3y: Real = Field(ge=0.01, le=1)
 
     # Checks of two keys at once are reported at the block (in the last file that writes it): either key
     # may be the one to change.
     @model_validator(mode="after")
-    def _possible(self) -> "CadreParams":
+    def _possible(self) -> "Strict":
         if self.ladder_pay_min_yuan > self.ladder_pay_max_yuan:
             raise ValueError(f"the career ladder's lowest pay, ladder_pay_min_yuan ({self.ladder_pay_min_yuan:g}), "
                              f"is above its highest, ladder_pay_max_yuan ({self.ladder_pay_max_yuan:g})")
@@ -486,65 +379,19 @@ class CadreParams(Strict):
         return self
 
 
-class ResidentParams(Strict):
+class _ResidentParams(Strict):
     """Residents' needs, service, satisfaction, complaints and participation (§2.3)."""
 
-    need_rate_per_month: Real = Field(ge=0, le=1)
-    elderly_need_multiplier: Real = Field(ge=1, le=100)
-    authority_share: Real = Field(ge=0, le=1)
-    hours_per_case: Real = Field(gt=0, le=HOURS_MAX)
-    township_hours_per_case: Real = Field(gt=0, le=HOURS_MAX)
-    service_capacity_cap: Real = Field(ge=0, le=1)
-    outreach_satisfaction: Real = Field(ge=0, le=100)
-    base_local_authority: Real = Field(ge=0, le=1)
-    referral_resolution_per_month: Real = Field(ge=0, le=1)
-    satisfaction_served: Real = Field(ge=0, le=100)
-    satisfaction_unserved: Real = Field(ge=0, le=100)
-    satisfaction_waiting: Real = Field(ge=0, le=100)
-    satisfaction_no_need: Real = Field(ge=0, le=100)
-    satisfaction_skill: Real = Field(ge=0, le=100)
-    satisfaction_burnout: Real = Field(ge=0, le=100)
-    satisfaction_memory_months: Real = Field(gt=0, le=MONTHS_MAX)
-    complaint_probability: Real = Field(ge=0, le=1)
-    rectification_base: Real = Field(ge=0, le=1)
-    rectification_supervision: Real = Field(ge=0, le=1)
-    rectification_capacity: Real = Field(ge=0, le=1)
-    trust_learning: Real = Field(ge=0, le=1)
-    efficacy_learning: Real = Field(ge=0, le=1)
-    decision_probability_per_month: Real = Field(ge=0, le=1)
-    execution_base: Real = Field(ge=0, le=1)
-    execution_capacity: Real = Field(ge=0, le=1)
-    execution_supervision: Real = Field(ge=0, le=1)
-    attend_intercept: Real = Field(ge=-INTERCEPT_BOUND, le=INTERCEPT_BOUND)
-    attend_trust: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    attend_efficacy: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    attend_cost: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    attend_age: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    attend_points: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    cost_rural: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    cost_urban: Real = Field(ge=0, le=COEFFICIENT_MAX)
-    council_cost_reduction: Real = Field(ge=0, le=1)
-    online_participation: Real = Field(ge=0, le=1)
-    threshold_mean: Real = Field(ge=0, le=1)
-    threshold_sd: Real = Field(ge=0, le=1)
-    social_boost: Real = Field(ge=0, le=1)
-    initial_trust_mean: Real = Field(ge=0, le=1)
-    initial_efficacy_mean: Real = Field(ge=0, le=1)
-    initial_satisfaction: Real = Field(ge=0, le=100)
-    opinion_logit_sd: Real = Field(ge=0, le=5)
-    adult_age: Real = Field(ge=14, le=30)
-    elderly_age: Real = Field(ge=50, le=80)
-    oldest_age: Real = Field(ge=80, le=110)
-    cost_spread: Real = Field(ge=0, lt=1)
-    participation_window_months: Count = Field(ge=1, le=60)
 
-
-class CountyParams(Strict):
+class _CountyParams(Strict):
     """County heterogeneity: the 'base' a county starts from (§2.4, §8.1)."""
 
-    base_sd: Real = Field(ge=0, le=10, description="sd of the latent base score (its effects are per unit)")
-    base_trust_effect: Real = Field(ge=0, le=1, description="trust (0-1) per unit of base")
-    initial_data_shared: Real = Field(ge=0, le=1)
+
+Implementation = _block("implementation", _Implementation)
+Workload = _block("parameters.workload", _Workload)
+CadreParams = _block("parameters.cadres", _CadreParams)
+ResidentParams = _block("parameters.residents", _ResidentParams)
+CountyParams = _block("parameters.counties", _CountyParams)
 
 
 class Parameters(Strict):

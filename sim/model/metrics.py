@@ -4,7 +4,7 @@ Tallying numerator and denominator per county (rather than a value per
 county) is what makes every aggregate properly weighted: a region's value is
 the sum of its counties' numerators over the sum of their denominators, so
 large counties count for more and residents count by their sample weights.
-Definitions (and how each matches the plan's indicator) are in docs/ODD.md.
+Definitions (and the plan indicator each measures) are in sim/registry/metrics.yaml and docs/ODD.md §9.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from .. import registry
 
 
 def _annualise_rate(r):
@@ -34,44 +36,13 @@ class Metric:
     transform: Callable | None = None
 
 
-METRICS: dict[str, Metric] = {
-    # --- headline outcomes
-    "turnover_rate": Metric("share per year", "separations (quits + retirements) in the month / headcount at its start, x12", _annualise_rate),
-    "service_time_share": Metric("share", "cadre hours serving residents / all hours worked"),
-    "participation_rate": Metric("share", "residents (weighted) taking part, in person or online, in the decisions put to them this month"),
-    "meeting_attendance_rate": Metric("share", "residents (weighted) attending in person the meetings held this month"),
-    "participation_12m_share": Metric("share", "residents (weighted) who took part in at least one decision in the last 12 months"),
-    # --- cadres
-    "quit_rate": Metric("share per year", "voluntary quits / headcount at the month's start, x12", _annualise_rate),
-    "compliance_heavy_share": Metric("share", "cadres spending >= 80% of their hours on compliance and duplicate data entry"),
-    "burnout": Metric("0-1", "mean cadre burnout (exhaustion)"),
-    "vacancy_rate": Metric("share", "vacant posts / establishment posts (end of month)"),
-    "talent_gap_filled": Metric("share", "vacancies of the run's first month filled since then: 1 - vacancies / vacancies at start"),
-    "recruitment_fill_rate": Metric("share per year", "chance a vacancy open at the month's start is filled, annualised", _annualise_probability),
-    "share_under_45": Metric("share", "cadres under 45"),
-    "share_college": Metric("share", "cadres with junior-college education or above"),
-    "share_professional": Metric("share", "professionals (social work, medical, nursing)"),
-    "social_insurance_coverage": Metric("share", "contract staff with social insurance"),
-    "pay_match": Metric("share", "cadres whose pay per hour worked is at least 90% of a county-seat peer's"),
-    "mean_skill": Metric("0-1", "mean cadre skill"),
-    "promotion_rate_3y": Metric("share in 3 years", "promotions in the month / cadres in post, as the chance of "
-                                "promotion within three years", _three_years_probability),
-    # --- residents
-    "satisfaction": Metric("0-100", "residents' (weighted) satisfaction with grassroots services"),
-    "complaint_rectification_rate": Metric("share", "complaints substantively rectified / complaints made this month"),
-    "needs_served_share": Metric("share", "residents' needs settled this month (served, or referral resolved) / needs and referrals open"),
-    "local_resolution_share": Metric("share", "issues needing a power that could be settled in the township"),
-    "committee_decision_share": Metric("share", "major decisions taken directly by the two committees, not put to residents"),
-    "trust": Metric("0-1", "residents' (weighted) trust in the committee"),
-    # --- departments and counties
-    "authority_devolved_share": Metric("share", "share of the 28 powers held by townships (township-weighted)"),
-    "data_shared_share": Metric("share", "data-holding departments sharing on the platform"),
-    "assessment_items_cut": Metric("share", "official assessment items cut vs 2023 (township-weighted)"),
-    "assessment_items_actual": Metric("items per township per year", "assessment items actually pushed down, including rebound"),
-    "veto_items": Metric("items per township", "official one-vote veto items"),
-    "rebound_share": Metric("share", "share of the cut work pushed back through other channels"),
-    "inspections_per_committee": Metric("per year", "inspections a committee actually hosts, annualised"),
-}
+# How a monthly ratio is read, by the name the registry gives it (``transform`` in metrics.yaml).
+TRANSFORMS: dict[str, Callable] = {"annual_rate": _annualise_rate, "annual_probability": _annualise_probability,
+                                   "three_year_probability": _three_years_probability}
+
+# Every metric, in the order of the tally arrays: defined in sim/registry/metrics.yaml.
+METRICS: dict[str, Metric] = {name: Metric(m.unit, m.description, TRANSFORMS[m.transform] if m.transform else None)
+                              for name, m in registry.METRICS.items()}
 
 METRIC_NAMES = tuple(METRICS)
 
