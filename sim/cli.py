@@ -475,5 +475,16 @@ def report(results_dir, lang, formats, layout, out) -> None:
     click.echo(f"wrote {folder}/ (report.html, report.md and figures)")
 
 
+
+@main.command("list")
+@click.argument("kind", type=click.Choice(["levers", "parameters", "metrics"]))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="language of the labels")
+def list_command(kind, lang) -> None:
+    """List the registry's levers, parameters or metrics (sim/registry/*.yaml): units, bounds, labels."""
+    from .registry.docs import listing
+
+    click.echo(listing(kind, lang))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -296,7 +296,7 @@ Levers = create_model("Levers", __base__=_LeverChecks, __module__=__name__, **{
 @functools.cache
 def _members(kind: str, keys: tuple[str, ...], bounds: _registry.Bounds) -> type[Strict]:
     """A value given per member (rural/urban, east/central/west), each member within ``bounds``."""
-    return create_model(f"{kind}{bounds}", __base__=Strict, __module__=__name__,
+    return create_model(kind, __base__=Strict, __module__=__name__,
                         **{key: (Real, Field(**bounds.field())) for key in keys})
 
 

@@ -133,7 +133,8 @@ class Bounds(_Entry):
         return {"gt" if self.low_open else "ge": self.low, "lt" if self.high_open else "le": self.high}
 
     def __str__(self) -> str:
-        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+        low, high = (f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (self.low, self.high))
+        return f"{'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
 
 
 def _bounds_field(cls, value: Any, info: ValidationInfo) -> Bounds:
