@@ -278,7 +278,8 @@ def _entry(cls, file: Path, lines: dict, where: tuple, data: Any, context: dict,
     try:
         return cls.model_validate({**data, **fields}, context=context)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt field first
         loc = tuple(str(p) for p in error["loc"] if p != "__root__")
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
