@@ -238,9 +238,12 @@ class Metric(_Entry):
 def _read(path: Path) -> tuple[dict, dict[tuple, int]]:
     """A registry file's data and the line of each mapping key (by key path); duplicate keys are errors."""
     try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        loader = _LOADER(path.read_text(encoding="utf-8"))
+        try:  # parsed once: the nodes give the lines, the same nodes the data
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except (OSError, yaml.YAMLError) as exc:
         raise RegistryError(f"{path}: cannot be read: {exc}") from None
     lines: dict[tuple, int] = {}
