@@ -217,3 +217,12 @@ def test_a_metric_is_added_by_its_registry_entry_alone(extended):
     assert any(row.startswith("| `mentored_share` | share | filled posts whose holder was mentored this year / "
                               "filled posts (end) |") for row in out["docs"])
     assert "mentored_share" in out["cli"][1]
+
+
+def test_a_scenario_made_from_the_registry_pickles_to_worker_processes():
+    import pickle
+
+    scenario = load_scenario(CONFIGS / "plan.yaml").scenario
+    again = pickle.loads(pickle.dumps(scenario))
+    assert again == scenario
+    assert type(again.parameters.cadres.county_pay_yuan) is type(scenario.parameters.cadres.county_pay_yuan)

@@ -295,9 +295,13 @@ Levers = create_model("Levers", __base__=_LeverChecks, __module__=__name__, **{
 
 @functools.cache
 def _members(kind: str, keys: tuple[str, ...], bounds: _registry.Bounds) -> type[Strict]:
-    """A value given per member (rural/urban, east/central/west), each member within ``bounds``."""
-    return create_model(kind, __base__=Strict, __module__=__name__,
-                        **{key: (Real, Field(**bounds.field())) for key in keys})
+    """A value given per member (rural/urban, east/central/west), each member within ``bounds``; a module
+    attribute (e.g. ``ByRegion_100_1000000``), so that scenarios pickle to worker processes."""
+    name = re.sub(r"\W", "_", f"{kind}_{bounds.low:g}_{bounds.high:g}".replace("+", "").replace("-", "m"))
+    model = create_model(name, __base__=Strict, __module__=__name__,
+                         **{key: (Real, Field(**bounds.field())) for key in keys})
+    globals()[name] = model
+    return model
 
 
 def _parameter_field(p: _registry.Parameter) -> tuple[Any, Any]:
