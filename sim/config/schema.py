@@ -297,7 +297,7 @@ Levers = create_model("Levers", __base__=_LeverChecks, __module__=__name__, **{
 def _members(kind: str, keys: tuple[str, ...], bounds: _registry.Bounds) -> type[Strict]:
     """A value given per member (rural/urban, east/central/west), each member within ``bounds``; a module
     attribute (e.g. ``ByRegion_100_1000000``), so that scenarios pickle to worker processes."""
-    name = re.sub(r"\W", "_", f"{kind}_{bounds.low:g}_{bounds.high:g}".replace("+", "").replace("-", "m"))
+    name = re.sub(r"\W", "_", f"{kind}_{bounds.low}_{bounds.high}".replace("-", "m"))
     model = create_model(name, __base__=Strict, __module__=__name__,
                          **{key: (Real, Field(**bounds.field())) for key in keys})
     globals()[name] = model
@@ -319,17 +319,15 @@ def _parameter_field(p: _registry.Parameter) -> tuple[Any, Any]:
     return dict[groups, by_region], Field(description=p.unit)
 
 
-def _block(prefix: str, checks: type[Strict]) -> type[Strict]:
+def _block(name: str, prefix: str, checks: type[Strict] = Strict) -> type[Strict]:
     """The config block at ``prefix`` (e.g. ``parameters.cadres``): one field per registry entry under it,
-    with the block's own checks (``checks``, whose name the block takes without its leading underscore)."""
+    the registry's ``about`` as its docstring, and the checks of two keys at once that ``checks`` adds."""
     fields = {p.name: _parameter_field(p) for p in _registry.PARAMETERS.values() if p.block == prefix}
-    return create_model(checks.__name__.lstrip("_"), __base__=checks, __module__=__name__,
-                        __doc__=checks.__doc__, **fields)
+    return create_model(name, __base__=checks, __module__=__name__, __doc__=_registry.PARAMETER_BLOCKS[prefix],
+                        **fields)
 
 
-class _Implementation(Strict):
-    """How faithfully counties carry out the reform, and how departments resist (§6)."""
-
+class _ImplementationChecks(Strict):
     @model_validator(mode="after")
     def _has_default(self) -> "Strict":
         if "default" not in self.fidelity:
@@ -337,9 +335,7 @@ class _Implementation(Strict):
         return self
 
 
-class _Workload(Strict):
-    """What pushed-down work costs in cadre hours (policy-facts §2; calibrated)."""
-
+class _WorkloadChecks(Strict):
     # Checks of two keys at once are reported at the block (in the last file that writes it): either key
     # may be the one to change.
     @model_validator(mode="after")
@@ -354,9 +350,7 @@ class _Workload(Strict):
         return self
 
 
-class _CadreParams(Strict):
-    """Cadres' pay, careers, burnout, quitting and hiring (policy-facts §1.3.2, §2.2, §2.3.2)."""
-
+class _CadreChecks(Strict):
     # Checks of two keys at once are reported at the block (in the last file that writes it): either key
     # may be the one to change.
     @model_validator(mode="after")
@@ -383,19 +377,11 @@ class _CadreParams(Strict):
         return self
 
 
-class _ResidentParams(Strict):
-    """Residents' needs, service, satisfaction, complaints and participation (§2.3)."""
-
-
-class _CountyParams(Strict):
-    """County heterogeneity: the 'base' a county starts from (§2.4, §8.1)."""
-
-
-Implementation = _block("implementation", _Implementation)
-Workload = _block("parameters.workload", _Workload)
-CadreParams = _block("parameters.cadres", _CadreParams)
-ResidentParams = _block("parameters.residents", _ResidentParams)
-CountyParams = _block("parameters.counties", _CountyParams)
+Implementation = _block("Implementation", "implementation", _ImplementationChecks)
+Workload = _block("Workload", "parameters.workload", _WorkloadChecks)
+CadreParams = _block("CadreParams", "parameters.cadres", _CadreChecks)
+ResidentParams = _block("ResidentParams", "parameters.residents")
+CountyParams = _block("CountyParams", "parameters.counties")
 
 
 class Parameters(Strict):
