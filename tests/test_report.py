@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt
 from matplotlib.text import Text
 
 from helpers import CONFIGS, scenario
-from sim.report import build_report, fan_chart
+from sim.figures import fan_chart
+from sim.report import build_report
 from sim.run import run_scenarios
 from sim.store import read_run, write_run
 
@@ -143,7 +144,7 @@ def test_fan_chart_panels_give_each_design_its_own_panel_with_the_target(stored)
 
 def test_factorial_heat_map_cells_are_the_sweep_means_with_panels_for_the_third_lever(factorial):
     from sim.experiments import read_sweep
-    from sim.report import factorial_heatmaps, point_means
+    from sim.figures import factorial_heatmaps, point_means
 
     design = pd.read_csv(factorial / "design.csv", index_col="point")
     means = point_means(read_sweep(factorial), design)
@@ -166,7 +167,7 @@ def test_factorial_heat_map_cells_are_the_sweep_means_with_panels_for_the_third_
 
 
 def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
-    from sim.report import pilot_chart
+    from sim.figures import pilot_chart
 
     folder, table = pilot_folder
     fig = pilot_chart(table)
@@ -195,7 +196,8 @@ def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
 
 
 def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factorial, pilot_folder, tmp_path):
-    from sim.report import factorial_heatmaps, pilot_chart, point_means, run_figures, sensitivity_figures
+    from sim.figures import factorial_heatmaps, pilot_chart, point_means, sensitivity_figures
+    from sim.report import run_figures
     from sim.experiments import read_sweep
 
     series, manifest = read_run(stored)
@@ -234,9 +236,9 @@ def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factori
 
 def test_missing_glyphs_would_be_caught():
     """The check above can fail: Chinese drawn in the English style's font warns about missing glyphs."""
-    from sim.report import _style
+    from sim.figures import apply_style
 
-    _style("en")
+    apply_style("en")
     fig, ax = plt.subplots()
     ax.set_title("干部服务群众时间占比")
     with warnings.catch_warnings(record=True) as caught:
@@ -247,7 +249,7 @@ def test_missing_glyphs_would_be_caught():
 
 
 def test_without_a_chinese_font_the_report_says_what_to_install(stored, monkeypatch, tmp_path):
-    import sim.fonts as fonts
+    import sim.figures.fonts as fonts
     from click.testing import CliRunner
 
     from sim.cli import main
@@ -294,7 +296,7 @@ def test_a_sampled_sweep_plots_each_outcome_against_each_factor(tmp_path):
     out = build_report(tmp_path / "results" / "lhs", formats=("png",))
     assert sorted(p.name for p in out.glob("*.png")) == ["points_service_time_share_2027.png",
                                                          "points_turnover_rate_2027.png"]
-    from sim.report import factor_scatter, point_means
+    from sim.figures import factor_scatter, point_means
     from sim.experiments import read_sweep
 
     design = pd.read_csv(tmp_path / "results" / "lhs" / "design.csv", index_col="point")
@@ -319,7 +321,7 @@ def test_markdown_links_the_format_written_and_the_callers_style_survives(stored
 
 
 def test_bold_cells_are_the_ones_meeting_the_target_even_with_a_cell_missing():
-    from sim.report import factorial_heatmaps
+    from sim.figures import factorial_heatmaps
 
     a, b = "levers.inspections_cut.values.rollout", "levers.committee_pay_ratio.values.rollout"
     rows = [{a: cut, b: pay, "metric": "service_time_share", "year": 2027, "value": 0.45 + 0.1 * i + 0.02 * j}
