@@ -15,19 +15,19 @@ import matplotlib.pyplot as plt
 from matplotlib.text import Text
 
 from helpers import CONFIGS, scenario
-from sim.figures import fan_chart
+from sim.figures import fan_chart, headline_figure
+from sim.outputs import run_and_write
 from sim.report import build_report
-from sim.run import run_scenarios
-from sim.store import read_run, write_run
+from sim.store import read_run
+from sim.summary import HEADLINE
 
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     base = scenario("baseline.yaml", geography={"counties": 2}, pilot={"counties": 1})
     plan = scenario("plan.yaml", geography={"counties": 2}, pilot={"counties": 1})
-    result = run_scenarios([base, plan], replicates=2, seed=1)
     folder = tmp_path_factory.mktemp("run")
-    write_run(folder, result.series, result.manifest)
+    run_and_write([base, plan], 2, folder, seed=1)  # what `grassroots run` writes, headline.png included
     return folder
 
 
@@ -63,6 +63,30 @@ def test_fan_chart_has_labels_and_the_target_line_at_the_target(stored):
     assert len(target) == 1 and set(target[0].get_ydata()) == {0.60}
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Baseline (no reform)", "The plan as written"}
     assert "replicates" in fig.texts[-1].get_text()
+
+
+def test_headline_figure_draws_the_report_fan_charts(stored):
+    """headline.png shows each headline outcome exactly as its fan chart does: the same median lines and the
+    same 50% and 90% bands, the same target line and legend."""
+    series, manifest = read_run(stored)
+    assert png_size(stored / "headline.png") == (2520, 720)  # 12.6 x 3.6 inches at 200 dpi
+    head = headline_figure(series, manifest)
+
+    def drawn(ax):
+        lines = [(line.get_label(), line.get_gid(), np.asarray(line.get_ydata(), float)) for line in ax.get_lines()]
+        bands = [np.asarray(c.get_paths()[0].vertices) for c in ax.collections]
+        return lines, bands
+
+    for ax, metric in zip(head.axes, HEADLINE):
+        fan = fan_chart(series, manifest, metric)
+        (lines, bands), (fan_lines, fan_bands) = drawn(ax), drawn(fan.axes[0])
+        assert len(lines) == len(fan_lines) == 3 and len(bands) == len(fan_bands) == 4  # 2 designs, 2 bands each
+        for (label, gid, y), (fan_label, fan_gid, fan_y) in zip(lines, fan_lines):
+            assert (label, gid) == (fan_label, fan_gid) and np.array_equal(y, fan_y)
+        assert all(np.array_equal(b, f) for b, f in zip(bands, fan_bands))
+        plt.close(fan)
+    assert head.axes[0].get_legend().get_title().get_text() == "median, 50% and 90% bands"
+    plt.close(head)
 
 
 def test_sensitivity_report_from_a_sobol_sweep(tmp_path):
