@@ -2,8 +2,8 @@
 shading, the plan's 2027 target line, provenance in small print, and saving.
 
 Each figure function of this package starts with :func:`figure` (the theme and the fonts of its language,
-then ``plt.subplots``) and ends with :func:`sign` (provenance along the bottom); :func:`save` writes it in
-each format. Designs keep one colour and one line style on every figure: :func:`design_colours`,
+then ``plt.subplots``; or :func:`apply_style` once before drawing several) and ends with :func:`sign`
+(provenance along the bottom); :func:`save` writes it in each format. Designs keep one colour and one line style on every figure: :func:`design_colours`,
 :func:`design_dashes`, in the order the designs were run (:func:`design_order`).
 """
 
