@@ -1,7 +1,15 @@
 """The ``grassroots`` command line: thin wrappers over library functions.
 
-Every command calls a function a notebook user can call too; nothing here
-holds model logic.
+Every command parses its options, calls one library function that computes
+and writes its files (a notebook user can call it too, with the same results:
+``sim.outputs.run_and_write``, ``sim.compare.compare_and_write``,
+``sim.report.build_report``, ``sim.experiments.run_sweep``, ...) and prints
+what it returns; nothing here holds model logic or writes a file.
+
+Importing this module loads click and nothing heavy: numpy, pandas,
+matplotlib, Mesa and the config schema are imported by the command that needs
+them, so ``grassroots --help`` and ``grassroots COMMAND --help`` answer at
+once (tested).
 
 Misuse never ends in a traceback: options are checked as they are parsed,
 inputs before anything is computed, and a user error that a library function
@@ -21,13 +29,23 @@ import traceback
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from . import __version__
-from .config import ConfigError, load_scenario
+
+class _LazyPandas:
+    """``pd`` for command bodies that use pandas, imported on first use so that ``--help`` stays fast."""
+
+    def __getattr__(self, name: str):
+        import pandas
+
+        return getattr(pandas, name)
+
+
+pd = _LazyPandas()
 
 
 def _load_all(paths: tuple[str, ...]):
+    from .config import ConfigError, load_scenario
+
     loaded, errors = [], []
     for path in paths:
         try:
@@ -42,12 +60,21 @@ def _load_all(paths: tuple[str, ...]):
     return loaded
 
 
-USER_ERRORS = (ConfigError, ValueError, OSError)
 MAX_REPLICATES = 10_000  # every replicate's series is held in memory: 10,000 of a province are ~700 M rows
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that are the user's mistake (printed as one line, exit 2), not a bug: ``ConfigError``,
+    ``ValueError`` (``ResultsError``, ``DaskUnavailable``, ...) and ``OSError``."""
+    from .config import ConfigError
+
+    return (ConfigError, ValueError, OSError)
 
 
 def describe(exc: BaseException) -> str:
     """A user error as the line (or, for a config, the few lines) to print."""
+    from .config import ConfigError
+
     if isinstance(exc, ConfigError):
         return str(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
@@ -56,21 +83,32 @@ def describe(exc: BaseException) -> str:
     return f"error: {exc}"
 
 
+class _Command(click.Command):
+    """A command that, once its options are parsed (``--help`` answered), runs with SIGTERM and SIGHUP
+    unwinding like Ctrl-C (``sim.run.stop_on_signals``)."""
+
+    def invoke(self, ctx: click.Context):
+        from .run import stop_on_signals
+
+        with stop_on_signals():
+            return super().invoke(ctx)
+
+
 class _Group(click.Group):
     """Turns a user error that escapes a command into one line on stderr (exit 2); a bug keeps its traceback."""
+
+    command_class = _Command
 
     def invoke(self, ctx: click.Context):
         import warnings
 
-        from .run import Stopped, stop_on_signals
-
         try:
-            with stop_on_signals(), warnings.catch_warnings():  # SIGTERM/SIGHUP unwind like Ctrl-C
+            with warnings.catch_warnings():
                 # a warning is one line for the user, not a source path and a line of our code
                 warnings.showwarning = lambda message, *_, **__: click.echo(f"warning: {message}", err=True)
                 return super().invoke(ctx)
-        except KeyboardInterrupt as exc:  # Ctrl-C (SIGINT) or Stopped
-            name = exc.signal_name if isinstance(exc, Stopped) else "SIGINT"
+        except KeyboardInterrupt as exc:  # Ctrl-C (SIGINT) or sim.run.Stopped (SIGTERM, SIGHUP)
+            name = getattr(exc, "signal_name", "SIGINT")
             kept = {"sweep": "finished runs are kept: run the same command again to resume",
                     "calibrate": "nothing was written"}.get(ctx.invoked_subcommand,
                                                            "nothing was written; earlier results in --out are "
@@ -79,12 +117,14 @@ class _Group(click.Group):
             ctx.exit(130 if name == "SIGINT" else 128 + int(getattr(signal, name)))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except USER_ERRORS as exc:
-            if os.environ.get("GRASSROOTS_DEBUG"):
-                raise
-            click.echo(describe(exc), err=True)
-            ctx.exit(2)
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, user_errors()):
+                if os.environ.get("GRASSROOTS_DEBUG"):
+                    raise
+                click.echo(describe(exc), err=True)
+                ctx.exit(2)
+            from . import __version__
+
             click.echo(traceback.format_exc(), err=True, nl=False)
             click.echo(f"grassroots {__version__}: an unexpected error (a bug, not a problem with your input); "
                        "please report it with the command and the traceback above", err=True)
@@ -141,6 +181,8 @@ def _as_line(message: str) -> str:
 
 def _spec_problem(spec: str, exc: Exception) -> str:
     """What to say when SPEC cannot be used as an experiment spec: a scenario config is named as such."""
+    from .config import ConfigError, load_scenario
+
     if isinstance(exc, ConfigError):
         try:
             load_scenario(spec)
@@ -155,8 +197,17 @@ def _spec_problem(spec: str, exc: Exception) -> str:
     return str(exc)
 
 
+def _show_version(ctx: click.Context, param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from . import __version__
+
+        click.echo(f"grassroots, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="grassroots")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
 def main() -> None:
     """grassroots: agent-based simulation of the grassroots governance reform, 2023-2030."""
 
@@ -180,6 +231,7 @@ def validate(configs: tuple[str, ...]) -> None:
 
 def _looks_like_spec(path: str) -> bool:
     """An experiment spec says which config it starts from and its design; a scenario config says neither."""
+    from .config import ConfigError
     from .config.loader import load_yaml
 
     try:
@@ -208,25 +260,13 @@ def _looks_like_spec(path: str) -> bool:
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, progress) -> None:
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT."""
-    from .compare import design_names
-    from .run import run_scenarios
-    from .store import check_writable, write_run
+    from .outputs import run_and_write
     from .summary import format_summary, interval_summary
 
-    loaded = _load_all(configs)
-    design_names(loaded)  # two configs with one scenario name: refused, naming the files
-    check_writable(out)  # a read-only or full folder is found now, not after the run
-    result = run_scenarios(loaded, replicates, seed=seed, workers=workers, progress=progress, engine=engine,
-                           blocks=blocks, dask=dask)
-    extra = {}
-    if figure:
-        from .figures import headline_figure
-
-        fig = headline_figure(result.series, result.manifest)
-        extra["headline.png"] = lambda path: fig.savefig(path, dpi=200, format="png")
-    out_dir = write_run(out, result.series, result.manifest, extra=extra)  # series, manifest, figure: one set
+    result = run_and_write(_load_all(configs), replicates, out, seed=seed, workers=workers, progress=progress,
+                           engine=engine, blocks=blocks, dask=dask, figure=figure)
     click.echo(format_summary(interval_summary(result.series)))
-    click.echo(f"\nwrote {out_dir}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
+    click.echo(f"\nwrote {Path(out)}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
                f"in {result.manifest['timings']['wall_seconds']:.1f} s")
 
 
@@ -319,6 +359,7 @@ def sweep(spec, workers, dask, out, resume, fresh, progress) -> None:
 
     Runs are identified by what determines them; an intact part of the same run is reused, a damaged one is run
     again, and a folder holding another spec's runs is refused (naming what changed) unless --fresh is given."""
+    from .config import ConfigError
     from .experiments import run_sweep
 
     if resume and fresh:
@@ -341,6 +382,9 @@ def sweep(spec, workers, dask, out, resume, fresh, progress) -> None:
 @click.option("--region", default="all", show_default=True, type=click.Choice(["all", "east", "central", "west"]))
 def analyze(spec, out, region) -> None:
     """Sobol indices (Sobol designs), Morris mu*/sigma (Morris designs) or a summary per point (others)."""
+    import pandas as pd
+
+    from .config import ConfigError
     from .experiments import analyze_sweep
 
     try:
@@ -364,36 +408,20 @@ def analyze(spec, out, region) -> None:
               help="an experiment spec whose uncertainties and design sample futures: robustness and regret")
 def compare(designs, replicates, seed, reference, workers, dask, out, uncertainty) -> None:
     """Compare DESIGNS on common random numbers: levels, paired differences, 2027 target attainment, ranking."""
-    from .compare import check_designs, robustness_futures
-    from .compare import compare as run_compare
-    from .store import check_writable, write_run
+    from .compare import compare_and_write
+    from .config import ConfigError
 
     loaded = _load_all(designs)
-    check_designs(loaded, reference)  # before anything runs: two designs or more, each named once, a known reference
-    if uncertainty:
-        try:  # an unreadable spec, or one that does not fit a design: refused now, not after the comparison
-            robustness_futures(loaded, uncertainty)
-        except ConfigError as exc:
-            click.echo(_as_line(_spec_problem(uncertainty, exc)), err=True)
-            sys.exit(2)
-    check_writable(out)
-    result = run_compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
-                         progress=True)
-    out_dir = Path(out)
-    tables = {f"{name}.csv": result[name].to_csv(index=False)
-              for name in ("levels", "differences", "attainment", "ranking")}
-    report = result["report"]
-    if uncertainty:
-        from .compare import robustness, robustness_report
-
-        robust = robustness(loaded, uncertainty, workers=workers, dask=dask)
-        tables["robustness_shares.csv"] = robust["shares"].to_csv(index=False)
-        tables["robustness_regret.csv"] = robust["regret"].to_csv(index=False)
-        report += "\n" + robustness_report(robust)
-    tables["report.md"] = report
-    write_run(out_dir, result["series"], result["manifest"], extra=tables)  # one set: all of it or none
-    click.echo(report)
-    click.echo(f"wrote {out_dir}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
+    try:
+        result = compare_and_write(loaded, replicates, out, seed=seed, reference=reference, workers=workers,
+                                   dask=dask, uncertainty=uncertainty, progress=True)
+    except ConfigError as exc:  # the --uncertainty spec cannot be read (the designs were loaded above)
+        if not uncertainty:
+            raise
+        click.echo(_as_line(_spec_problem(uncertainty, exc)), err=True)
+        sys.exit(2)
+    click.echo(result["report"])
+    click.echo(f"wrote {Path(out)}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
                "series.parquet, manifest.json)")
 
 
@@ -455,7 +483,7 @@ def report(results_dir, lang, formats, layout, out) -> None:
     """Figures and an HTML + Markdown report from stored results: a run or comparison (fan charts,
     differences, target chances, indicator table), a sweep (Sobol/Morris indices, factorial heat maps)
     or a pilot evaluation (estimated vs true effects)."""
-    from .fonts import CJKFontNotFound
+    from .figures.fonts import CJKFontNotFound
     from .report import FORMATS, build_report
 
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())

@@ -206,6 +206,41 @@ def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None 
             "manifest": {**result.manifest, "reference": reference}, "series": result.series}
 
 
+COMPARE_TABLES = ("levels", "differences", "attainment", "ranking")
+
+
+def compare_and_write(loaded: list, replicates: int, out: str | Path, seed: int = 0, reference: str | None = None,
+                      workers: int = 1, dask: str | None = None, uncertainty: str | Path | None = None,
+                      progress: bool = False) -> dict:
+    """:func:`compare` the designs and write the comparison into ``out`` as one set (all of it or none):
+    ``levels.csv``, ``differences.csv``, ``attainment.csv``, ``ranking.csv``, ``report.md``, ``series.parquet``
+    and ``manifest.json``. With an ``uncertainty`` spec, also :func:`robustness` across the futures it samples:
+    ``robustness_shares.csv``, ``robustness_regret.csv`` and a section of ``report.md``.
+
+    Returns what :func:`compare` returns, its ``report`` with the robustness section, and ``robustness`` (or
+    None). Refused before anything runs: designs that cannot be compared (:func:`check_designs`), an
+    uncertainty spec that cannot be read (``ConfigError``) or does not fit a design (``ValueError``), an
+    ``out`` that cannot be written."""
+    from .store import check_writable, write_run
+
+    check_designs(loaded, reference)
+    if uncertainty:
+        robustness_futures(loaded, uncertainty)
+    check_writable(out)
+    result = compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
+                     progress=progress)
+    files = {f"{name}.csv": result[name].to_csv(index=False) for name in COMPARE_TABLES}
+    robust = None
+    if uncertainty:
+        robust = robustness(loaded, uncertainty, workers=workers, dask=dask)
+        files["robustness_shares.csv"] = robust["shares"].to_csv(index=False)
+        files["robustness_regret.csv"] = robust["regret"].to_csv(index=False)
+        result = {**result, "report": result["report"] + "\n" + robustness_report(robust)}
+    files["report.md"] = result["report"]
+    write_run(out, result["series"], result["manifest"], extra=files)
+    return {**result, "robustness": robust}
+
+
 # --------------------------------------------------------------------------- robustness across futures
 
 

@@ -66,9 +66,9 @@ def test_replicate_values_are_annual_means(baseline_series):
     assert np.isclose(values[values.metric == "turnover_rate"]["value"].iloc[0], monthly["value"].mean())
 
 
-def test_robustness_counts_futures_and_regret(tmp_path):
+def two_designs_and_futures(tmp_path):
+    """A one-county plan and no reform, and a spec sampling three futures: (designs, spec path)."""
     from helpers import CONFIGS
-    from sim.compare import robustness
     from sim.config import load_scenario
 
     tiny = "geography: {townships_per_county: 2}\ntimeline: {spin_up_months: 3}\n"
@@ -80,10 +80,34 @@ def test_robustness_counts_futures_and_regret(tmp_path):
         "name: futures\nconfig: base.yaml\nuncertainties:\n  implementation.rebound_share: {range: [0.0, 0.6]}\n"
         "  parameters.cadres.quit_pay: {range: [0.8, 2.2]}\ndesign: {kind: latin_hypercube, samples: 3, seed: 1}\n"
         "replicates: 1\noutcomes: [turnover_rate]\nyears: [2027]\n")
-    designs = [load_scenario(tmp_path / "none.yaml"), load_scenario(tmp_path / "base.yaml")]
-    result = robustness(designs, tmp_path / "futures.yaml")
+    return [load_scenario(tmp_path / "none.yaml"), load_scenario(tmp_path / "base.yaml")], tmp_path / "futures.yaml"
+
+
+def test_robustness_counts_futures_and_regret(tmp_path):
+    from sim.compare import robustness
+
+    designs, futures = two_designs_and_futures(tmp_path)
+    result = robustness(designs, futures)
     assert len(result["futures"]) == 3
     shares = result["shares"].set_index(["design", "target"])["share_of_futures_met"]
     assert shares[("plan_county", "Annual cadre turnover <= 10%")] >= shares[("no_reform", "Annual cadre turnover <= 10%")]
     regret = result["regret"].set_index(["design", "metric"])["worst_case_regret"]
     assert regret[("plan_county", "turnover_rate")] == 0.0 and regret[("no_reform", "turnover_rate")] > 0.0
+
+
+def test_compare_and_write_writes_what_it_returns_as_one_set(tmp_path):
+    """The library call behind `grassroots compare`: every table, the report and the series, readable as a set."""
+    from sim.compare import COMPARE_TABLES, compare_and_write
+    from sim.store import read_run
+
+    designs, futures = two_designs_and_futures(tmp_path)
+    out = tmp_path / "out"
+    result = compare_and_write(designs, 2, out, seed=3, uncertainty=futures)
+    for name in COMPARE_TABLES:
+        assert (out / f"{name}.csv").read_text() == result[name].to_csv(index=False)
+    assert (out / "robustness_regret.csv").read_text() == result["robustness"]["regret"].to_csv(index=False)
+    report = (out / "report.md").read_text()
+    assert report == result["report"] and "## Robustness across futures" in report
+    series, manifest = read_run(out)
+    assert manifest["reference"] == "no_reform" and set(manifest["files"]) >= {"report.md", "ranking.csv"}
+    pd.testing.assert_frame_equal(series, result["series"].reset_index(drop=True), check_categorical=False)

@@ -15,18 +15,19 @@ import matplotlib.pyplot as plt
 from matplotlib.text import Text
 
 from helpers import CONFIGS, scenario
-from sim.report import build_report, fan_chart
-from sim.run import run_scenarios
-from sim.store import read_run, write_run
+from sim.figures import fan_chart, headline_figure
+from sim.outputs import run_and_write
+from sim.report import build_report
+from sim.store import read_run
+from sim.summary import HEADLINE
 
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     base = scenario("baseline.yaml", geography={"counties": 2}, pilot={"counties": 1})
     plan = scenario("plan.yaml", geography={"counties": 2}, pilot={"counties": 1})
-    result = run_scenarios([base, plan], replicates=2, seed=1)
     folder = tmp_path_factory.mktemp("run")
-    write_run(folder, result.series, result.manifest)
+    run_and_write([base, plan], 2, folder, seed=1)  # what `grassroots run` writes, headline.png included
     return folder
 
 
@@ -62,6 +63,30 @@ def test_fan_chart_has_labels_and_the_target_line_at_the_target(stored):
     assert len(target) == 1 and set(target[0].get_ydata()) == {0.60}
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Baseline (no reform)", "The plan as written"}
     assert "replicates" in fig.texts[-1].get_text()
+
+
+def test_headline_figure_draws_the_report_fan_charts(stored):
+    """headline.png shows each headline outcome exactly as its fan chart does: the same median lines and the
+    same 50% and 90% bands, the same target line and legend."""
+    series, manifest = read_run(stored)
+    assert png_size(stored / "headline.png") == (2520, 720)  # 12.6 x 3.6 inches at 200 dpi
+    head = headline_figure(series, manifest)
+
+    def drawn(ax):
+        lines = [(line.get_label(), line.get_gid(), np.asarray(line.get_ydata(), float)) for line in ax.get_lines()]
+        bands = [np.asarray(c.get_paths()[0].vertices) for c in ax.collections]
+        return lines, bands
+
+    for ax, metric in zip(head.axes, HEADLINE):
+        fan = fan_chart(series, manifest, metric)
+        (lines, bands), (fan_lines, fan_bands) = drawn(ax), drawn(fan.axes[0])
+        assert len(lines) == len(fan_lines) == 3 and len(bands) == len(fan_bands) == 4  # 2 designs, 2 bands each
+        for (label, gid, y), (fan_label, fan_gid, fan_y) in zip(lines, fan_lines):
+            assert (label, gid) == (fan_label, fan_gid) and np.array_equal(y, fan_y)
+        assert all(np.array_equal(b, f) for b, f in zip(bands, fan_bands))
+        plt.close(fan)
+    assert head.axes[0].get_legend().get_title().get_text() == "median, 50% and 90% bands"
+    plt.close(head)
 
 
 def test_sensitivity_report_from_a_sobol_sweep(tmp_path):
@@ -143,7 +168,7 @@ def test_fan_chart_panels_give_each_design_its_own_panel_with_the_target(stored)
 
 def test_factorial_heat_map_cells_are_the_sweep_means_with_panels_for_the_third_lever(factorial):
     from sim.experiments import read_sweep
-    from sim.report import factorial_heatmaps, point_means
+    from sim.figures import factorial_heatmaps, point_means
 
     design = pd.read_csv(factorial / "design.csv", index_col="point")
     means = point_means(read_sweep(factorial), design)
@@ -166,7 +191,7 @@ def test_factorial_heat_map_cells_are_the_sweep_means_with_panels_for_the_third_
 
 
 def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
-    from sim.report import pilot_chart
+    from sim.figures import pilot_chart
 
     folder, table = pilot_folder
     fig = pilot_chart(table)
@@ -195,7 +220,8 @@ def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
 
 
 def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factorial, pilot_folder, tmp_path):
-    from sim.report import factorial_heatmaps, pilot_chart, point_means, run_figures, sensitivity_figures
+    from sim.figures import factorial_heatmaps, pilot_chart, point_means, sensitivity_figures
+    from sim.report import run_figures
     from sim.experiments import read_sweep
 
     series, manifest = read_run(stored)
@@ -234,9 +260,9 @@ def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factori
 
 def test_missing_glyphs_would_be_caught():
     """The check above can fail: Chinese drawn in the English style's font warns about missing glyphs."""
-    from sim.report import _style
+    from sim.figures import apply_style
 
-    _style("en")
+    apply_style("en")
     fig, ax = plt.subplots()
     ax.set_title("干部服务群众时间占比")
     with warnings.catch_warnings(record=True) as caught:
@@ -247,7 +273,7 @@ def test_missing_glyphs_would_be_caught():
 
 
 def test_without_a_chinese_font_the_report_says_what_to_install(stored, monkeypatch, tmp_path):
-    import sim.fonts as fonts
+    import sim.figures.fonts as fonts
     from click.testing import CliRunner
 
     from sim.cli import main
@@ -294,7 +320,7 @@ def test_a_sampled_sweep_plots_each_outcome_against_each_factor(tmp_path):
     out = build_report(tmp_path / "results" / "lhs", formats=("png",))
     assert sorted(p.name for p in out.glob("*.png")) == ["points_service_time_share_2027.png",
                                                          "points_turnover_rate_2027.png"]
-    from sim.report import factor_scatter, point_means
+    from sim.figures import factor_scatter, point_means
     from sim.experiments import read_sweep
 
     design = pd.read_csv(tmp_path / "results" / "lhs" / "design.csv", index_col="point")
@@ -319,7 +345,7 @@ def test_markdown_links_the_format_written_and_the_callers_style_survives(stored
 
 
 def test_bold_cells_are_the_ones_meeting_the_target_even_with_a_cell_missing():
-    from sim.report import factorial_heatmaps
+    from sim.figures import factorial_heatmaps
 
     a, b = "levers.inspections_cut.values.rollout", "levers.committee_pay_ratio.values.rollout"
     rows = [{a: cut, b: pay, "metric": "service_time_share", "year": 2027, "value": 0.45 + 0.1 * i + 0.02 * j}

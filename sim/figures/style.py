@@ -1,0 +1,217 @@
+"""The one look of every figure: theme and fonts, design colours and line styles, units on axes, phase
+shading, the plan's 2027 target line, provenance in small print, and saving.
+
+Each figure function of this package starts with :func:`figure` (the theme and the fonts of its language,
+then ``plt.subplots``; or :func:`apply_style` once before drawing several) and ends with :func:`sign`
+(provenance along the bottom); :func:`save` writes it in each format. Designs keep one colour and one line style on every figure: :func:`design_colours`,
+:func:`design_dashes`, in the order the designs were run (:func:`design_order`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from ..compare import TARGETS_2027, Target  # noqa: E402
+from ..config.schema import LEVERS  # noqa: E402
+from ..model.metrics import METRICS  # noqa: E402
+from ..text import design_label, metric_name, phase_name, word  # noqa: E402
+from .fonts import rc_for  # noqa: E402
+
+PALETTE = "colorblind"
+PHASE_SHADE = {"pilot": "#f0f0f0", "rollout": "#e3e3e3", "consolidation": "#f7f7f7"}
+LINE_STYLES = ("-", "--", "-.", ":")
+TARGET_COLOUR = "0.15"
+FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 300
+
+
+# --------------------------------------------------------------------------- theme and fonts
+
+
+def apply_style(lang: str = "en") -> None:
+    """The one style of every figure (seaborn whitegrid, paper context, colour-blind palette) with the fonts
+    for ``lang``; raises :class:`~sim.figures.fonts.CJKFontNotFound` if Chinese has no font."""
+    matplotlib.rcdefaults()
+    sns.set_theme(style="whitegrid", context="paper", palette=PALETTE, rc=rc_for(lang))
+
+
+def figure(*args, lang: str = "en", **kwargs):
+    """``plt.subplots(*args, **kwargs)`` in the style of ``lang``: ``(fig, axes)``."""
+    apply_style(lang)
+    return plt.subplots(*args, **kwargs)
+
+
+def colours(n: int) -> list:
+    """``n`` colours of the palette."""
+    return sns.color_palette(PALETTE, n)
+
+
+def save(fig: plt.Figure, folder: str | Path, name: str, formats=("png",), dpi: int = PNG_DPI) -> list[Path]:
+    """Save a figure as ``folder/name.FORMAT`` in each format (PNG at ``dpi``), each written atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = folder / f"{name}.{fmt}"
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, dpi=dpi if fmt == "png" else None, format=fmt)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- units
+
+
+def is_share(metric: str) -> bool:
+    """Is the metric a share (drawn as a percentage)?"""
+    return metric in METRICS and METRICS[metric].unit.startswith("share")
+
+
+def is_share_factor(path: str) -> bool:
+    """Is a sweep factor (config key path) a lever measured as a share?"""
+    lever = path.split(".")[1] if path.startswith("levers.") else ""
+    return lever in LEVERS and LEVERS[lever][3].startswith("share")
+
+
+def fmt_value(metric: str, value: float, share: bool | None = None) -> str:
+    """A value for a figure or table: shares as percentages (``share`` overrides the metric's unit)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if is_share(metric) if share is None else share:
+        return f"{100 * value:.1f}%"
+    return f"{value:.3g}"
+
+
+def percent_axis(axis, metric: str) -> None:
+    """Tick labels in percent if ``metric`` is a share."""
+    if is_share(metric):
+        axis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=None))
+
+
+def y_label(metric: str, lang: str) -> str:
+    """The y-axis label of a metric: its unit (share, share per year) or its name."""
+    if metric in METRICS and METRICS[metric].unit == "share per year":
+        return word("per_year_axis", lang)
+    if is_share(metric):
+        return word("share_axis", lang)
+    return metric_name(metric, lang)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def distinct(column: pd.Series) -> list[str]:
+    """The distinct values of a (long) column in order of appearance, without iterating over its rows."""
+    return [str(v) for v in pd.unique(column)]
+
+
+def design_order(manifest: dict, series: pd.DataFrame) -> list[str]:
+    """Designs in the order they were run (the manifest's), whatever order a table sorted them into."""
+    named = [s["name"] for s in manifest.get("scenarios", [])]
+    present = distinct(series["scenario"])
+    return [d for d in named if d in present] + [d for d in present if d not in named]
+
+
+def design_colours(manifest: dict, series: pd.DataFrame) -> dict:
+    """One colour per design, the same on every figure."""
+    order = design_order(manifest, series)
+    return dict(zip(order, colours(len(order))))
+
+
+def design_dashes(manifest: dict, series: pd.DataFrame) -> dict:
+    """A line style per design besides its colour, so that many designs stay apart in print and in grey."""
+    return {d: LINE_STYLES[i % len(LINE_STYLES)] for i, d in enumerate(design_order(manifest, series))}
+
+
+def design_labels(manifest: dict, lang: str) -> dict[str, str]:
+    """Each design's name on figures (its config's ``labels``, else its scenario name)."""
+    return {s["name"]: design_label(s["name"], s.get("resolved_config", {}).get("labels"), lang)
+            for s in manifest.get("scenarios", [])}
+
+
+def legend(ax, title: str) -> None:
+    """Up to three entries inside the axes; more go below it, in two columns, clear of the lines."""
+    entries = len(ax.get_legend_handles_labels()[1])
+    if entries <= 3:
+        ax.legend(fontsize=7, title=title, title_fontsize=7, loc="best")
+    else:
+        ax.legend(fontsize=7, title=title, title_fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+                  ncol=2, frameon=False)
+
+
+# --------------------------------------------------------------------------- phases and targets
+
+
+def shade_phases(ax, frame: pd.DataFrame, lang: str, names: bool = True) -> None:
+    """Shade the reform's phases (from the ``date`` and ``phase`` columns of ``frame``) and name them."""
+    phases = frame.drop_duplicates("date")[["date", "phase"]].sort_values("date")
+    for i, (phase, colour) in enumerate(PHASE_SHADE.items()):
+        dates = phases.loc[phases["phase"].astype(str) == phase, "date"]
+        if len(dates):
+            ax.axvspan(dates.min(), dates.max() + pd.offsets.MonthEnd(1), color=colour, zorder=0, lw=0)
+            if names:  # staggered, so that the names of short phases do not run into each other
+                ax.text(dates.min(), 0.99 - 0.06 * (i % 2), f" {phase_name(phase, lang)}",
+                        transform=ax.get_xaxis_transform(), fontsize=6, va="top", color="0.35")
+
+
+def target_for(metric: str) -> Target | None:
+    """The plan's 2027 target for ``metric``, if it has one."""
+    return next((t for t in TARGETS_2027 if t.metric == metric), None)
+
+
+def target_label(target: Target, lang: str) -> str:
+    """'name ≥ value' of a target."""
+    sign = "≥" if target.direction == "at_least" else "≤"
+    return f"{metric_name(target.metric, lang)} {sign} {fmt_value(target.metric, target.value)}"
+
+
+def target_line(ax, metric: str, lang: str | None = None) -> Target | None:
+    """The metric's 2027 target as a dashed line (gid ``target``), annotated with its value and source when
+    ``lang`` is given. Returns the target, or None if the metric has none."""
+    target = target_for(metric)
+    if target is None:
+        return None
+    ax.axhline(target.value, color=TARGET_COLOUR, ls="--", lw=0.9, gid="target")
+    if lang is not None:
+        ax.annotate(word("target_2027", lang, value=fmt_value(metric, target.value), source=target.source),
+                    (1.0, target.value), xycoords=("axes fraction", "data"), ha="right", va="top",
+                    xytext=(-2, -2), textcoords="offset points", fontsize=6)
+    return target
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def provenance(manifest: dict, lang: str = "en") -> str:
+    """The small print of a run's figures: version, replicates, seed, each design's config hash, date."""
+    scenarios = ", ".join(f"{s['name']} {s.get('config_hash', '')}" for s in manifest.get("scenarios", []))
+    return word("provenance", lang, version=manifest.get("versions", {}).get("grassroots", ""),
+                replicates=manifest.get("replicates"), seed=manifest.get("seed"), scenarios=scenarios,
+                date=dt.date.today().isoformat())
+
+
+def sweep_provenance(manifest: dict, lang: str = "en") -> str:
+    """The small print of a sweep's figures."""
+    return word("provenance_sweep", lang, version=manifest.get("versions", {}).get("grassroots", ""),
+                name=manifest.get("spec", {}).get("name", ""), points=manifest.get("points"),
+                replicates=manifest.get("replicates"), seed=manifest.get("seed"),
+                hash=manifest.get("config_hash", ""), date=dt.date.today().isoformat())
+
+
+def sign(fig: plt.Figure, text: str) -> None:
+    """Provenance in small print along the bottom, wrapped to the figure's width; lay the rest out above."""
+    lines = textwrap.wrap(text, width=max(40, int(fig.get_figwidth() * 24))) or [""]
+    fig.text(0.01, 0.005, "\n".join(lines), fontsize=5, color="0.4", gid="provenance", va="bottom")
+    fig.tight_layout(rect=(0, 0.01 + len(lines) * 7.5 / 72 / fig.get_figheight(), 1, 1))
