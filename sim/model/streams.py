@@ -50,13 +50,14 @@ class Streams:
         column c (one use of the process) of agent i is entry c * COLUMN_STRIDE + i of the sequence.
         """
         bit_generator = np.random.PCG64(self._sequence(name, key))
-        origin = bit_generator.state
         generator = np.random.Generator(bit_generator)
         out = np.empty((width, count))
+        # one double per 64-bit output, so after a column the stream stands at its start + count:
+        # advancing by the stride minus count reaches the next column's start (no state copies)
+        bit_generator.advance(start)
         for column in range(width):
             if column:
-                bit_generator.state = origin
-            bit_generator.advance(column * COLUMN_STRIDE + start)
+                bit_generator.advance(COLUMN_STRIDE - count)
             generator.random(count, out=out[column])
         return out[0] if width == 1 else out
 
