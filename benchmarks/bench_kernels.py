@@ -50,7 +50,9 @@ REPEATS = 7
 def cadre_model(target_cadres: int):
     """A built model of county.yaml over as many counties as give about ``target_cadres`` posts, one month on."""
     base = load_scenario(ROOT / "configs" / "county.yaml").scenario
-    per_county = GrassrootsModel(base, seed=0).cadres.n
+    sample = 20  # posts per county vary at random: measure the mean over a few counties
+    geo = base.geography.model_copy(update={"counties": sample, "scope": "province"})
+    per_county = GrassrootsModel(base.model_copy(update={"geography": geo}), seed=0).cadres.n / sample
     counties = max(1, round(target_cadres / per_county))
     geo = base.geography.model_copy(update={"counties": counties, "scope": "county" if counties == 1 else "province"})
     pilot = base.pilot.model_copy(update={"counties": min(counties, max(1, round(counties * 4 / 90)))})
@@ -260,6 +262,69 @@ def agreement(model, levers, key_quit) -> dict:
             "one_post_calls_equal_array_call_bits": bool(np.array_equal(np.array(single), whole["intention"][rows]))}
 
 
+# --------------------------------------------------------------------------- the price of the arithmetic
+
+@numba.njit(cache=True)
+def _loop_exp(x, out):
+    for i in range(x.shape[0]):
+        out[i] = math.exp(x[i])
+
+
+@numba.njit(cache=True)
+def _loop_log(x, out):
+    for i in range(x.shape[0]):
+        out[i] = math.log(x[i])
+
+
+@numba.njit(cache=True)
+def _loop_pow(x, out):
+    for i in range(x.shape[0]):
+        out[i] = math.pow(x[i], 1.0 / 12.0)
+
+
+@numba.njit(cache=True)
+def _loop_monthly(x, out):
+    for i in range(x.shape[0]):
+        out[i] = -math.expm1(math.log1p(-x[i]) / 12.0)
+
+
+@numba.njit(cache=True)
+def _loop_draw(key, out):
+    for i in range(out.shape[0]):
+        out[i] = unit_at(key, np.uint64(i))
+
+
+@numba.njit(cache=True)
+def _loop_fma(x, out):
+    for i in range(x.shape[0]):
+        out[i] = x[i] * 1.5 + 0.25
+
+
+def math_costs(n: int = 1_000_000) -> dict:
+    """ns per element: numpy ufuncs on arrays vs numba loops of scalar math (libm, no fastmath)."""
+    x = np.random.default_rng(0).random(n) * 0.9 + 0.05
+    out = np.empty(n)
+    for f in (_loop_exp, _loop_log, _loop_pow, _loop_monthly, _loop_fma):
+        f(x, out)
+    _loop_draw(np.uint64(12345), out)
+    ns = lambda f: 1e6 * best_ms(f) / n  # noqa: E731
+    return {
+        "exp": {"numpy": ns(lambda: np.exp(x, out=out)), "numba": ns(lambda: _loop_exp(x, out))},
+        "log": {"numpy": ns(lambda: np.log(x, out=out)), "numba": ns(lambda: _loop_log(x, out))},
+        "pow": {"numpy": ns(lambda: np.power(x, 1.0 / 12.0, out=out)), "numba": ns(lambda: _loop_pow(x, out))},
+        "1-(1-p)^(1/12) as -expm1(log1p(-p)/12)": {
+            "numpy": ns(lambda: np.negative(np.expm1(np.log1p(-x) / 12.0), out=out)),
+            "numba": ns(lambda: _loop_monthly(x, out))},
+        "a*x+b": {"numpy": ns(lambda: np.add(np.multiply(x, 1.5, out=out), 0.25, out=out)),
+                  "numba": ns(lambda: _loop_fma(x, out))},
+        "uniform draw": {"numpy": ns(lambda: np.random.Generator(np.random.PCG64(1)).random(n, out=out)),
+                         "numba": ns(lambda: _loop_draw(np.uint64(12345), out))},
+        "same_bits": {name: bool(np.array_equal(np_f(x), (lambda o: (nb(x, o), o)[1])(np.empty(n))))
+                      for name, np_f, nb in (("exp", np.exp, _loop_exp), ("log", np.log, _loop_log),
+                                             ("pow", lambda v: np.power(v, 1.0 / 12.0), _loop_pow))},
+    }
+
+
 # --------------------------------------------------------------------------- main
 
 def main() -> None:
@@ -302,6 +367,12 @@ def main() -> None:
     print(f"  quit intention, numba vs numpy, same state: bits equal = {agree['intention_numba_equals_numpy_bits']} "
           f"(max |diff| {agree['intention_max_abs_diff']:.3g}); one-post calls = array call bits: "
           f"{agree['one_post_calls_equal_array_call_bits']}")
+    heading("The price of the arithmetic: ns per element, 10^6 elements, one core")
+    costs = figures["math_ns_per_element"] = math_costs()
+    print(table(["operation", "numpy (array ufunc)", "numba (scalar loop)"],
+                [[name, f"{v['numpy']:.2f}", f"{v['numba']:.2f}"] for name, v in costs.items() if name != "same_bits"]))
+    print("  uniform draw: numpy = PCG64 Generator.random into an array; numba = counter-based unit_at in a loop")
+    print("  numba loop gives numpy's bits: " + ", ".join(f"{k} {v}" for k, v in costs["same_bits"].items()))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
