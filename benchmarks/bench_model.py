@@ -262,16 +262,16 @@ def headline(figures: dict) -> dict:
     if national:  # the month budget that keeps the replicate within its goal, given this construction time
         goals["national_month_s"] = ("<=", (GOALS["national_replicate_s"][1] - national["build_s"])
                                      / national["replicate_months"])
-    out = {}
+    out: dict = dict(values)
+    out["goals"] = {name: None if goal is None else {"sense": sense, "value": goal}
+                    for name, (sense, goal) in goals.items()}
+    out["met"] = {}
     for name, value in values.items():
         sense, goal = goals[name]
         met = None
         if value is not None and goal is not None:
             met = bool(value >= goal) if sense == ">=" else bool(value <= goal)
-        out[name] = value
-        out[name.removesuffix("_1e5") + "_goal" + ("_1e5" if name.endswith("_1e5") else "")] = (
-            None if goal is None else f"{sense} {goal:.4g}")
-        out[name.removesuffix("_1e5") + "_met" + ("_1e5" if name.endswith("_1e5") else "")] = met
+        out["met"][name] = met
     # on a busy machine the process's CPU time is the better guess at an idle machine's wall time
     out["columnar_agent_steps_per_s_1e5_cpu"] = top["cpu_agent_steps_per_s"] if top else None
     out["notes"] = ("idle 2-core machine goals (issue 12); this run's load average is in machine.load_average. "
@@ -293,8 +293,8 @@ def print_headline(h: dict) -> None:
 
     rows = []
     for name in GOALS:
-        base, suffix = name.removesuffix("_1e5"), ("_1e5" if name.endswith("_1e5") else "")
-        goal, met = h[f"{base}_goal{suffix}"], h[f"{base}_met{suffix}"]
+        goal, met = h["goals"][name], h["met"][name]
+        goal = f"{goal['sense']} {goal['value']:.4g}" if goal else None
         if goal is None and name == "national_month_s":
             goal = "<= (180 s - build) / 120"
         rows.append([name, fmt(name, h[name]), goal or "(none)", {True: "met", False: "NOT met", None: "-"}[met]])
