@@ -67,6 +67,8 @@ def test_group_sum_refuses_an_index_outside_the_groups():
         kernels.group_sum(np.array([0, 3]), np.array([1.0, 1.0]), 3)
     with pytest.raises(ValueError, match="outside"):
         kernels.group_sum(np.array([-1]), np.array([1.0]), 3)
+    with pytest.raises(TypeError, match="1-d integer array"):
+        kernels.group_sum(np.array([0.0, 1.5]), np.array([1.0, 1.0]), 3)
     with pytest.raises(ValueError, match="2 values for 3 indices"):
         kernels.group_sum(np.array([0, 1, 2]), np.array([1.0, 1.0]), 3)
 

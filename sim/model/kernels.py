@@ -51,6 +51,9 @@ def _group_sum(index, values, out):
 
 def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """``np.bincount(index, weights=values, minlength=size)``, bit for bit, 3-5x faster on grouped indices."""
+    index = np.asarray(index)
+    if index.ndim != 1 or index.dtype.kind not in "biu":
+        raise TypeError(f"group_sum: the group index must be a 1-d integer array, not {index.ndim}-d {index.dtype}")
     index = np.ascontiguousarray(index, dtype=np.intp)
     values = np.ascontiguousarray(values)
     if values.dtype == np.bool_:
