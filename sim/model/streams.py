@@ -100,8 +100,9 @@ def poisson_from_uniform(u, lam) -> np.ndarray:
 #
 # Construction: SplitMix64's output function (Steele, Lea & Flood 2014, "Fast splittable pseudorandom
 # number generators"; the 'mix13' finalizer of Stafford 2011) of a Weyl counter: agent i of the column
-# keyed k gets mix64(k + i * golden) >> 11, times 2**-53. For one column that is exactly the SplitMix64
-# sequence seeded at k (it passes TestU01's BigCrush); column keys are a hash chain of the address
+# keyed k gets mix64(k + i * golden) >> 11, times 2**-53. One column is thus exactly a SplitMix64
+# sequence (the one whose state starts at k - golden; SplitMix64 passes TestU01's BigCrush); column
+# keys are a hash chain of the address
 # (every step a full-avalanche mix), so distinct columns, months, streams and replicates start at
 # unrelated points of the 2**64-long Weyl sequence.
 
