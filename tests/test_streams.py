@@ -223,3 +223,42 @@ def test_kernels_compile_into_a_fresh_cache_and_load_from_it(tmp_path):
     assert int(hits2) >= 1 and int(misses2) == 0
     assert (u1, s1) == (u2, s2)
     assert any(tmp_path.rglob("*.nbi"))
+
+
+def test_a_compiled_per_agent_rule_gives_the_same_bits_on_one_agent_as_over_all():
+    """The design proposed for the stage rewrite: one scalar rule, looped over rows by a kernel with inline
+    counter-based draws, and called on one agent's numbers (as a per-agent engine would) with the
+    scalar twin of the stream. The two must agree bit for bit, and with numpy's arithmetic."""
+    if not kernels.AVAILABLE:
+        pytest.skip("numba not installed")
+    import math
+
+    import numba
+
+    @numba.njit
+    def rule(u, intention, propensity, hazard):
+        intention = intention + (propensity - intention) * hazard
+        q = 1.0 / (1.0 + math.exp(-intention))
+        return intention, u < 1.0 - math.pow(1.0 - min(max(q, 0.0), 1.0), 1.0 / 12.0)
+
+    @numba.njit
+    def over_all(key, first, intention, propensity, hazard, quits):
+        for i in range(intention.shape[0]):
+            intention[i], quits[i] = rule(kernels.unit_at(key, first + np.uint64(i)), intention[i], propensity[i],
+                                          hazard)
+
+    rng = np.random.default_rng(0)
+    n, first, hazard = 5_000, 123_456, 1.0 - np.exp(-1.0 / 6.0)
+    start, propensity = rng.normal(-3, 1, n), np.log(rng.random(n) + 0.05)
+    key = CounterStreams(3, 1).column_keys("quits", 24_300)[0]
+    intention, quits = start.copy(), np.zeros(n, bool)
+    over_all(key, np.uint64(first), intention, propensity, hazard, quits)
+    for i in range(0, n, 97):
+        one = rule(counter_uniform(int(key), first + i), float(start[i]), float(propensity[i]), float(hazard))
+        assert np.float64(one[0]).tobytes() == intention[i].tobytes() and one[1] == quits[i]
+    # numpy's arithmetic on the same numbers: the same bits
+    expected = start + (propensity - start) * hazard
+    assert expected.tobytes() == intention.tobytes()
+    u = CounterStreams(3, 1).uniforms("quits", 24_300, first, n)
+    q = 1.0 / (1.0 + np.exp(-expected))
+    assert np.array_equal(quits, u < 1.0 - np.power(1.0 - np.clip(q, 0.0, 1.0), 1.0 / 12.0))
