@@ -195,6 +195,7 @@ def _worker_draws(seed: int) -> tuple:
     return s.uniforms("quits", 300, 0, 100, 2).tobytes(), group_sum(index, np.arange(30) * 0.1, 10).tobytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_kernels_give_the_same_numbers_in_pool_workers(method):
     with ProcessPoolExecutor(2, mp_context=get_context(method)) as pool:
@@ -203,6 +204,7 @@ def test_kernels_give_the_same_numbers_in_pool_workers(method):
     assert results[2] != results[0]
 
 
+@pytest.mark.slow
 def test_kernels_compile_into_a_fresh_cache_and_load_from_it(tmp_path):
     """A clean checkout: the first process compiles and writes the cache, the next one loads it."""
     if not kernels.AVAILABLE:
