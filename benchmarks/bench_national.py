@@ -1,87 +1,65 @@
 """National-scale run: wall time, peak memory and where the time goes.
 
 Runs one replicate of configs/national.yaml (about 2,844 counties, 580,000
-committees, 7.6 million cadre posts, 9.3 million sampled residents) from
-construction to December 2030 in this process, then prints:
+committees, 7.6 million cadre posts, 9.3 million sampled residents) in this
+process, then prints:
 
-- construction time, run time, months simulated and seconds per month;
+- construction time, seconds per month over the timed months and the whole
+  replicate's time (construction + 120 x seconds per month; measured, not
+  extrapolated, when the whole horizon is run);
 - peak resident memory of the process (VmHWM from /proc/self/status);
 - a profile of a few months (cProfile, functions under sim/), so it is clear
   where the time goes.
 
-Usage: python benchmarks/bench_national.py [--months N] [--profile-months N] [--json PATH]
-(--months limits the run for a quick look; the default runs the whole horizon).
+By default the whole horizon runs (spin-up included), after one warm-up month
+and the profiled months. ``--months N`` times only N months, and
+``--recorded`` drops the spin-up so that the timed months are recorded
+(tallied, dearer) months: ``bench_model.py`` takes its ``national_month_s``
+figure that way (``--months 3 --recorded``).
+
+Usage: python benchmarks/bench_national.py [--months N] [--recorded] [--profile-months N] [--json PATH]
+[--tree CHECKOUT]
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
-import pstats
-import time
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import national_months, print_profile, select_tree  # noqa: E402
 
-
-def peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+ROOT = select_tree()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--months", type=int, default=None, help="stop after this many months (default: all)")
+    parser.add_argument("--months", type=int, default=None, help="time this many months (default: all)")
+    parser.add_argument("--recorded", action="store_true", help="no spin-up: the timed months are recorded ones")
     parser.add_argument("--profile-months", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--tree", type=Path, default=None, help="benchmark the sim package of this checkout")
     args = parser.parse_args()
 
-    from sim import GrassrootsModel, load_scenario
-
-    scenario = load_scenario(ROOT / "configs" / "national.yaml").scenario
-    t0 = time.perf_counter()
-    model = GrassrootsModel(scenario, seed=0, replicate=0)
-    build = time.perf_counter() - t0
-    print(f"national: {model.places.n_counties:,} counties, {model.places.n_townships:,} townships, "
-          f"{model.places.n_committees:,} committees, {model.cadres.n:,} cadre posts, "
-          f"{model.residents.n:,} sampled residents, {len(model.departments.county):,} departments")
-    print(f"construction: {build:.1f} s, peak RSS so far {peak_rss_mib():,.0f} MiB")
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(args.profile_months):
-        model.step()
-    profiler.disable()
-    total_months = model.calendar.end - model.calendar.spin_up_start + 1
-    limit = total_months if args.months is None else min(args.months, total_months)
-    t1 = time.perf_counter()
-    while model.month <= model.calendar.end and (model.month - model.calendar.spin_up_start) < limit:
-        model.step()
-    run_time = time.perf_counter() - t1
-    months = limit - args.profile_months
-    per_month = run_time / max(months, 1)
-    whole = build + per_month * total_months
-    agents = model.cadres.n + model.residents.n + len(model.departments.county)
-    print(f"run: {months} months in {run_time:.1f} s = {per_month:.2f} s/month "
-          f"({agents * months / run_time / 1e6:.1f} M agent-steps/s)")
-    print(f"whole horizon ({total_months} months incl. spin-up): {whole:.0f} s = {whole / 60:.1f} min "
-          f"{'(measured)' if args.months is None else '(extrapolated)'}")
-    print(f"peak RSS: {peak_rss_mib():,.0f} MiB")
-
-    stats = pstats.Stats(profiler)
-    total = sum(v[3] for v in stats.stats.values() if v) or 1.0
-    rows = sorted(((v[3], v[2], k) for k, v in stats.stats.items() if "/sim/" in k[0]), reverse=True)[:15]
-    print(f"\nwhere the time goes ({args.profile_months} profiled months, cumulative % of step time):")
-    step_total = max(r[0] for r in rows) if rows else total
-    for cum, own, (file, line, name) in rows:
-        short = file.split("/sim/")[-1]
-        print(f"  {100 * cum / step_total:5.1f}%  self {100 * own / step_total:5.1f}%  {short}:{line}({name})")
+    r = national_months(ROOT, args.months, warm_up=1, profile_months=args.profile_months, recorded=args.recorded)
+    print(f"national: {r['counties']:,} counties, {r['townships']:,} townships, {r['committees']:,} committees, "
+          f"{r['cadres']:,} cadre posts, {r['residents']:,} sampled residents, {r['departments']:,} departments")
+    print(f"construction: {r['build_s']:.1f} s, peak RSS after it {r['rss_after_build_mib']:,.0f} MiB")
+    kind = "recorded" if args.recorded else "spin-up and recorded"
+    print(f"run: {r['timed_months']} {kind} months in {r['timed_s']:.1f} s = {r['month_s']:.2f} s/month "
+          f"({r['agent_steps_per_s'] / 1e6:.1f} M agent-steps/s), after {r['warm_up_months']} warm-up and "
+          f"{r['profiled_months']} profiled months")
+    whole = "measured" if args.months is None else "estimated"
+    print(f"whole replicate ({r['replicate_months']} months incl. spin-up): {r['replicate_s_estimate']:.0f} s = "
+          f"{r['replicate_s_estimate'] / 60:.1f} min ({whole}: construction + months x s/month)")
+    print(f"peak RSS: {r['peak_rss_mib']:,.0f} MiB")
+    if r["profile"]:
+        print(f"\nwhere the time goes ({args.profile_months} profiled months, % of profiled time):")
+        print_profile(r["profile"])
     if args.json:
-        args.json.write_text(json.dumps({"build_s": build, "s_per_month": per_month, "whole_run_s": whole,
-                                         "peak_rss_mib": peak_rss_mib(), "agents": agents}, indent=2))
+        args.json.write_text(json.dumps(r, indent=2))
 
 
 if __name__ == "__main__":

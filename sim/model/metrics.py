@@ -48,10 +48,28 @@ METRIC_NAMES = tuple(METRICS)
 
 
 def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
-    """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``."""
+    """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``.
+
+    The same bits as ``np.bincount(index, weights=values, minlength=size)`` (sums in index order); with
+    numba, a compiled loop (``sim.model.kernels``) does it 3-5x faster where indices come in runs.
+    """
     if np.ndim(values) == 0:
         return np.bincount(index, minlength=size) * float(values)
-    return np.bincount(index, weights=values, minlength=size)
+    kernels = _kernels()
+    if kernels is None:
+        return np.bincount(index, weights=values, minlength=size)
+    return kernels.group_sum(index, values, size)
+
+
+_KERNELS: list = []
+
+
+def _kernels():
+    """``sim.model.kernels`` if numba is installed (imported on first use: numba takes ~0.6 s), else None."""
+    if not _KERNELS:
+        from . import kernels
+        _KERNELS.append(kernels if kernels.AVAILABLE else None)
+    return _KERNELS[0]
 
 
 def county_blocks(n_counties: int, *indices: np.ndarray) -> dict:

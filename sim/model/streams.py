@@ -50,13 +50,14 @@ class Streams:
         column c (one use of the process) of agent i is entry c * COLUMN_STRIDE + i of the sequence.
         """
         bit_generator = np.random.PCG64(self._sequence(name, key))
-        origin = bit_generator.state
         generator = np.random.Generator(bit_generator)
         out = np.empty((width, count))
+        # one double per 64-bit output, so after a column the stream stands at its start + count:
+        # advancing by the stride minus count reaches the next column's start (no state copies)
+        bit_generator.advance(start)
         for column in range(width):
             if column:
-                bit_generator.state = origin
-            bit_generator.advance(column * COLUMN_STRIDE + start)
+                bit_generator.advance(COLUMN_STRIDE - count)
             generator.random(count, out=out[column])
         return out[0] if width == 1 else out
 
@@ -87,3 +88,103 @@ def poisson_from_uniform(u, lam) -> np.ndarray:
     shift = 2.0 * np.arange(len(rates))[:, None]
     position = np.searchsorted((cdf + shift).ravel(), u + 2.0 * row.reshape(u.shape), side="left")
     return (position - row.reshape(u.shape) * len(counts)).astype(float)
+
+
+# --------------------------------------------------------------------------- counter-based streams
+# The next phase's fast path (issue 12), not used by the engines yet. Each uniform is a pure function
+# of its address (seed, replicate, stream, key, column, agent): no generator state at all. The
+# properties listed at the top of this module hold by construction, and two more follow: a stage can
+# draw only for the agents that act (vacant posts, residents with a need), in any order, and a
+# compiled stage kernel computes its draws inline (sim.model.kernels.unit_at) instead of reading
+# arrays of them. Design and measured quality: docs/performance.md, "Counter-based streams".
+#
+# Construction: SplitMix64's output function (Steele, Lea & Flood 2014, "Fast splittable pseudorandom
+# number generators"; the 'mix13' finalizer of Stafford 2011) of a Weyl counter: agent i of the column
+# keyed k gets mix64(k + i * golden) >> 11, times 2**-53. One column is thus exactly a SplitMix64
+# sequence (the one whose state starts at k - golden; SplitMix64 passes TestU01's BigCrush); column
+# keys are a hash chain of the address
+# (every step a full-avalanche mix), so distinct columns, months, streams and replicates start at
+# unrelated points of the 2**64-long Weyl sequence.
+
+MASK64 = 2**64 - 1
+GOLDEN = 0x9E3779B97F4A7C15  # 2**64 / golden ratio, odd: the Weyl increment
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def mix64(z: int) -> int:
+    """SplitMix64's finalizer on a Python int (0 <= z < 2**64)."""
+    z = ((z ^ (z >> 30)) * _M1) & MASK64
+    z = ((z ^ (z >> 27)) * _M2) & MASK64
+    return z ^ (z >> 31)
+
+
+def _combine(h: int, x: int) -> int:
+    if not 0 <= x <= MASK64:
+        raise ValueError(f"stream address parts must be integers in 0..2**64-1, not {x}")
+    return mix64(h ^ mix64((x + GOLDEN) & MASK64))
+
+
+def column_key(seed: int, replicate: int, name: str, key: int, column: int) -> int:
+    """The 64-bit key of one column of one process in one month (or set-up, ``key`` 0)."""
+    h = mix64(int(seed) & MASK64) if 0 <= int(seed) <= MASK64 else _combine(0, seed)
+    for part in (replicate, STREAMS.index(name), key, column):
+        h = _combine(h, int(part))
+    return h
+
+
+def counter_uniform(column_key: int, index: int) -> float:
+    """The uniform in [0, 1) of agent ``index`` (global) in a column: the scalar twin of ``counter_uniforms``."""
+    return (mix64((column_key + index * GOLDEN) & MASK64) >> 11) * 2.0**-53
+
+
+def counter_uniforms_numpy(column_keys, index: np.ndarray) -> np.ndarray:
+    """(columns, agents) uniforms of the global indices ``index``, in numpy (uint64 arithmetic wraps)."""
+    index = np.asarray(index, dtype=np.uint64)
+    out = np.empty((len(column_keys), len(index)))
+    with np.errstate(over="ignore"):
+        step = index * np.uint64(GOLDEN)
+        for c, k in enumerate(column_keys):
+            z = step + np.uint64(k)
+            z ^= z >> np.uint64(30)
+            z *= np.uint64(_M1)
+            z ^= z >> np.uint64(27)
+            z *= np.uint64(_M2)
+            z ^= z >> np.uint64(31)
+            z >>= np.uint64(11)
+            np.multiply(z, 2.0**-53, out=out[c])
+    return out
+
+
+class CounterStreams:
+    """Agent-addressed uniforms without generator state (see above); the API of ``Streams`` plus ``at``.
+
+    Uses the compiled kernel when numba is installed, the numpy version otherwise: the same numbers.
+    """
+
+    def __init__(self, seed: int, replicate: int):
+        if seed < 0 or replicate < 0:
+            raise ValueError("seed and replicate must be non-negative integers")
+        self.seed = int(seed)
+        self.replicate = int(replicate)
+
+    def column_keys(self, name: str, key: int, width: int = 1) -> np.ndarray:
+        return np.array([column_key(self.seed, self.replicate, name, key, c) for c in range(width)], dtype=np.uint64)
+
+    def uniforms(self, name: str, key: int, start: int, count: int, width: int = 1) -> np.ndarray:
+        """Uniforms of agents ``start .. start+count-1``: shape (count,) or (width, count), as ``Streams``."""
+        out = self._draw(self.column_keys(name, key, width), None, start, count)
+        return out[0] if width == 1 else out
+
+    def at(self, name: str, key: int, index, width: int = 1) -> np.ndarray:
+        """Uniforms of the agents with global indices ``index`` only (any order, repeats allowed)."""
+        out = self._draw(self.column_keys(name, key, width), np.asarray(index), 0, 0)
+        return out[0] if width == 1 else out
+
+    @staticmethod
+    def _draw(keys: np.ndarray, index, start: int, count: int) -> np.ndarray:
+        if index is not None and len(index) and (np.min(index) < 0):
+            raise ValueError("agent indices must be non-negative")
+        from . import kernels
+        if kernels.AVAILABLE:
+            return kernels.counter_uniforms(keys, index, start, count)
+        return counter_uniforms_numpy(keys, np.arange(start, start + count) if index is None else index)

@@ -1,0 +1,122 @@
+"""Compiled loops (numba) for what numpy can only do slowly, to the same bits as the numpy code.
+
+Imported lazily (``sim.model.metrics.group_sum`` imports it on first use), so that commands which never
+step a model do not pay numba's import. Kernels are compiled with ``cache=True``: the first process
+on a fresh checkout compiles them (about a second) and writes the machine code to ``__pycache__``;
+later processes, and pool workers whether forked or spawned, load it from there.
+If numba is not installed, ``AVAILABLE`` is False and callers use their numpy path (same results).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps sim importable without it
+    numba = None
+
+AVAILABLE = numba is not None
+
+
+def _njit(function):
+    return numba.njit(cache=True, nogil=True)(function) if AVAILABLE else function
+
+
+@_njit
+def _group_sum(index, values, out):
+    # Adds values[i] to out[index[i]] in order, exactly as np.bincount does, but keeps a run of equal
+    # indices in a register: the run's sum starts from the bucket's value so far and adds the same
+    # numbers in the same order, so every bucket gets the same bits as bincount's sequential sums.
+    n = index.shape[0]
+    size = out.shape[0]
+    if n == 0:
+        return True
+    k = index[0]
+    if k < 0 or k >= size:
+        return False
+    acc = out[k]
+    for i in range(n):
+        j = index[i]
+        if j != k:
+            if j < 0 or j >= size:
+                return False
+            out[k] = acc
+            k = j
+            acc = out[k]
+        acc += values[i]
+    out[k] = acc
+    return True
+
+
+def group_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """``np.bincount(index, weights=values, minlength=size)``, bit for bit, 3-5x faster on grouped indices."""
+    index = np.asarray(index)
+    if index.ndim != 1 or index.dtype.kind not in "biu":
+        raise TypeError(f"group_sum: the group index must be a 1-d integer array, not {index.ndim}-d {index.dtype}")
+    index = np.ascontiguousarray(index, dtype=np.intp)
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.bool_:
+        values = values.view(np.uint8)  # numba's bool loads are slow; 0/1 bytes add the same
+    else:
+        values = values.astype(np.float64, copy=False)  # bincount sums its weights as doubles too
+    if values.shape != index.shape:
+        raise ValueError(f"group_sum: {values.shape[0] if values.ndim else 'a scalar'} values for "
+                         f"{index.shape[0]} indices")
+    out = np.zeros(size)
+    if not _group_sum(index, values, out):
+        raise ValueError(f"group_sum: an index outside 0..{size - 1}")
+    return out
+
+
+# --------------------------------------------------------------------------- counter-based uniforms
+# The compiled twin of ``sim.model.streams.counter_uniforms`` (same integers, same doubles): SplitMix64's
+# output function applied to a keyed Weyl counter. Stage kernels call ``unit_at`` inline for the draw
+# of agent ``i`` in column ``column_key``; nothing is stored, so a kernel draws only for the agents it
+# needs, in any order, and a per-agent engine can call it on one agent.
+
+if AVAILABLE:
+    _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+    _M1 = np.uint64(0xBF58476D1CE4E5B9)
+    _M2 = np.uint64(0x94D049BB133111EB)
+    _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+    _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+    @numba.njit(cache=True, inline="always")
+    def mix64(z):
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+        return z ^ (z >> _S31)
+
+    @numba.njit(cache=True, inline="always")
+    def unit_at(column_key, i):
+        """The uniform in [0, 1) of agent ``i`` (global index, a uint64) in the column keyed ``column_key``."""
+        return np.float64(mix64(column_key + np.uint64(i) * _GOLDEN) >> _S11) * _TO_UNIT
+
+    @numba.njit(cache=True, nogil=True)
+    def _fill_uniforms(column_keys, index, out):
+        for c in range(column_keys.shape[0]):
+            k = column_keys[c]
+            for j in range(index.shape[0]):
+                out[c, j] = unit_at(k, index[j])
+
+    @numba.njit(cache=True, nogil=True)
+    def _fill_uniforms_range(column_keys, start, out):
+        for c in range(column_keys.shape[0]):
+            k = column_keys[c]
+            for j in range(out.shape[1]):
+                out[c, j] = unit_at(k, start + np.uint64(j))
+
+
+def counter_uniforms(column_keys: np.ndarray, index: np.ndarray | None = None, start: int = 0,
+                     count: int = 0) -> np.ndarray:
+    """(columns, agents) uniforms: for the global indices ``index``, or for ``start .. start+count-1``."""
+    keys = np.ascontiguousarray(column_keys, dtype=np.uint64)
+    if index is None:
+        out = np.empty((len(keys), count))
+        _fill_uniforms_range(keys, np.uint64(start), out)
+    else:
+        index = np.ascontiguousarray(index, dtype=np.uint64)
+        out = np.empty((len(keys), len(index)))
+        _fill_uniforms(keys, index, out)
+    return out
