@@ -217,13 +217,19 @@ BOMB = "".join(  # "billion laughs": 9 levels of 9 aliases each, 9**9 = 387 mill
     f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}" if i else "lol"] * 9) + "]\n" for i in range(9))
 
 
-def test_an_alias_bomb_is_refused_within_a_second_or_two(tmp_path):
+# Expanded, either bomb would build hundreds of millions of values (minutes and gigabytes); refused, it
+# takes well under a second on an idle machine. The bound only tells "refused early" from "expanded" and
+# is generous so that a loaded CI machine does not fail it (performance is measured in benchmarks/).
+EXPANSION_BOUND_S = 30.0
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
     path = tmp_path / "bomb.yaml"
     path.write_text(BOMB)
     assert len(BOMB) < 330
     start = time.perf_counter()
     error = refusal(path)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < EXPANSION_BOUND_S
     (problem,) = error.problems
     assert problem.location.file == str(path) and problem.location.line is not None
     assert "more than 100,000 values once aliases (*name) are expanded" in str(error)
@@ -237,7 +243,7 @@ def test_an_alias_bomb_of_merge_keys_is_refused(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     start = time.perf_counter()
     msg = str(refusal(path))
-    assert time.perf_counter() - start < 2.0 and "once aliases (*name) are expanded" in msg
+    assert time.perf_counter() - start < EXPANSION_BOUND_S and "once aliases (*name) are expanded" in msg
 
 
 @pytest.mark.parametrize("body", ["[" * 500 + "]" * 500, "{a: " * 500 + "1" + "}" * 500,
