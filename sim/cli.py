@@ -240,13 +240,15 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
               help="budget of objective evaluations, finite-difference ones included")
 @click.option("--report-replicates", default=10, show_default=True, type=click.IntRange(2))
 @click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--out", "-o", default="results/calibration", show_default=True, type=click.Path(file_okay=False))
 @click.option("--write", "write_config", default="configs/calibrated.yaml", show_default=True,
               type=click.Path(dir_okay=False), help="where to write the calibrated config ('' to skip)")
 @click.option("--report", "report_path", default="docs/calibration.md", show_default=True,
               type=click.Path(dir_okay=False), help="where to write the fit report ('' to skip)")
-def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, out, write_config,
-              report_path) -> None:
+def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, dask, out,
+              write_config, report_path) -> None:
     """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures."""
     from .calibrate import calibrate as fit
     from .calibrate import calibration_folders, fit_report, write_calibration
@@ -257,7 +259,7 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
         check_writable(folder)  # before a fit that takes minutes, not after
     click.echo(f"calibrating {config}: {replicates} replicates x {counties} counties per evaluation", err=True)
     result = fit(loaded.resolved, replicates=replicates, counties=counties, seed=seed,
-                 max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers,
+                 max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers, dask=dask,
                  progress=lambda runs, ssr: click.echo(f"  {runs} runs, sum of squared distances {ssr:.3f}", err=True))
     write_calibration(result, out, calibrated=write_config or None, report=report_path or None, config=config)
     click.echo(fit_report(result))
@@ -271,14 +273,16 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
 @click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2))
 @click.option("--seed", "-s", default=7, show_default=True, type=click.IntRange(0))
 @click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--report", "report_path", default="docs/validation.md", show_default=True,
               type=click.Path(dir_okay=False))
-def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
+def patterns(baseline, plan, replicates, seed, workers, dask, report_path) -> None:
     """Check the validation patterns of docs/validation-plan.md (not used in calibration); report pass or fail."""
     from .patterns import check_patterns, patterns_report
 
     base, reform = _load_all((baseline, plan))
-    table = check_patterns(base, reform, replicates=replicates, seed=seed, workers=workers,
+    table = check_patterns(base, reform, replicates=replicates, seed=seed, workers=workers, dask=dask,
                            report=report_path or None)  # --report is checked before anything runs
     click.echo(patterns_report(table, replicates=replicates, seed=seed, baseline=baseline, plan=plan))
 
@@ -388,15 +392,18 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
               help="central/west minimum shares of pilots to try, e.g. 0,0.6")
 @click.option("--counties", default=None, type=click.IntRange(2, 5000), help="simulate this many counties")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--out", "-o", default="results/pilot", show_default=True, type=click.Path(file_okay=False))
-def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, out) -> None:
+def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, dask,
+                           out) -> None:
     """Simulate the 2024 pilot evaluation: difference-in-differences beside the true effects; bias and power."""
     from .pilot import evaluate_pilot, pilot_summary
 
     loaded = _load_all((config,))[0]
     table = evaluate_pilot(loaded, replicates=replicates, seed=seed, selections=tuple(selections),
-                           pilot_counts=pilots, quotas=quotas, counties=counties, workers=workers, progress=True,
-                           out=out)  # the designs and --out are checked before anything runs
+                           pilot_counts=pilots, quotas=quotas, counties=counties, workers=workers, dask=dask,
+                           progress=True, out=out)  # the designs and --out are checked before anything runs
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         click.echo(pilot_summary(table).round(4).to_string(index=False))
     click.echo(f"wrote {Path(out)}/ (pilot_summary.csv, pilot_replicates.csv)")

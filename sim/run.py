@@ -6,9 +6,14 @@ split into county blocks (``blocks`` > 1): each block draws exactly the random
 numbers the whole run draws for its agents, so the pieces put together equal
 the one-piece run. Results are gathered in (scenario, replicate) order
 whatever order tasks finish in: the same configs and seed give an identical
-table with any number of processes, blocks or Dask workers. One code path
-runs everything through the ``concurrent.futures.Executor`` interface (a
-process pool, or Dask's ``client.get_executor()``).
+table with any number of processes, blocks or Dask workers.
+
+One seam runs every model run of the package (``run_scenarios``, sweeps,
+calibration, pilot evaluation, validation patterns, robustness):
+``executor_context`` decides where tasks run (serially here, a local process
+pool, Dask, or any ``concurrent.futures.Executor`` the caller passes) and
+``run_tasks`` hands them out and collects the results, with progress and
+cancellation.
 """
 
 from __future__ import annotations
@@ -51,9 +56,11 @@ def run_tasks(pool: Executor | None, fn, tasks, *, ordered: bool = True, progres
                 progress(i + 1, total)
             yield i, result
         return
-    futures = [pool.submit(fn, *args) for args in tasks]
-    index = {future: i for i, future in enumerate(futures)}
+    futures = []
     try:
+        for args in tasks:
+            futures.append(pool.submit(fn, *args))
+        index = {future: i for i, future in enumerate(futures)}
         finished = futures if ordered else as_completed(futures)
         for done, future in enumerate(finished, start=1):
             result = future.result()
@@ -162,7 +169,8 @@ def dask_timeout(timeout: float | None = None) -> float:
 
 @contextmanager
 def executor_for(workers: int = 1, dask: str | None = None, timeout: float | None = None):
-    """The executor to run on: None (serial), a local process pool, or Dask.
+    """The executor to run on: None (serial), a local process pool, or Dask (what ``executor_context`` opens
+    when the caller gives no executor of its own).
 
     ``dask='local'`` starts a LocalCluster of ``workers`` single-threaded worker
     processes; any other value is the address of an existing scheduler
