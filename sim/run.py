@@ -68,8 +68,9 @@ def run_tasks(pool: Executor | None, fn, tasks, *, ordered: bool = True, progres
                 progress(done, len(futures))
             yield index[future], result
     finally:
-        for future in futures:
-            future.cancel()
+        if not isinstance(pool, _OwnPool):  # a pool of our own cancels its tasks as it stops (executor_for)
+            for future in futures:
+                future.cancel()
 
 
 def map_tasks(pool: Executor | None, fn, *iterables, progress=None):
@@ -201,8 +202,8 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
             if cluster is not None:
                 cluster.close()
     elif workers > 1:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_ignores_interrupts)
+        pool = _OwnPool(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_worker_ignores_interrupts)
         try:
             yield pool
         except BaseException:  # an error, Ctrl-C or SIGTERM: stop now, do not wait for running tasks
@@ -211,6 +212,13 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
         pool.shutdown(cancel_futures=True)
     else:
         yield None
+
+
+class _OwnPool(ProcessPoolExecutor):
+    """The process pool ``executor_for`` makes, and stops itself: terminated with ``stop_pool`` when its block
+    fails, shut down with its queued tasks cancelled when it ends. ``run_tasks`` leaves its futures to it:
+    cancelling them first races the clean-up of a pool whose workers were terminated (on Python 3.11 its
+    manager thread then fails with InvalidStateError on the cancelled futures)."""
 
 
 def _local_cluster(workers: int):
