@@ -22,12 +22,13 @@ from __future__ import annotations
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .config import scenario_from_dict
-from .model.metrics import METRIC_NAMES, METRICS, cell_values
+from .model.metrics import METRIC_NAMES, cell_values
 from .model.model import GrassrootsModel
 from .run import executor_context, map_tasks
 
@@ -118,11 +119,7 @@ def _with_values(base: dict, free: tuple[Free, ...], values: np.ndarray, countie
 def baseline_moments(scenario, seed: int, replicate: int) -> dict[str, float]:
     """Run one replicate through 2023 and return each metric's 2023 value (all counties, mean of months).
     Always the columnar engine: the per-agent one gives the same numbers (tests/test_engines.py), slower."""
-    model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
-    last = model.calendar.start + 11
-    while model.month <= last:
-        model.step()
-    num, den = model.county_num[:12], model.county_den[:12]
+    num, den = GrassrootsModel(scenario, seed=seed, replicate=replicate).county_tallies(years=2023)
     everyone = np.ones((1, num.shape[2]))
     monthly = np.stack([cell_values(n, d, everyone)[:, 0] for n, d in zip(num, den)])
     return dict(zip(METRIC_NAMES, np.nanmean(monthly, axis=0)))
@@ -199,7 +196,7 @@ class _BudgetSpent(Exception):
 
 def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, counties: int = 12, seed: int = 1,
               max_evaluations: int = 120, report_replicates: int = 10, workers: int = 1,
-              executor: Executor | None = None, progress=None) -> CalibrationResult:
+              executor: Executor | None = None, progress=None, dask: str | None = None) -> CalibrationResult:
     """Fit ``free`` parameters of the resolved config ``base`` to ``TARGETS``; see the module docstring.
 
     ``max_evaluations`` bounds the evaluations of the objective, finite-difference ones included
@@ -216,7 +213,7 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     best: dict = {"ssr": np.inf}
     step = 0.05  # finite-difference step, as a share of each parameter's range
 
-    with executor_context(executor, workers) as pool:
+    with executor_context(executor, workers, dask) as pool:
         def residuals(x: np.ndarray, budget: bool = True) -> np.ndarray:
             nonlocal runs, evaluations
             if budget and evaluations >= max_evaluations:
@@ -303,39 +300,53 @@ def calibrated_config_text(result: CalibrationResult, extends: str = "defaults.y
     return "\n".join(lines) + "\n"
 
 
-def fit_figure(result: CalibrationResult):
-    """Left: each target's plan value with its tolerance band and the simulated mean with its 90% interval.
-    Right: how strongly each target moves with each parameter (|Jacobian| x parameter range)."""
-    import matplotlib
+def write_calibration(result: CalibrationResult, out: str | Path = "results/calibration", *,
+                      calibrated: str | Path | None = None, report: str | Path | None = None,
+                      config: str | Path | None = None) -> list[Path]:
+    """Write what ``grassroots calibrate`` writes, each file atomically (``sim.store``); returns the paths.
 
-    matplotlib.use("Agg")
+    ``out`` gets ``fit.csv``, ``parameters.csv``, ``jacobian.csv``, ``report.md`` and ``calibration-fit.png``;
+    ``calibrated`` (e.g. ``configs/calibrated.yaml``) the calibrated config, extending ``config`` (the file
+    that was calibrated; default ``defaults.yaml``), by its name when both are in one folder, else by its
+    absolute path; ``report`` (e.g. ``docs/calibration.md``) the fit report, with its figure beside it.
+    """
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="paper")
-    fit = result.fit
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [1, 1.3]})
-    y = np.arange(len(fit))[::-1]
-    points = np.array([METRICS[t.metric].unit == "0-100" for t in TARGETS])  # fit rows follow TARGETS
-    scale = np.where(points, 100.0, 1.0)  # show everything on a 0-1 axis
-    ax.barh(y, 2 * fit["tolerance"] / scale, left=(fit["plan"] - fit["tolerance"]) / scale, color="#cfe2f3",
-            label="plan figure +- tolerance")
-    ax.plot(fit["plan"] / scale, y, "|", color="#1f4e79", ms=14, mew=2)
-    ax.errorbar(fit["simulated_mean"] / scale, y, xerr=[(fit["simulated_mean"] - fit["low_90"]) / scale,
-                                                         (fit["high_90"] - fit["simulated_mean"]) / scale],
-                fmt="o", color="#d55e00", label="simulated mean, 90% interval")
-    ax.set_yticks(y, [t + (" (/100)" if p else "") for t, p in zip(fit["target"], points)])
-    ax.set_xlabel("2023 value (share)")
-    ax.set_title("Fit to the plan's 2023 figures")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
-    width = np.array([f.high - f.low for f in result.free])
-    strength = np.abs(result.jacobian) * width
-    sns.heatmap(pd.DataFrame(strength, index=fit["target"], columns=[f.name for f in result.free]),
-                ax=ax2, cmap="Blues", cbar_kws={"label": "|change in standardised distance| over the range"})
-    ax2.set_title("Which parameter moves which target")
-    ax2.tick_params(axis="x", rotation=60)
-    fig.tight_layout()
-    return fig
+    from .store import atomic_write, atomic_write_text
+
+    out = Path(out)
+    jacobian = pd.DataFrame(result.jacobian, index=[t.name for t in TARGETS], columns=[f.path for f in result.free])
+    text = fit_report(result)
+    files = {out / "fit.csv": result.fit.to_csv(index=False),
+             out / "parameters.csv": result.parameters().to_csv(index=False),
+             out / "jacobian.csv": jacobian.to_csv(), out / "report.md": text}
+    if report:
+        files[Path(report)] = text
+    if calibrated:
+        calibrated = Path(calibrated)
+        if config is None:
+            extends = "defaults.yaml"
+        else:
+            extends = Path(config).name if calibrated.parent == Path(config).parent else Path(config).resolve()
+        files[calibrated] = calibrated_config_text(result, extends=str(extends))
+    figures = [out / "calibration-fit.png"] + ([Path(report).with_name("calibration-fit.png")] if report else [])
+    from .figures.calibration import fit_figure
+
+    fig = fit_figure(result)
+    try:
+        for path in figures:
+            atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=200, format="png"))
+    finally:
+        plt.close(fig)
+    for path, content in files.items():
+        atomic_write_text(path, content)
+    return [*files, *figures]
+
+
+def calibration_folders(out: str | Path, calibrated: str | Path | None = None,
+                        report: str | Path | None = None) -> list[Path]:
+    """The folders ``write_calibration`` writes to (to check they are writable before a long fit)."""
+    return [Path(out)] + [Path(p).parent for p in (calibrated, report) if p]
 
 
 def fit_report(result: CalibrationResult, figure_name: str = "calibration-fit.png") -> str:

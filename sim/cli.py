@@ -31,16 +31,6 @@ from pathlib import Path
 import click
 
 
-class _LazyPandas:
-    """``pd`` for command bodies that use pandas, imported on first use so that ``--help`` stays fast."""
-
-    def __getattr__(self, name: str):
-        import pandas
-
-        return getattr(pandas, name)
-
-
-pd = _LazyPandas()
 
 
 def _load_all(paths: tuple[str, ...]):
@@ -280,42 +270,30 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
               help="budget of objective evaluations, finite-difference ones included")
 @click.option("--report-replicates", default=10, show_default=True, type=click.IntRange(2))
 @click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--out", "-o", default="results/calibration", show_default=True, type=click.Path(file_okay=False))
 @click.option("--write", "write_config", default="configs/calibrated.yaml", show_default=True,
               type=click.Path(dir_okay=False), help="where to write the calibrated config ('' to skip)")
 @click.option("--report", "report_path", default="docs/calibration.md", show_default=True,
               type=click.Path(dir_okay=False), help="where to write the fit report ('' to skip)")
-def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, out, write_config,
-              report_path) -> None:
+def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, dask, out,
+              write_config, report_path) -> None:
     """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures."""
     from .calibrate import calibrate as fit
-    from .calibrate import TARGETS, calibrated_config_text, fit_figure, fit_report
-    from .store import atomic_write_text, check_writable
+    from .calibrate import calibration_folders, fit_report, write_calibration
+    from .store import check_writable
 
     loaded = _load_all((config,))[0]
-    for folder in [out] + [Path(p).parent for p in (write_config, report_path) if p]:
+    for folder in calibration_folders(out, write_config, report_path):
         check_writable(folder)  # before a fit that takes minutes, not after
     click.echo(f"calibrating {config}: {replicates} replicates x {counties} counties per evaluation", err=True)
     result = fit(loaded.resolved, replicates=replicates, counties=counties, seed=seed,
-                 max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers,
+                 max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers, dask=dask,
                  progress=lambda runs, ssr: click.echo(f"  {runs} runs, sum of squared distances {ssr:.3f}", err=True))
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.fit.to_csv(out_dir / "fit.csv", index=False)
-    result.parameters().to_csv(out_dir / "parameters.csv", index=False)
-    pd.DataFrame(result.jacobian, index=[t.name for t in TARGETS],
-                 columns=[f.path for f in result.free]).to_csv(out_dir / "jacobian.csv")
-    fig = fit_figure(result)
-    fig.savefig(out_dir / "calibration-fit.png", dpi=200)
-    atomic_write_text(out_dir / "report.md", fit_report(result))
-    if report_path:
-        fig.savefig(Path(report_path).with_name("calibration-fit.png"), dpi=200)
-        atomic_write_text(Path(report_path), fit_report(result))
-    if write_config:
-        extends = Path("defaults.yaml") if Path(write_config).parent == Path(config).parent else Path(config).resolve()
-        atomic_write_text(Path(write_config), calibrated_config_text(result, extends=str(extends)))
+    write_calibration(result, out, calibrated=write_config or None, report=report_path or None, config=config)
     click.echo(fit_report(result))
-    click.echo(f"wrote {out_dir}/ (fit.csv, parameters.csv, jacobian.csv, report.md, calibration-fit.png)"
+    click.echo(f"wrote {Path(out)}/ (fit.csv, parameters.csv, jacobian.csv, report.md, calibration-fit.png)"
                + (f", {write_config}" if write_config else "") + (f", {report_path}" if report_path else ""))
 
 
@@ -325,23 +303,18 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
 @click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2))
 @click.option("--seed", "-s", default=7, show_default=True, type=click.IntRange(0))
 @click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--report", "report_path", default="docs/validation.md", show_default=True,
               type=click.Path(dir_okay=False))
-def patterns(baseline, plan, replicates, seed, workers, report_path) -> None:
+def patterns(baseline, plan, replicates, seed, workers, dask, report_path) -> None:
     """Check the validation patterns of docs/validation-plan.md (not used in calibration); report pass or fail."""
     from .patterns import check_patterns, patterns_report
-    from .store import atomic_write_text
 
     base, reform = _load_all((baseline, plan))
-    if report_path:
-        from .store import check_writable
-
-        check_writable(Path(report_path).parent)
-    table = check_patterns(base.scenario, reform.scenario, replicates=replicates, seed=seed, workers=workers)
-    text = patterns_report(table, replicates=replicates, seed=seed, baseline=baseline, plan=plan)
-    if report_path:
-        atomic_write_text(Path(report_path), text)
-    click.echo(text)
+    table = check_patterns(base, reform, replicates=replicates, seed=seed, workers=workers, dask=dask,
+                           report=report_path or None)  # --report is checked before anything runs
+    click.echo(patterns_report(table, replicates=replicates, seed=seed, baseline=baseline, plan=plan))
 
 
 @main.command()
@@ -437,37 +410,23 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
               help="central/west minimum shares of pilots to try, e.g. 0,0.6")
 @click.option("--counties", default=None, type=click.IntRange(2, 5000), help="simulate this many counties")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
+              help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--out", "-o", default="results/pilot", show_default=True, type=click.Path(file_okay=False))
-def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, out) -> None:
+def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, dask,
+                           out) -> None:
     """Simulate the 2024 pilot evaluation: difference-in-differences beside the true effects; bias and power."""
-    from .pilot import evaluate_pilot, pilot_designs, pilot_summary
-    from .store import atomic_write_text, check_writable
+    import pandas as pd
+
+    from .pilot import evaluate_pilot, pilot_summary
 
     loaded = _load_all((config,))[0]
-    scenario = loaded.scenario
-    if counties is not None:  # fewer counties: the config's own number of pilots is capped too, and validated
-        from .config import scenario_from_dict
-        from .experiments import apply_point
-
-        scenario = scenario_from_dict(apply_point(loaded.resolved, {}, counties))
-    counts = pilots
-    if max(counts or [scenario.pilot.counties]) >= scenario.geography.counties:
-        most = max(counts or [scenario.pilot.counties])
-        click.echo(f"error: the number of pilots ({most}) must be below the number of counties "
-                   f"({scenario.geography.counties}), or no county is left to compare with; set --pilots or --counties",
-                   err=True)
-        sys.exit(2)
-    pilot_designs(scenario, selections, counts, quotas)  # each design against the schema, before anything runs
-    check_writable(out)
-    table = evaluate_pilot(scenario, replicates=replicates, seed=seed, selections=tuple(selections),
-                           pilot_counts=counts, workers=workers, progress=True, quotas=quotas)
-    summary = pilot_summary(table)
-    out_dir = Path(out)
-    atomic_write_text(out_dir / "pilot_replicates.csv", table.to_csv(index=False))
-    atomic_write_text(out_dir / "pilot_summary.csv", summary.to_csv(index=False))
+    table = evaluate_pilot(loaded, replicates=replicates, seed=seed, selections=tuple(selections),
+                           pilot_counts=pilots, quotas=quotas, counties=counties, workers=workers, dask=dask,
+                           progress=True, out=out)  # the designs and --out are checked before anything runs
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        click.echo(summary.round(4).to_string(index=False))
-    click.echo(f"wrote {out_dir}/ (pilot_summary.csv, pilot_replicates.csv)")
+        click.echo(pilot_summary(table).round(4).to_string(index=False))
+    click.echo(f"wrote {Path(out)}/ (pilot_summary.csv, pilot_replicates.csv)")
 
 
 @main.command()

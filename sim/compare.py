@@ -189,14 +189,15 @@ def check_designs(loaded: list, reference: str | None = None) -> str:
 
 
 def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None = None, workers: int = 1,
-            dask: str | None = None, progress: bool = False) -> dict:
+            dask: str | None = None, progress: bool = False, executor: Executor | None = None) -> dict:
     """Run the designs paired by replicate and compute levels, differences, target attainment and ranking.
 
     Designs that cannot be compared (see ``check_designs``) are refused before anything runs."""
     from .run import run_scenarios
 
     reference = check_designs(loaded, reference)
-    result = run_scenarios(loaded, replicates, seed=seed, workers=workers, dask=dask, progress=progress)
+    result = run_scenarios(loaded, replicates, seed=seed, workers=workers, dask=dask, progress=progress,
+                           executor=executor)
     values = replicate_values(result.series)
     level_table, diff_table = levels(values), differences(values, reference)
     attainment = target_attainment(values)

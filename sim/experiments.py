@@ -41,7 +41,8 @@ import re
 import time
 import traceback
 import warnings
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
+from contextlib import closing
 from pathlib import Path
 from typing import Literal
 
@@ -469,7 +470,7 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
     ``fresh`` discards them. Only one sweep may write a folder at a time. ``max_runs`` stops after that
     many new runs (a partial sweep, e.g. to test resuming). ``log`` receives one-line notes.
     """
-    from .run import _progress, executor_context, versions
+    from .run import _progress, executor_context, run_tasks, versions
 
     say = log or (lambda message: None)
     spec, spec_resolved, base, matrix = _checked(spec_path)
@@ -533,13 +534,12 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
             return (apply_point(base.resolved, points[i], spec.counties), spec.seed, k, spec.outcomes, spec.years)
 
         try:
-            with executor_context(executor, workers, dask) as pool:
-                if pool is None:
-                    results = (((i, k), _task(*submit_args(i, k))) for i, k in tasks)
-                else:
-                    futures = {pool.submit(_task, *submit_args(i, k)): (i, k) for i, k in tasks}
-                    results = ((futures[f], f.result()) for f in as_completed(futures))
-                for (i, k), (frame, error, seconds) in results:
+            # each result is stored as it arrives, whichever run finishes first; if this process is stopped
+            # while it writes one, closing the results cancels the runs not yet started
+            with executor_context(executor, workers, dask) as pool, \
+                    closing(run_tasks(pool, _task, (submit_args(i, k) for i, k in tasks), ordered=False)) as results:
+                for n, (frame, error, seconds) in results:
+                    i, k = tasks[n]
                     name = _part_name(i, k)
                     if error is None:
                         frame.insert(0, "replicate", k)

@@ -7,13 +7,16 @@ threshold fixed in the plan; the result is reported as it comes out.
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from .config import scenario_of
 from .model.model import GrassrootsModel
 from .run import executor_context, map_tasks, run_scenarios
+from .store import atomic_write_text, check_writable
 from .summary import annual
 
 
@@ -29,10 +32,8 @@ def cross_section_2023(scenario, seed: int, replicate: int) -> dict:
     worked = np.zeros(m)
     settled = np.zeros(m)
     issues = np.zeros(m)
-    while model.month <= model.calendar.start + 11:
-        model.step()
-        if model.month - 1 < model.calendar.start:
-            continue
+    for month in range(1, 13):  # after each month of 2023 (the spin-up runs before January)
+        model.run(until=(2023, month))
         start = c.filled_at_start
         groups = {"under35": c.age < 35, "over45": c.age >= 45, "college": c.college, "no_college": ~c.college,
                   "contract": c.contract, "establishment": ~c.contract}
@@ -70,9 +71,18 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers: int = 1,
-                   executor: Executor | None = None) -> pd.DataFrame:
-    """Check patterns V1-V6 of docs/validation-plan.md; one row per check with value, threshold and result."""
-    with executor_context(executor, workers) as pool:
+                   executor: Executor | None = None, dask: str | None = None,
+                   report: str | Path | None = None) -> pd.DataFrame:
+    """Check patterns V1-V6 of docs/validation-plan.md; one row per check with value, threshold and result.
+
+    ``baseline`` and ``plan`` are Scenarios, ``LoadedScenario``s or config paths. With ``report`` (e.g.
+    ``docs/validation.md``), its folder is checked to be writable before anything runs and the Markdown
+    report (``patterns_report``) is written there atomically, as ``grassroots patterns`` writes it."""
+    labels = [_label(item) for item in (baseline, plan)]
+    baseline, plan = scenario_of(baseline), scenario_of(plan)
+    if report:
+        check_writable(Path(report).parent)
+    with executor_context(executor, workers, dask) as pool:
         sections = list(map_tasks(pool, cross_section_2023, [baseline] * replicates, [seed] * replicates,
                                   range(replicates)))
         runs = run_scenarios([baseline, plan.model_copy(update={"name": plan.name + "_plan"})
@@ -117,7 +127,15 @@ def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers:
     rho6 = float(np.mean([_spearman(s["served_share"], s["satisfaction"]) for s in sections]))
     add("V6 satisfaction tracks service", "Spearman(needs served, satisfaction), committees", round(rho6, 3), "> 0.2",
         rho6 > 0.2)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if report:
+        atomic_write_text(Path(report), patterns_report(table, replicates, seed, *labels))
+    return table
+
+
+def _label(config) -> str:
+    """How the report names a config: its path as given, else its scenario name."""
+    return str(config) if isinstance(config, (str, Path)) else getattr(config, "path", None) or config.name
 
 
 

@@ -19,15 +19,16 @@ excludes zero) for the number of pilot counties chosen.
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from .config.schema import LEVERS, PilotDesign
-from .model.metrics import METRIC_NAMES, cell_values
+from .model.metrics import METRIC_NAMES
 from .registry import HEADLINE
-from .run import _progress, executor_context, map_tasks, model_class
+from .run import _progress, executor_context, model_class, run_tasks
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
 
@@ -35,16 +36,9 @@ Z90 = 1.6448536269514722  # two-sided 90% interval
 def county_values(scenario, seed: int, replicate: int, metrics, years=(2023, 2024)) -> dict:
     """Each county's annual value (mean of its monthly values) of ``metrics`` in ``years``, and pilot flags."""
     model = model_class(scenario.engine)(scenario, seed=seed, replicate=replicate)  # the config's engine
-    last = model.calendar.start + 12 * (max(years) - min(years) + 1) - 1
-    while model.month <= last:
-        model.step()
     out = {"pilot": model.pilot.copy()}
-    n = model.places.n_counties
     for year in years:
-        rows = slice(12 * (year - min(years)), 12 * (year - min(years) + 1))
-        monthly = np.stack([cell_values(num, den, np.eye(n)) for num, den in
-                            zip(model.county_num[rows], model.county_den[rows])])  # months x metrics x counties
-        annual = np.nanmean(monthly, axis=0)
+        annual = np.nanmean(model.county_values(years=year), axis=0)  # metrics x counties
         for metric in metrics:
             out[(metric, year)] = annual[METRIC_NAMES.index(metric)]
     return out
@@ -96,7 +90,11 @@ def pilot_designs(scenario, selections=("random", "good_base"), pilot_counts=Non
     if not selections:
         raise ValueError("give at least one pilot selection rule (random, good_base)")
     n = scenario.geography.counties
-    wrong = [k for k in counts if not 1 <= k < n]
+    too_many = [k for k in counts if k >= n]
+    if too_many:
+        raise ValueError(f"the number of pilots ({', '.join(map(str, too_many))}) must be below the number of "
+                         f"counties ({n}), or no county is left to compare with; ask for fewer pilots or more counties")
+    wrong = [k for k in counts if k < 1]
     if wrong:
         raise ValueError(f"the number of pilots ({', '.join(map(str, wrong))}) must be at least 1 and below the "
                          f"number of counties ({n}), so that some counties pilot and some are left to compare with")
@@ -118,24 +116,34 @@ def pilot_designs(scenario, selections=("random", "good_base"), pilot_counts=Non
 def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("random", "good_base"),
                    pilot_counts=None, quotas=None,
                    metrics=HEADLINE,
-                   workers: int = 1, executor: Executor | None = None, progress: bool = False) -> pd.DataFrame:
+                   workers: int = 1, executor: Executor | None = None, progress: bool = False,
+                   dask: str | None = None, counties: int | None = None, out: str | Path | None = None
+                   ) -> pd.DataFrame:
     """One row per selection rule, central/west quota, number of pilots, metric and replicate: the office's
-    estimate and the truths. The designs are checked first (``pilot_designs``): a bad one raises a
-    ``ValueError`` before anything runs."""
+    estimate and the truths.
+
+    ``scenario`` is a Scenario, a ``LoadedScenario``, a config path or a resolved dict; ``counties``
+    simulates that many counties instead of the config's (its number of pilots capped to fit). The designs
+    are checked first (``pilot_designs``): a bad one raises a ``ValueError`` before anything runs. With
+    ``out``, the folder is checked to be writable before anything runs and gets ``pilot_replicates.csv``
+    (this table) and ``pilot_summary.csv`` (``pilot_summary``), each written atomically, as
+    ``grassroots evaluate-pilot`` writes them."""
+    scenario = _sized(scenario, counties)
     reforms = pilot_designs(scenario, selections, pilot_counts, quotas)
+    if out is not None:
+        from .store import check_writable
+
+        check_writable(out)
     designs = list(reforms)
     jobs = []
     for (selection, quota, k), reform in reforms.items():
         for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
             for r in range(replicates):
                 jobs.append(((selection, quota, k, variant, r), sc))
-    results = []
-    with executor_context(executor, workers) as pool, _progress(len(jobs), progress, "pilot runs") as bar:
-        for res in map_tasks(pool, county_values, [sc for _, sc in jobs], [seed] * len(jobs),
-                             [key[-1] for key, _ in jobs], [metrics] * len(jobs)):
-            results.append(res)
-            bar.update(1)
-    panel = {key: res for (key, _), res in zip(jobs, results)}
+    with executor_context(executor, workers, dask) as pool, _progress(len(jobs), progress, "pilot runs") as bar:
+        tasks = [(sc, seed, key[-1], metrics) for key, sc in jobs]
+        panel = {jobs[n][0]: res for n, res in run_tasks(pool, county_values, tasks,
+                                                         progress=lambda *_: bar.update(1))}
     rows = []
     for selection, quota, k in designs:
         for r in range(replicates):
@@ -151,7 +159,33 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
                              "did_high": estimate + Z90 * se, "true_effect_pilots": treated,
                              "true_effect_rollout": average,
                              "detected": bool(estimate - Z90 * se > 0 or estimate + Z90 * se < 0)})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if out is not None:
+        write_pilot_evaluation(table, out)
+    return table
+
+
+def write_pilot_evaluation(table: pd.DataFrame, out: str | Path) -> list[Path]:
+    """Write a pilot evaluation's table and its summary into ``out`` (atomically); returns the paths."""
+    from .store import atomic_write_text
+
+    out = Path(out)
+    return [atomic_write_text(out / "pilot_replicates.csv", table.to_csv(index=False)),
+            atomic_write_text(out / "pilot_summary.csv", pilot_summary(table).to_csv(index=False))]
+
+
+def _sized(config, counties: int | None):
+    """The config as a Scenario, with ``counties`` counties (pilots capped to fit) when given."""
+    from .config import LoadedScenario, load_scenario, scenario_from_dict, scenario_of
+    from .experiments import apply_point
+
+    if counties is None:
+        return scenario_of(config)
+    if isinstance(config, (str, Path)):
+        config = load_scenario(config)
+    resolved = config.resolved if isinstance(config, LoadedScenario) else \
+        config if isinstance(config, dict) else config.model_dump(mode="json")
+    return scenario_from_dict(apply_point(resolved, {}, counties))
 
 
 def pilot_summary(table: pd.DataFrame) -> pd.DataFrame:

@@ -6,9 +6,14 @@ split into county blocks (``blocks`` > 1): each block draws exactly the random
 numbers the whole run draws for its agents, so the pieces put together equal
 the one-piece run. Results are gathered in (scenario, replicate) order
 whatever order tasks finish in: the same configs and seed give an identical
-table with any number of processes, blocks or Dask workers. One code path
-runs everything through the ``concurrent.futures.Executor`` interface (a
-process pool, or Dask's ``client.get_executor()``).
+table with any number of processes, blocks or Dask workers.
+
+One seam runs every model run of the package (``run_scenarios``, sweeps,
+calibration, pilot evaluation, validation patterns, robustness):
+``executor_context`` decides where tasks run (serially here, a local process
+pool, Dask, or any ``concurrent.futures.Executor`` the caller passes) and
+``run_tasks`` hands them out and collects the results, with progress and
+cancellation.
 """
 
 from __future__ import annotations
@@ -32,10 +37,45 @@ from .model.model import GrassrootsModel, geography_and_pilots, tidy_series
 ENGINES = ("columnar", "agents")
 
 
-def map_tasks(pool: Executor | None, fn, *iterables):
-    """``fn`` over the iterables, in order: in this process when ``pool`` is None, else on the executor.
-    Results are yielded as they are ready, in order (so a progress bar can follow them)."""
-    return map(fn, *iterables) if pool is None else pool.map(fn, *iterables)
+def run_tasks(pool: Executor | None, fn, tasks, *, ordered: bool = True, progress=None):
+    """Call ``fn(*args)`` for each ``args`` tuple of ``tasks``: the one way every runner hands out work.
+
+    ``pool`` is what ``executor_context`` yields: None runs the tasks here, one after another (lazily, as
+    the results are taken); an Executor gets them all submitted at once. Yields ``(index, result)``
+    pairs: in task order (``ordered``), or as each task finishes (``ordered=False``, so a caller can
+    store each result as soon as it arrives). ``progress(done, total)`` is called after each result.
+    Tasks not yet started are cancelled when the generator is closed or an error, Ctrl-C or ``Stopped``
+    unwinds through it (a pool made by ``executor_context`` is also stopped there); a caller that may stop
+    while it handles a result wraps it in ``contextlib.closing``.
+    """
+    if pool is None:
+        total = len(tasks) if hasattr(tasks, "__len__") else None
+        for i, args in enumerate(tasks):
+            result = fn(*args)
+            if progress is not None:
+                progress(i + 1, total)
+            yield i, result
+        return
+    futures = []
+    try:
+        for args in tasks:
+            futures.append(pool.submit(fn, *args))
+        index = {future: i for i, future in enumerate(futures)}
+        finished = futures if ordered else as_completed(futures)
+        for done, future in enumerate(finished, start=1):
+            result = future.result()
+            if progress is not None:
+                progress(done, len(futures))
+            yield index[future], result
+    finally:
+        if not isinstance(pool, _OwnPool):  # a pool of our own cancels its tasks as it stops (executor_for)
+            for future in futures:
+                future.cancel()
+
+
+def map_tasks(pool: Executor | None, fn, *iterables, progress=None):
+    """``fn`` over the iterables, like ``map``: results in order, computed on ``pool`` (see ``run_tasks``)."""
+    return (result for _, result in run_tasks(pool, fn, zip(*iterables), progress=progress))
 
 
 def model_class(engine: str):
@@ -130,7 +170,8 @@ def dask_timeout(timeout: float | None = None) -> float:
 
 @contextmanager
 def executor_for(workers: int = 1, dask: str | None = None, timeout: float | None = None):
-    """The executor to run on: None (serial), a local process pool, or Dask.
+    """The executor to run on: None (serial), a local process pool, or Dask (what ``executor_context`` opens
+    when the caller gives no executor of its own).
 
     ``dask='local'`` starts a LocalCluster of ``workers`` single-threaded worker
     processes; any other value is the address of an existing scheduler
@@ -161,8 +202,8 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
             if cluster is not None:
                 cluster.close()
     elif workers > 1:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_ignores_interrupts)
+        pool = _OwnPool(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_worker_ignores_interrupts)
         try:
             yield pool
         except BaseException:  # an error, Ctrl-C or SIGTERM: stop now, do not wait for running tasks
@@ -171,6 +212,13 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
         pool.shutdown(cancel_futures=True)
     else:
         yield None
+
+
+class _OwnPool(ProcessPoolExecutor):
+    """The process pool ``executor_for`` makes, and stops itself: terminated with ``stop_pool`` when its block
+    fails, shut down with its queued tasks cancelled when it ends. ``run_tasks`` leaves its futures to it:
+    cancelling them first races the clean-up of a pool whose workers were terminated (on Python 3.11 its
+    manager thread then fails with InvalidStateError on the cancelled futures)."""
 
 
 def _local_cluster(workers: int):
@@ -268,9 +316,30 @@ def _worker_ignores_interrupts() -> None:
             os._exit(1)
 
 
-def executor_context(executor: Executor | None = None, workers: int = 1, dask: str | None = None):
-    """The caller's executor if given (left open), else one made by ``executor_for`` (closed after)."""
-    return _given(executor) if executor is not None else executor_for(workers, dask)
+def executor_context(executor: Executor | None = None, workers: int = 1, dask: str | None = None,
+                     timeout: float | None = None):
+    """Where every runner's tasks run (a context manager; hand what it yields to ``run_tasks``):
+
+    - ``executor``: any ``concurrent.futures.Executor`` the caller made (a thread or process pool, Dask's
+      ``client.get_executor()``...); it is used as it is and left open;
+    - else ``dask``: ``'local'`` (a LocalCluster of ``workers`` processes) or a scheduler address,
+      reached within ``timeout`` seconds (see ``executor_for``);
+    - else ``workers`` > 1: a local process pool, stopped at once on an error, Ctrl-C or ``Stopped``;
+    - else None: the tasks run here, one after another.
+    """
+    if executor is not None:
+        if not callable(getattr(executor, "submit", None)):
+            raise TypeError(f"executor must be a concurrent.futures.Executor (with submit), not {executor!r}")
+        return _given(executor)
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a whole number of at least 1, not {workers!r}")
+    return executor_for(workers, dask, timeout)
+
+
+def executor_label(executor: Executor | None = None, workers: int = 1, dask: str | None = None) -> str:
+    """How ``executor_context`` runs tasks, in a word for a manifest."""
+    return "dask " + dask if dask and executor is None else ("external" if executor is not None else
+                                                              ("process pool" if workers > 1 else "serial"))
 
 
 def as_scenario(item) -> tuple[Scenario, dict]:
@@ -301,30 +370,16 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
     splits = {i: county_blocks(s.geography.counties, blocks) for i, s in enumerate(scenarios)}
     # interleaved: replicate k of every scenario before replicate k+1, so early results cover all
     tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
-    parts: dict[tuple[int, int, int], tuple] = {}
     started = time.perf_counter()
-    bar = _progress(len(tasks), progress)
-    try:
-        with executor_context(executor, workers, dask) as pool:
-            def call(i, k, b):
-                first, stop = splits[i][b]
-                return (run_block, scenarios[i], seed, k, first, stop, engines[i])
 
-            if pool is None:
-                for task in tasks:
-                    fn, *args = call(*task)
-                    parts[task] = fn(*args)
-                    bar.update(1)
-            else:
-                futures = {}
-                for task in tasks:
-                    fn, *args = call(*task)
-                    futures[pool.submit(fn, *args)] = task
-                for future in as_completed(futures):
-                    parts[futures[future]] = future.result()
-                    bar.update(1)
-    finally:
-        bar.close()
+    def call(i, k, b):
+        first, stop = splits[i][b]
+        return scenarios[i], seed, k, first, stop, engines[i]
+
+    with _progress(len(tasks), progress) as bar, executor_context(executor, workers, dask) as pool:
+        done = run_tasks(pool, run_block, [call(*task) for task in tasks], ordered=False,
+                         progress=lambda *_: bar.update(1))
+        parts = {tasks[n]: part for n, part in done}
     wall = time.perf_counter() - started
     frames = [assemble(scenarios[i], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))])
               for i in range(len(scenarios)) for k in reps]
@@ -340,8 +395,7 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
                    "to the agent's global index; replicate k shares streams across scenarios (common random numbers)",
         "engine": dict(zip(names, engines)),
         "blocks": {names[i]: len(splits[i]) for i in splits},
-        "executor": "dask " + dask if dask else ("external" if executor is not None else
-                                                  ("process pool" if workers > 1 else "serial")),
+        "executor": executor_label(executor, workers, dask),
         "workers": workers,
         "versions": versions(),
         "command": " ".join(sys.argv),

@@ -41,3 +41,28 @@ def test_every_target_names_a_metric_the_model_produces():
     for free in FREE:
         assert free.low <= free.get(defaults) <= free.high, free.path
     scenario_from_dict(defaults)
+
+
+def test_write_calibration_writes_every_file_the_command_writes_into_folders_it_makes(tmp_path):
+    from sim.calibrate import write_calibration
+
+    base = deep_update(load_scenario(CONFIGS / "defaults.yaml").resolved, SMALL)
+    quit = next(f for f in FREE if f.path.endswith("quit_intercept"))
+    result = calibrate(base, free=(quit,), replicates=1, counties=2, seed=3, max_evaluations=1, report_replicates=2)
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "mine.yaml").write_text(f"extends: {CONFIGS / 'defaults.yaml'}\nname: mine\n")
+    written = write_calibration(result, tmp_path / "out", calibrated=configs / "calibrated.yaml",
+                                report=tmp_path / "docs" / "new" / "calibration.md", config=configs / "mine.yaml")
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == {"fit.csv", "parameters.csv", "jacobian.csv", "report.md",
+                                               "calibration-fit.png"}
+    assert (out / "fit.csv").read_text() == result.fit.to_csv(index=False)
+    assert (out / "report.md").read_text() == fit_report(result) == (tmp_path / "docs/new/calibration.md").read_text()
+    assert (tmp_path / "docs/new/calibration-fit.png").read_bytes()[:4] == b"\x89PNG"
+    text = (configs / "calibrated.yaml").read_text()
+    assert "\nextends: mine.yaml\n" in text  # the file calibrated, by its name beside it
+    loaded = load_scenario(configs / "calibrated.yaml")
+    assert loaded.scenario.parameters.cadres.quit_intercept == round(float(result.values[0]), 4)
+    assert len(written) == 8 and all(p.exists() for p in written)
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -4,6 +4,7 @@ when pilots are chosen for their good base."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from helpers import scenario
 from sim.pilot import evaluate_pilot, pilot_summary, without_reform
@@ -60,3 +61,21 @@ def test_the_pilot_evaluation_runs_the_configs_engine_with_the_same_answer(monke
                             selections=("random",), metrics=("service_time_share",))
     assert len(built) == 3  # reform, no reform, everywhere: each on the per-agent engine
     assert columnar.equals(agents)
+
+
+def test_evaluate_pilot_writes_its_tables_and_refuses_a_bad_design_before_writing(tmp_path):
+    from sim.pilot import pilot_summary
+
+    sc = scenario("plan.yaml", geography={"counties": 3, "townships_per_county": 2}, pilot={"counties": 1},
+                  timeline={"spin_up_months": 2})
+    with pytest.raises(ValueError, match=r"number of pilots \(3\) must be below the number of counties \(3\), "
+                                         r"or no county is left to compare with"):
+        evaluate_pilot(sc, replicates=2, pilot_counts=[1, 3], out=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    table = evaluate_pilot(sc, replicates=2, seed=1, selections=("random",), metrics=("service_time_share",),
+                           out=tmp_path / "pilot")
+    assert (tmp_path / "pilot" / "pilot_replicates.csv").read_text() == table.to_csv(index=False)
+    assert (tmp_path / "pilot" / "pilot_summary.csv").read_text() == pilot_summary(table).to_csv(index=False)
+    two_pilots = scenario("plan.yaml", pilot={"counties": 2})
+    with pytest.raises(ValueError, match=r"number of pilots \(2\) must be below the number of counties \(2\)"):
+        evaluate_pilot(two_pilots, counties=2, replicates=2)  # 2 counties simulated, its 2 pilots kept: none left

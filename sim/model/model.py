@@ -157,11 +157,65 @@ class GrassrootsModel(mesa.Model):
         self.latest = dict(zip(METRIC_NAMES, overall.tolist()))
         self.datacollector.collect(self)
 
-    def run(self) -> "GrassrootsModel":
-        """Spin up at 2023 values, then run every month of the timeline."""
-        while self.running:
+    def run(self, until=None) -> "GrassrootsModel":
+        """Spin up at 2023 values, then run the timeline's months: all of them, or through ``until``.
+
+        ``until`` is the last month to simulate: ``'2024-12'`` (the configs' YYYY-MM form), ``(2024, 12)``,
+        or anything with ``year`` and ``month`` (a pandas ``Period`` or ``Timestamp``, a ``datetime.date``).
+        Months already simulated are not run again, so ``run(until='2023-12')`` then ``run()`` is one
+        whole run. It never steps past the timeline's last month; a month outside the timeline (before
+        the spin-up or after its end) is a ``ValueError``. Returns the model.
+        """
+        last = self.calendar.end if until is None else self._month_in_timeline(until, "until")
+        while self.running and self.month <= last:
             self.step()
         return self
+
+    def county_tallies(self, months=None, *, years=None) -> tuple[np.ndarray, np.ndarray]:
+        """Numerators and denominators of every metric in every county, for the chosen recorded months.
+
+        Give ``months`` (one month or a list, in any form ``run(until=)`` takes) or ``years`` (a year or a
+        list: their twelve months each). Returns ``(num, den)``, each of shape (months, metrics, counties),
+        months in the order asked and metrics in ``METRIC_NAMES`` order (copies: the record is not
+        changed). The model runs on as far as the last month asked, if it has not got there yet.
+        """
+        rows = self._recorded_rows(months, years)
+        self.run(until=month_label(self.calendar.start + max(rows)))
+        return self.county_num[rows], self.county_den[rows]
+
+    def county_values(self, months=None, *, years=None) -> np.ndarray:
+        """Each county's own value of every metric in the chosen months (see ``county_tallies``): an array
+        of shape (months, metrics, counties), NaN where a county has nothing to count (e.g. no complaint)."""
+        num, den = self.county_tallies(months, years=years)
+        own = np.eye(self.places.n_counties)
+        return np.stack([cell_values(n, d, own) for n, d in zip(num, den)])
+
+    def _month_in_timeline(self, value, what: str) -> int:
+        month = month_of(value, what)
+        first, last = self.calendar.spin_up_start, self.calendar.end
+        if not first <= month <= last:
+            raise ValueError(f"{what}={month_label(month)} is outside the timeline: the model runs "
+                             f"{month_label(first)} (spin-up) to {month_label(last)}")
+        return month
+
+    def _recorded_rows(self, months, years) -> list[int]:
+        """Rows of the record (``county_num``) of the months or years asked, checked to be recorded."""
+        if (months is None) == (years is None):
+            raise TypeError("give months or years (not both)")
+        if years is not None:
+            chosen = [12 * _year(y) + m for y in _as_list(years, pairs=False) for m in range(12)]
+            what = "years"
+        else:
+            chosen = [month_of(m, "months") for m in _as_list(months)]
+            what = "months"
+        if not chosen:
+            raise ValueError(f"{what}: give at least one")
+        recorded = self.calendar.recorded_months
+        outside = sorted({month_label(m)[:4 if years is not None else 7] for m in chosen if m not in recorded})
+        if outside:
+            raise ValueError(f"{what}: {', '.join(outside[:3])}{' ...' if len(outside) > 3 else ''} not recorded; "
+                             f"the record runs {month_label(recorded[0])} to {month_label(recorded[-1])}")
+        return [m - self.calendar.start for m in chosen]
 
     def series(self) -> pd.DataFrame:
         """The recorded months as a tidy table: one row per month, region, group and metric."""
@@ -227,3 +281,41 @@ def tidy_series(scenario: str, replicate: int, calendar: Calendar, county_num: n
     for col in ("scenario", "phase", "region", "group", "metric"):
         frame[col] = frame[col].astype("category")
     return frame
+
+
+def month_of(value, what: str = "month") -> int:
+    """A month as the model counts it (year * 12 + month - 1) from ``'2024-03'``, ``(2024, 3)`` or anything
+    with ``year`` and ``month`` attributes (a pandas ``Period``/``Timestamp``, a ``datetime.date``)."""
+    from ..config.schema import month_index
+
+    if isinstance(value, str):
+        try:
+            return month_index(value.strip())
+        except ValueError:
+            raise ValueError(f"{what}: {value!r} is not a month in YYYY-MM form (e.g. '2024-12')") from None
+    if isinstance(value, tuple) and len(value) == 2:
+        year, month = value
+    elif hasattr(value, "year") and hasattr(value, "month"):
+        year, month = value.year, value.month
+    else:
+        raise TypeError(f"{what}: {value!r} is not a month; give 'YYYY-MM', (year, month) or a pandas Period")
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (year, month)) \
+            or not 1 <= month <= 12:
+        raise ValueError(f"{what}: {value!r} is not a month: the year and month (1-12) must be whole numbers")
+    return int(year) * 12 + int(month) - 1
+
+
+def _year(value) -> int:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"years: {value!r} is not a year; give whole numbers such as 2023")
+
+
+def _as_list(value, pairs: bool = True) -> list:
+    """One month or year, or several. With ``pairs``, a tuple of two whole numbers is one (year, month)."""
+    if isinstance(value, (list, range, np.ndarray, pd.Index)):
+        return list(value)
+    if isinstance(value, tuple):
+        one = pairs and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value)
+        return [value] if one else list(value)
+    return [value]
