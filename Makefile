@@ -16,6 +16,7 @@ PYTHON312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/
 	2>/dev/null && { command -v $$p; break; }; done)
 endif
 VENV312 := .venv312
+PYTEST312 ?= -m 'not slow'   # the slow tests (processes, signals) run on 3.11 in `make test`; PYTEST312= runs all
 STAMP312 := $(VENV312)/.installed
 
 .PHONY: demo test test-py312 install bench clean
@@ -50,7 +51,7 @@ $(STAMP312): pyproject.toml
 
 test-py312: $(STAMP312)
 	@$(VENV312)/bin/python -c "import sys, mesa, solara; print(f'Python {sys.version.split()[0]}, mesa {mesa.__version__}, solara {solara.__version__}')"
-	$(VENV312)/bin/python -m pytest -p no:cacheprovider
+	$(VENV312)/bin/python -m pytest -p no:cacheprovider $(PYTEST312)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
