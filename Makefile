@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - create .venv, install the project, run baseline vs plan for a province, write results/demo/
 #   make test   - create .venv, install the project with test extras, run the test suite
+#   make test-py312 - the same on Python 3.12 with the newest mesa 3.x, in .venv312 (CI runs both)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,17 @@ STAMP := $(VENV)/.installed
 REPLICATES ?= 20
 WORKERS ?= 2
 
-.PHONY: demo test install bench clean
+# Python 3.12 for test-py312: PYTHON312=..., else a python3.12 that runs, else pyenv's newest 3.12
+ifeq ($(origin PYTHON312), undefined)
+PYTHON312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 \
+	2>/dev/null | sort -V | tail -n 1); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
+	2>/dev/null && { command -v $$p; break; }; done)
+endif
+VENV312 := .venv312
+PYTEST312 ?= -m 'not slow'   # the slow tests (processes, signals) run on 3.11 in `make test`; PYTEST312= runs all
+STAMP312 := $(VENV312)/.installed
+
+.PHONY: demo test test-py312 install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +40,21 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# a fresh .venv312 each time pyproject.toml changes, so pip picks the newest mesa 3.x and its viz stack
+$(STAMP312): pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "make test-py312: no Python 3.12 found; set PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	rm -rf $(VENV312)
+	$(PYTHON312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV312)/bin/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP312)
+
+test-py312: $(STAMP312)
+	@$(VENV312)/bin/python -c "import sys, mesa, solara; print(f'Python {sys.version.split()[0]}, mesa {mesa.__version__}, solara {solara.__version__}')"
+	$(VENV312)/bin/python -m pytest -p no:cacheprovider $(PYTEST312)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
 
 clean:
-	rm -rf $(VENV) results/demo .pytest_cache
+	rm -rf $(VENV) $(VENV312) results/demo .pytest_cache

@@ -76,3 +76,20 @@ def test_bad_constructor_arguments_say_what_is_wrong():
         GrassrootsModel(COUNTY, levers__no_such__values__rollout=1.0)
     with pytest.raises(TypeError, match="seed or rng, not both"):
         GrassrootsModel(COUNTY, seed=1, rng=2)
+
+
+def test_a_mesa_scenario_gives_the_rng_and_the_overrides():
+    """Mesa 3.4+ has a Scenario of its own (SolaraViz's Reset passes one): its rng and parameters are taken."""
+    scenarios = pytest.importorskip("mesa.experimental.scenarios", reason="mesa 3.4+ has mesa Scenarios")
+    by_scenario = GrassrootsModel(COUNTY, scenario=scenarios.Scenario(rng=3, **{PAY: 1.1}))
+    assert by_scenario.config.levers.committee_pay_ratio.values["rollout"] == 1.1 and by_scenario.seed == 3
+    pd.testing.assert_frame_equal(by_scenario.run().series(), GrassrootsModel(COUNTY, rng=3, **{PAY: 1.1}).run().series())
+    assert GrassrootsModel(COUNTY, rng=4, scenario=scenarios.Scenario()).seed == 4  # a Scenario without rng keeps rng
+    with pytest.raises(TypeError, match="not both"):
+        GrassrootsModel(COUNTY, rng=4, scenario=scenarios.Scenario(rng=3))
+
+
+def test_scenario_is_mesas_keyword_not_the_config():
+    with pytest.raises(TypeError, match="scenario= takes Mesa's own Scenario, not str; give this model's config as "
+                                        "config="):
+        GrassrootsModel(scenario=COUNTY)

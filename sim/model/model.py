@@ -50,11 +50,17 @@ class GrassrootsModel(mesa.Model):
     """
 
     def __init__(self, config=None, *, rng=None, seed: int | None = None, replicate: int = 0,
-                 counties: tuple[int, int] | None = None, **overrides):
+                 counties: tuple[int, int] | None = None, scenario=None, **kwargs):
+        # The overrides are `**kwargs` by that name: mesa 3.3's SolaraViz lets model_params reach a
+        # constructor beyond its signature only through a parameter called `kwargs`. `scenario` is Mesa
+        # 3.4+'s own keyword (SolaraViz's Reset passes a mesa Scenario): its rng and parameters are taken
+        # as rng and overrides; this model's config is `config`.
+        if scenario is not None:
+            rng, kwargs = mesa_scenario_arguments(scenario, rng, kwargs)
         if config is None:
             raise TypeError("GrassrootsModel needs a config: a path such as 'configs/plan.yaml', a Scenario or a "
                             "LoadedScenario")
-        scenario = scenario_of(config, overrides)
+        scenario = scenario_of(config, kwargs)
         seed = root_seed(seed, rng)
         self.streams = Streams(seed, replicate)
         super().__init__(rng=self.streams.mesa_seed())
@@ -235,6 +241,25 @@ def root_seed(seed: int | None, rng) -> int:
     if seed is not None:
         raise TypeError(f"seed must be a non-negative integer, not {seed!r}")
     return int(np.random.default_rng(rng).integers(0, 2**63))
+
+
+def mesa_scenario_arguments(scenario, rng, overrides: dict) -> tuple[object, dict]:
+    """``rng`` and overrides with a Mesa 3.4+ ``mesa.experimental.scenarios.Scenario`` (what SolaraViz's Reset
+    passes) taken in: its ``rng``, if set, is the rng and its other parameters are config key paths."""
+    try:
+        from mesa.experimental.scenarios import Scenario as MesaScenario
+    except ImportError:  # mesa 3.3 has no Scenario of its own
+        MesaScenario = ()
+    if not isinstance(scenario, MesaScenario):
+        raise TypeError(f"scenario= takes Mesa's own Scenario, not {type(scenario).__name__}; give this model's "
+                        "config as config= (a path, a Scenario or a LoadedScenario)")
+    parameters = dict(scenario)
+    scenario_rng = parameters.pop("rng", None)
+    if scenario_rng is not None:
+        if rng is not None and rng is not scenario_rng and rng != scenario_rng:
+            raise TypeError("give rng or a Mesa Scenario with its own rng, not both")
+        rng = scenario_rng
+    return rng, {**parameters, **overrides}
 
 
 def geography_and_pilots(scenario: Scenario, seed: int, replicate: int):
