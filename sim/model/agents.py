@@ -106,17 +106,23 @@ class Departments:
                                                   self.impl.devolution_months)
 
     def tally(self, tally: Tally, work: Work) -> None:
-        pl = self.places
-        townships = pl.townships_per_county
-        counties = np.arange(pl.n_counties)
-        w = self.w
-        tally.add("authority_devolved_share", counties, self.devolved * townships, townships)
-        tally.add("data_shared_share", self.county, self.shared, self.holds_data)
-        tally.add("assessment_items_cut", counties, (1 - work.items_official / w.assessment_items_per_year) * townships, townships)
-        tally.add("assessment_items_actual", counties, work.items_actual * townships, townships)
-        tally.add("veto_items", counties, work.veto_official * townships, townships)
-        tally.add("rebound_share", counties, work.rebound * townships, townships)
-        tally.add("inspections_per_committee", pl.committee_county, 12.0 * work.inspections)
+        tally_departments(tally, self, work)
+
+
+def tally_departments(tally: Tally, d, work: Work) -> None:
+    """Add the departments' and counties' metrics of the month. ``d``: the departments' columns (a
+    ``Departments``, or the per-agent engine's agents gathered into columns of the same names)."""
+    pl = d.places
+    townships = pl.townships_per_county
+    counties = np.arange(pl.n_counties)
+    w = d.w
+    tally.add("authority_devolved_share", counties, d.devolved * townships, townships)
+    tally.add("data_shared_share", d.county, d.shared, d.holds_data)
+    tally.add("assessment_items_cut", counties, (1 - work.items_official / w.assessment_items_per_year) * townships, townships)
+    tally.add("assessment_items_actual", counties, work.items_actual * townships, townships)
+    tally.add("veto_items", counties, work.veto_official * townships, townships)
+    tally.add("rebound_share", counties, work.rebound * townships, townships)
+    tally.add("inspections_per_committee", pl.committee_county, 12.0 * work.inspections)
 
 
 # =========================================================================== cadres
@@ -186,13 +192,6 @@ class Cadres:
         """Sum of ``values`` over the filled posts of each unit."""
         in_post = np.flatnonzero(self.filled)
         return group_sum(self.unit[in_post], values[in_post], self.n_units)
-
-    def pay(self, levers: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Each post's pay and its holder's outside option (``post_pay``)."""
-        c, r = self.county, self.region
-        return cadre_rules.post_pay(self.township_post, self.college, self.grade, self.ladder_u, self.county_pay[r],
-                                    self.wage_index[r], levers["township_pay_ratio"][c],
-                                    levers["committee_pay_ratio"][c], levers["career_ladder"][c], self.p)
 
     # -- behaviour
     def allocate_time(self, work: Work, cases: np.ndarray, hours_per_case: np.ndarray, share: np.ndarray,
@@ -267,29 +266,40 @@ class Cadres:
         self.skill, self.grade, self.month_promotions, self.insured, self.age, self.tenure = new
 
     def tally(self, tally: Tally, levers: dict) -> None:
-        c, f = self.county, self.filled
-        h = self.hours
-        start = self.filled_at_start
-        tally.add("turnover_rate", c, self.month_exits, start)
-        tally.add("quit_rate", c, self.month_quits, start)
-        tally.add("service_time_share", c, h["service"], h["worked"])
-        compliance = safe_ratio(h["worked"] - h["service"], h["worked"])
-        tally.add("compliance_heavy_share", c, start & (compliance >= 0.8), start)
-        tally.add("burnout", c, self.burnout * f, f)
-        tally.add("vacancy_rate", c, ~f, 1.0)
-        if self.vacancies_first is None:
-            self.vacancies_first = self.vacant_at_start.copy()
-        tally.add("talent_gap_filled", c, self.vacancies_first.astype(float) - ~f, self.vacancies_first)
-        tally.add("recruitment_fill_rate", c, self.month_hires, self.vacant_at_start)
-        tally.add("share_under_45", c, f & (self.age < 45.0), f)
-        tally.add("share_college", c, f & self.college, f)
-        tally.add("share_professional", c, f & self.professional, f)
-        tally.add("social_insurance_coverage", c, f & self.contract & self.insured, f & self.contract)
-        pay, outside = self.pay(levers)
-        hourly_ratio = safe_ratio(pay / outside, h["worked"] / self.contract_hours)
-        tally.add("pay_match", c, start & (hourly_ratio >= 0.9), start)
-        tally.add("mean_skill", c, self.skill * f, f)
-        tally.add("promotion_rate_3y", c, self.month_promotions, f)
+        tally_cadres(tally, self, levers)
+
+
+def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
+    """Add the cadres' metrics of the month. ``cadres``: their columns (a ``Cadres``, or the per-agent
+    engine's agents gathered into columns of the same names); in the first recorded month its
+    ``vacancies_first`` (None until then) is set to the posts vacant at the month's start."""
+    c, f = cadres.county, cadres.filled
+    h = cadres.hours
+    start = cadres.filled_at_start
+    tally.add("turnover_rate", c, cadres.month_exits, start)
+    tally.add("quit_rate", c, cadres.month_quits, start)
+    tally.add("service_time_share", c, h["service"], h["worked"])
+    compliance = safe_ratio(h["worked"] - h["service"], h["worked"])
+    tally.add("compliance_heavy_share", c, start & (compliance >= 0.8), start)
+    tally.add("burnout", c, cadres.burnout * f, f)
+    tally.add("vacancy_rate", c, ~f, 1.0)
+    if cadres.vacancies_first is None:
+        cadres.vacancies_first = cadres.vacant_at_start.copy()
+    tally.add("talent_gap_filled", c, cadres.vacancies_first.astype(float) - ~f, cadres.vacancies_first)
+    tally.add("recruitment_fill_rate", c, cadres.month_hires, cadres.vacant_at_start)
+    tally.add("share_under_45", c, f & (cadres.age < 45.0), f)
+    tally.add("share_college", c, f & cadres.college, f)
+    tally.add("share_professional", c, f & cadres.professional, f)
+    tally.add("social_insurance_coverage", c, f & cadres.contract & cadres.insured, f & cadres.contract)
+    r = cadres.region
+    pay, outside = cadre_rules.post_pay(
+        cadres.township_post, cadres.college, cadres.grade, cadres.ladder_u, cadres.county_pay[r],
+        cadres.wage_index[r], levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c],
+        levers["career_ladder"][c], cadres.p)
+    hourly_ratio = safe_ratio(pay / outside, h["worked"] / cadres.contract_hours)
+    tally.add("pay_match", c, start & (hourly_ratio >= 0.9), start)
+    tally.add("mean_skill", c, cadres.skill * f, f)
+    tally.add("promotion_rate_3y", c, cadres.month_promotions, f)
 
 
 # =========================================================================== residents
@@ -390,16 +400,22 @@ class Residents:
                                 deliberated=d.deliberated)
 
     def tally(self, tally: Tally, month: int) -> None:
-        c, w, s = self.county, self.weight, self.month_state
-        pl = self.places
-        tally.add("satisfaction", c, w * self.satisfaction, w)
-        tally.add("trust", c, w * self.trust, w)
-        tally.add("complaint_rectification_rate", c, w * s["rectified"], w * s["complains"])
-        tally.add("needs_served_share", c, w * s["settled"], w * s["had_issue"])
-        tally.add("local_resolution_share", c, w * s["local"], w * s["authority"])
-        recent = month - self.last_part < self.p.participation_window_months
-        in_meeting = w * s["meeting"]
-        tally.add("participation_rate", c, w * s["took_part"], in_meeting)
-        tally.add("meeting_attendance_rate", c, w * s["attends"], in_meeting)
-        tally.add("participation_12m_share", c, w * recent, w)
-        tally.add("committee_decision_share", pl.committee_county, s["decided"] & ~s["deliberated"], s["decided"])
+        tally_residents(tally, self, month)
+
+
+def tally_residents(tally: Tally, residents, month: int) -> None:
+    """Add the residents' and committees' metrics of the month. ``residents``: their columns (a
+    ``Residents``, or the per-agent engine's agents gathered into columns of the same names)."""
+    c, w, s = residents.county, residents.weight, residents.month_state
+    pl = residents.places
+    tally.add("satisfaction", c, w * residents.satisfaction, w)
+    tally.add("trust", c, w * residents.trust, w)
+    tally.add("complaint_rectification_rate", c, w * s["rectified"], w * s["complains"])
+    tally.add("needs_served_share", c, w * s["settled"], w * s["had_issue"])
+    tally.add("local_resolution_share", c, w * s["local"], w * s["authority"])
+    recent = month - residents.last_part < residents.p.participation_window_months
+    in_meeting = w * s["meeting"]
+    tally.add("participation_rate", c, w * s["took_part"], in_meeting)
+    tally.add("meeting_attendance_rate", c, w * s["attends"], in_meeting)
+    tally.add("participation_12m_share", c, w * recent, w)
+    tally.add("committee_decision_share", pl.committee_county, s["decided"] & ~s["deliberated"], s["decided"])

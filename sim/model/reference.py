@@ -1,12 +1,12 @@
 """The per-agent engine: the same model with one ``mesa.Agent`` per department, cadre post and resident.
 
 ``AgentGrassrootsModel`` runs exactly the model of ``GrassrootsModel`` (the
-columnar engine, where each population is numpy columns and a rule is applied
-to whole arrays), but month by month agent by agent: every decision is a call of
-the same rule function from ``sim.rules`` on one agent's plain Python numbers.
-It is meant for reading, debugging and teaching, and as the equivalence
-reference for the columnar engine (``tests/test_engines.py``: same series, bit
-for bit).
+columnar engine, where each population is numpy columns and a stage function is
+applied to all rows at once), but month by month agent by agent: every decision
+is a call of the same stage function of ``sim.rules`` (``@stage``) on one
+agent's plain Python numbers. It is meant for reading, debugging and teaching,
+and as the equivalence reference for the columnar engine
+(``tests/test_engines.py``: same series, bit for bit).
 
 How it keeps to the columnar engine:
 
@@ -14,28 +14,35 @@ How it keeps to the columnar engine:
   per row, holding that row's state as Python scalars. From then on the agents'
   attributes are the state. Places that are not agents keep their few state
   variables as Python lists on the model (county: devolved share and start of the
-  burden reform; committee: attendance at its last meeting).
+  burden reform; committee: attendance at its last meeting), and their stage
+  functions (``county_workload``, ``committee_decisions``...) are applied place
+  by place in Python loops.
 - Each month runs in the stages of ``GrassrootsModel.step``; in each stage the
   model hands every agent, in row order, the unit and county quantities it sees
   and its own entries of the month's random draws. The draws are the very arrays
   the columnar engine draws (same ``Streams.uniforms`` calls), drawn once per
-  month at model level.
-- Group quantities (headcounts, case demand, service capacity, meeting
-  attendance, data sharing) are Python sums over agents in row order: the order
-  in which ``np.bincount`` adds, so sums are bit-identical.
-- Arithmetic that decides something (the rebound added to cut work, how a
-  township's work is passed down, a vacancy's pay, a newcomer's skill, the
-  complaint chance, spare capacity...) is a rule in ``sim.rules`` too; what is
-  left here is routing (which unit an agent belongs to, which draws are its
-  own), and each stage says which columnar method it mirrors.
-- Recording fills the column objects (``self.departments``, ``self.cadres``,
-  ``self.residents``, used here only as observation buffers) from the agents and
-  calls the columnar ``tally`` methods, so every metric is defined once. Between
-  records their state columns are set to ``None``: the per-agent step cannot
-  read or update them.
+  month at model level; Poisson counts and a newcomer's age are turned from
+  uniforms by the same inverse CDFs.
+- Group quantities (headcounts, case demand, service output, unit sums of
+  skill and burnout, meeting attendance, data sharing, insurance) are Python
+  sums over agents in row order: the order in which ``np.bincount`` adds, so
+  sums are bit-identical.
+- What is left here is routing: which unit, committee or county an agent
+  belongs to, which draws are its own, the group sums, and writing a stage's
+  results back onto the agent (``plain`` turns numpy's 0-d results into Python
+  numbers). No decision arithmetic: ``tests/test_stages.py`` scans this module
+  and ``agents.py`` for it.
+- Recording: ``GrassrootsModel._record`` tallies ``self.departments``,
+  ``self.cadres`` and ``self.residents``, which here are ``Tallied`` views: the
+  set-up columns that never change plus the agents' state gathered into columns
+  of the same names, handed to the one definition of the metrics
+  (``tally_departments``, ``tally_cadres``, ``tally_residents`` in ``agents.py``).
+  The model holds no state columns of its own.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import mesa
 import numpy as np
@@ -43,7 +50,7 @@ import numpy as np
 from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
-from .agents import Work
+from .agents import Work, tally_cadres, tally_departments, tally_residents
 from .model import GrassrootsModel
 from .population import truncated_normal
 from .streams import poisson_from_uniform
@@ -261,7 +268,14 @@ class AgentGrassrootsModel(GrassrootsModel):
                               for i in range(r.n)]
         self.decided = [False] * self.m
         self.deliberated = [False] * self.m
-        self._release_buffers()
+        # where each population's draws start (global row of its first agent)
+        self.first_department, self.first_post, self.first_resident = d.first, c.first, r.first
+        # from now on the agents hold the state: what is recorded is read from them (``Tallied``)
+        self.departments = Tallied(d, DEPARTMENT_STATE, self.department_columns, tally_departments)
+        self.cadres = Tallied(c, (*CADRE_STATE, "hours", "vacancies_first"), self.cadre_columns, tally_cadres,
+                              memory=("vacancies_first",))
+        self.residents = Tallied(r, (*RESIDENT_STATE, "previous_share", "month_state"), self.resident_columns,
+                                 tally_residents)
 
     # -- the agents by type (Mesa AgentSets)
     @property
@@ -335,10 +349,10 @@ class AgentGrassrootsModel(GrassrootsModel):
         self._take_part(lev, [unit.coverage for unit in service], month)
 
         # cadres stay or leave, vacancies are filled, training, promotion, insurance and ageing
-        u_quit = streams.uniforms("quits", month, self.cadres.first, self.cadres.n).tolist()
+        u_quit = streams.uniforms("quits", month, self.first_post, len(self.cadre_list)).tolist()
         for a, u in zip(self.cadre_list, u_quit):
             a.stay_or_leave(lev[a.county], u)
-        u_hire = list(zip(*streams.uniforms("hires", month, self.cadres.first, self.cadres.n, 7).tolist()))
+        u_hire = list(zip(*streams.uniforms("hires", month, self.first_post, len(self.cadre_list), 7).tolist()))
         for a, u in zip(self.cadre_list, u_hire):
             a.consider_applicants(lev[a.county], self.county_base[a.county], u)
         self._train_promote_and_age(lev, month)
@@ -346,7 +360,7 @@ class AgentGrassrootsModel(GrassrootsModel):
         # data sharing and devolution
         county_share = [plain(dept_rules.county_shared_share(s, h)) for s, h in zip(
             self.county_sum(self.department_list, "shared"), self.county_sum(self.department_list, "holds_data"))]
-        u_data = streams.uniforms("data", month, self.departments.first, len(self.department_list)).tolist()
+        u_data = streams.uniforms("data", month, self.first_department, len(self.department_list)).tolist()
         for a, u in zip(self.department_list, u_data):
             a.share_data(county_share[a.county], lev[a.county]["data_sharing_target"], u)
         months = self.config.implementation.devolution_months
@@ -401,7 +415,7 @@ class AgentGrassrootsModel(GrassrootsModel):
     def _bring_needs(self, staffing: list[float], month: int) -> list[float]:
         """Residents bring needs; returns weighted case demand per unit (committees, then townships)."""
         m = self.m
-        u_needs = zip(*self.streams.uniforms("needs", month, self.residents.first, len(self.resident_list), 3).tolist())
+        u_needs = zip(*self.streams.uniforms("needs", month, self.first_resident, len(self.resident_list), 3).tolist())
         demand = [0.0] * self.n_units
         for a, u in zip(self.resident_list, u_needs):
             a.bring_need(self.devolved[a.county], staffing[m + a.township], u)
@@ -412,7 +426,7 @@ class AgentGrassrootsModel(GrassrootsModel):
 
     def _get_served(self, service: list, lev: list[dict], month: int) -> None:
         """Each resident is served by the unit handling its need. Mirrors ``Residents.get_served``."""
-        n, first, m = len(self.resident_list), self.residents.first, self.m
+        n, first, m = len(self.resident_list), self.first_resident, self.m
         u_served, u_ref = self.streams.uniforms("service", month, first, n, 2).tolist()
         u_comp, u_rect = self.streams.uniforms("complaints", month, first, n, 2).tolist()
         for a, u in zip(self.resident_list, zip(u_served, u_ref, u_comp, u_rect)):
@@ -424,7 +438,7 @@ class AgentGrassrootsModel(GrassrootsModel):
         """Committees take decisions (``committee_decisions``), some put to residents, who take part
         (``take_part``); then each committee remembers its attendance. Mirrors ``Residents.take_part``."""
         p, m, streams = self.resident_params, self.m, self.streams
-        first, n = self.residents.first, len(self.resident_list)
+        first, n = self.first_resident, len(self.resident_list)
         u_committee = zip(*streams.uniforms("decisions", month, self.places.first_committee, m, 4).tolist())
         u_part = zip(*streams.uniforms("participation", month, first, n, 2).tolist())
         decisions = []
@@ -455,19 +469,22 @@ class AgentGrassrootsModel(GrassrootsModel):
                     insured[a.county] += 1.0
         coverage = [plain(cadre_rules.insurance_coverage(i, c)) for i, c in zip(insured, contract)]
         enrol_months = self.config.implementation.insurance_enrol_months
-        u_train = zip(*self.streams.uniforms("training", month, self.cadres.first, self.cadres.n, 4).tolist())
+        u_train = zip(*self.streams.uniforms("training", month, self.first_post, len(self.cadre_list), 4).tolist())
         for a, u in zip(self.cadre_list, u_train):
             a.train_promote_and_age(lev[a.county], coverage[a.county], enrol_months, u)
 
     # -- observation: the agents' attributes as columns
-    def agent_columns(self) -> dict[str, dict[str, np.ndarray]]:
-        """The agents' state gathered into arrays, named as the columnar populations' attributes."""
-        def gather(agents, attribute, dtype):
-            return np.fromiter((getattr(a, attribute) for a in agents), dtype=dtype, count=len(agents))
+    def department_columns(self) -> dict[str, np.ndarray]:
+        return {"shared": gather(self.department_list, "shared", bool),
+                "devolved": np.array(self.devolved), "burden_reform_start": np.array(self.reform_start)}
 
+    def cadre_columns(self) -> dict:
         cadres = {name: gather(self.cadre_list, name, float if name in (
             "age", "tenure", "skill", "burnout", "grade", "intention") else bool) for name in CADRE_STATE}
         cadres["hours"] = {h: gather(self.cadre_list, f"hours_{h}", float) for h in CADRE_HOURS}
+        return cadres
+
+    def resident_columns(self) -> dict:
         residents = {name: gather(self.resident_list, name, int if name == "last_part" else
                                   float if name in ("satisfaction", "trust", "efficacy") else bool)
                      for name in RESIDENT_STATE}
@@ -475,27 +492,35 @@ class AgentGrassrootsModel(GrassrootsModel):
         residents["month_state"]["decided"] = np.array(self.decided, dtype=bool)
         residents["month_state"]["deliberated"] = np.array(self.deliberated, dtype=bool)
         residents["previous_share"] = np.array(self.previous_share)
-        departments = {"shared": gather(self.department_list, "shared", bool),
-                       "devolved": np.array(self.devolved), "burden_reform_start": np.array(self.reform_start)}
-        return {"departments": departments, "cadres": cadres, "residents": residents}
+        return residents
 
-    def _fill_buffers(self) -> None:
-        for population, values in self.agent_columns().items():
-            for name, array in values.items():
-                setattr(getattr(self, population), name, array)
+    def agent_columns(self) -> dict[str, dict[str, np.ndarray]]:
+        """The agents' state gathered into arrays, named as the columnar populations' attributes."""
+        return {"departments": self.department_columns(), "cadres": self.cadre_columns(),
+                "residents": self.resident_columns()}
 
-    def _release_buffers(self) -> None:
-        """Blank the columnar state: from now on the agents hold it."""
-        for population, names in (("departments", DEPARTMENT_STATE),
-                                  ("cadres", (*CADRE_STATE, "hours")),
-                                  ("residents", (*RESIDENT_STATE, "previous_share", "month_state"))):
-            for name in names:
-                setattr(getattr(self, population), name, None)
 
-    def _record(self, work, levers) -> None:
-        if self.month < self.calendar.start:  # spin-up: nothing to tally, a row for Mesa's tools
-            super()._record(work, levers)
-            return
-        self._fill_buffers()
-        super()._record(work, levers)  # the columnar tallies, on the agents' state
-        self._release_buffers()
+def gather(agents: list, attribute: str, dtype) -> np.ndarray:
+    """One attribute of every agent, in row order, as a column."""
+    return np.fromiter((getattr(a, attribute) for a in agents), dtype=dtype, count=len(agents))
+
+
+class Tallied:
+    """A population as ``GrassrootsModel._record`` tallies it in the per-agent engine.
+
+    It holds the columnar population's set-up columns that never change (county, weight, parameters...),
+    and at each record hands the one definition of the metrics (``tally_function``: ``tally_departments``,
+    ``tally_cadres`` or ``tally_residents`` of ``agents.py``) those columns together with the agents'
+    state gathered into columns of the same names (``gather``). ``memory`` names what the tally keeps
+    from one record to the next (the first recorded month's vacancies). It holds no state of its own.
+    """
+
+    def __init__(self, population, state: tuple[str, ...], gather, tally_function, memory: tuple[str, ...] = ()):
+        self.constants = {name: value for name, value in vars(population).items() if name not in state}
+        self.gather, self.tally_function = gather, tally_function
+        self.memory = dict.fromkeys(memory)
+
+    def tally(self, tally, *args) -> None:
+        columns = SimpleNamespace(**self.constants, **self.gather(), **self.memory)
+        self.tally_function(tally, columns, *args)
+        self.memory = {name: getattr(columns, name) for name in self.memory}
