@@ -55,7 +55,7 @@ from .model import GrassrootsModel
 from .population import truncated_normal
 from .streams import poisson_from_uniform
 
-# state columns of the columnar populations: filled from the agents at record time, None otherwise
+# the columnar populations' state: here the agents hold it, gathered into columns at each record (``Tallied``)
 DEPARTMENT_STATE = ("shared", "devolved", "burden_reform_start")
 CADRE_STATE = ("filled", "age", "college", "professional", "contract", "insured", "tenure", "skill", "burnout",
                "grade", "intention", "month_exits", "month_quits", "month_hires", "month_promotions", "vacant_at_start",
