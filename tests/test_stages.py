@@ -54,10 +54,12 @@ CASES = {
     "cadres.unit_staffing": dict(headcount=[0.0, 3.0, 7.0], posts=[5, 4, 7]),
     "cadres.spend_month": dict(
         filled=[T, T, F, T], burnout=[0.3, 0.6, 0.5, 0.1], veto_work=[150.0, 20.0, 80.0, 0.0],
-        other_work=[300.0, 60.0, 90.0, 0.0], data_work=[40.0, 10.0, 10.0, 0.0], cases=[300.0, 10.0, 50.0, 0.0],
-        hours_per_case=[1.5, 1.5, 2.0, 1.5], share=[0.25, 0.5, 0.0, 1.0], service_weight=[0.0, 0.4, 0.2, 1.0],
+        other_work=[300.0, 60.0, 90.0, 0.0], data_work=[40.0, 10.0, 10.0, 0.0], service_work=[450.0, 15.0, 100.0, 0.0],
+        share=[0.25, 0.5, 0.0, 1.0], service_weight=[0.0, 0.4, 0.2, 1.0],
         contract_hours=[174.0] * 4, max_hours=[235.0] * 4, trimming=[0.5] * 4, p=P.cadres),
-    "cadres.service_output": dict(service_hours=[0.0, 80.0, 174.0], skill=[0.5, 0.2, 0.9]),
+    "cadres.service_demand": dict(cases=[0.0, 37.5, 400.0], hours_per_case=[1.5, 1.5, 3.0]),
+    "cadres.service_output": dict(service_hours=[0.0, 80.0, 174.0], skill=[0.5, 0.2, 0.9], burnout=[0.3, 0.5, 0.7],
+                                  filled=[F, T, T]),
     "cadres.post_pay": dict(
         township_post=[F, T, F], college=[T, F, F], grade=[0.0, 2.0, 4.0], ladder_u=[0.1, 0.1, 0.9],
         county_pay=[6000.0, 4500.0, 4000.0], wage_index=[1.2, 0.9, 0.8], township_pay_ratio=[0.8, 0.8, 1.0],
@@ -72,12 +74,14 @@ CASES = {
         promotion_rate_3y=[0.1, 0.05, 0.2, 0.1], recognition=[1.0, 0.0, 0.5, 0.0], u=[0.001, 0.9, 0.001, 0.01],
         p=P.cadres),
     "cadres.fill_vacancy": dict(
-        township_post=[F, T, F], ladder_u=[0.1, 0.5, 0.9], contract_share=[0.8, 0.3, 0.5],
-        county_pay=[6000.0, 4500.0, 4000.0], wage_index=[1.2, 0.9, 0.8], base_quality=[0.5, -1.0, 0.0],
-        township_pay_ratio=[0.8, 0.8, 1.0], committee_pay_ratio=[0.6, 0.6, 1.1], career_ladder=[0.5, 0.5, 0.0],
-        recruitment_drive=[1.0, 0.0, 0.5], social_insurance_coverage=[0.9, 0.3, 0.0], u_fill=[0.01, 0.5, 0.02],
-        u_college=[0.3, 0.9, 0.1], u_professional=[0.05, 0.5, 0.9], u_contract=[0.5, 0.1, 0.6],
-        u_insured=[0.5, 0.2, 0.9], u_skill=[0.0, 0.5, 0.99], p=P.cadres),
+        township_post=[F, T, F], ladder_u=[0.1, 0.5, 0.9], county_pay=[6000.0, 4500.0, 4000.0],
+        wage_index=[1.2, 0.9, 0.8], base_quality=[0.5, -1.0, 0.0], township_pay_ratio=[0.8, 0.8, 1.0],
+        committee_pay_ratio=[0.6, 0.6, 1.1], career_ladder=[0.5, 0.5, 0.0], recruitment_drive=[1.0, 0.0, 0.5],
+        u_fill=[0.01, 0.5, 0.02], p=P.cadres),
+    "cadres.newcomer": dict(
+        rel_pay=[0.6, 1.0, 1.3], recruitment_drive=[1.0, 0.0, 0.5], contract_share=[0.8, 0.3, 0.5],
+        social_insurance_coverage=[0.9, 0.3, 0.0], u_college=[0.3, 0.9, 0.1], u_professional=[0.05, 0.5, 0.9],
+        u_contract=[0.5, 0.1, 0.6], u_insured=[0.5, 0.2, 0.9], u_skill=[0.0, 0.5, 0.99], p=P.cadres),
     "cadres.insurance_coverage": dict(insured_contract_staff=[3.0, 0.0, 5.0], contract_staff=[10.0, 0.0, 5.0]),
     "cadres.train_promote_and_age": dict(
         filled=[T, T, F, T], skill=[0.3, 0.6, 0.5, 0.9], grade=[0.0, 4.0, 1.0, 2.0], insured=[F, T, F, F],

@@ -188,11 +188,6 @@ class Cadres:
         """Per unit: filled share of its posts, and each filled post's share of its work (``unit_staffing``)."""
         return cadre_rules.unit_staffing(heads, self.posts_per_unit)
 
-    def unit_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over the filled posts of each unit."""
-        in_post = np.flatnonzero(self.filled)
-        return group_sum(self.unit[in_post], values[in_post], self.n_units)
-
     # -- behaviour
     def allocate_time(self, work: Work, cases: np.ndarray, hours_per_case: np.ndarray, share: np.ndarray,
                       levers: dict) -> None:
@@ -204,8 +199,8 @@ class Cadres:
         self.vacant_at_start = ~self.filled
         u = self.unit
         month = cadre_rules.spend_month(
-            self.filled, self.burnout, work.veto[u], work.other[u], work.data[u], cases[u], hours_per_case[u],
-            share[u], levers["evaluation_service_weight"][self.county], self.contract_hours, self.max_hours,
+            self.filled, self.burnout, work.veto[u], work.other[u], work.data[u],
+            cadre_rules.service_demand(cases, hours_per_case)[u], share[u], levers["evaluation_service_weight"][self.county], self.contract_hours, self.max_hours,
             self.w.compliance_trimming, self.p)
         self.hours = {"veto": month.veto, "other": month.other, "data": month.data, "service": month.service,
                       "worked": month.worked}
@@ -213,9 +208,11 @@ class Cadres:
 
     def service(self, demand: np.ndarray, heads: np.ndarray, hours_per_case: np.ndarray, cap: float):
         """Per unit: coverage of its residents' cases, spare capacity, mean skill and burnout (``unit_service``)."""
-        output = group_sum(self.unit, cadre_rules.service_output(self.hours["service"], self.skill), self.n_units)
-        return resident_rules.unit_service(output, hours_per_case, demand, self.unit_sum(self.skill),
-                                           self.unit_sum(self.burnout), heads, cap)
+        output, skill, burnout = cadre_rules.service_output(self.hours["service"], self.skill, self.burnout,
+                                                            self.filled)
+        n = self.n_units
+        return resident_rules.unit_service(group_sum(self.unit, output, n), hours_per_case, demand,
+                                           group_sum(self.unit, skill, n), group_sum(self.unit, burnout, n), heads, cap)
 
     def stay_or_leave(self, levers: dict, month: int, streams: Streams) -> None:
         """Cadres retire at retirement age or quit with a monthly hazard from their job's value."""
@@ -235,21 +232,20 @@ class Cadres:
         u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = streams.uniforms("hires", month, self.first, self.n, 7)
         v = np.flatnonzero(self.vacant_at_start)
         c, region = self.county[v], self.region[v]
-        hire = cadre_rules.fill_vacancy(
-            self.township_post[v], self.ladder_u[v], self.contract_p[v], self.county_pay[region],
-            self.wage_index[region], base_quality[c], levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c],
-            levers["career_ladder"][c], levers["recruitment_drive"][c], levers["social_insurance_coverage"][c],
-            u_fill[v], u_col[v], u_prof[v], u_con[v], u_ins[v], u_skill[v], p)
-        hired = hire.hired
-        h = v[hired]
+        vacancy = cadre_rules.fill_vacancy(
+            self.township_post[v], self.ladder_u[v], self.county_pay[region], self.wage_index[region], base_quality[c],
+            levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c], levers["career_ladder"][c],
+            levers["recruitment_drive"][c], u_fill[v], p)
+        h, c = v[vacancy.hired], c[vacancy.hired]  # the posts filled this month
         self.month_hires = np.zeros(self.n, dtype=bool)
         self.month_hires[h] = True
+        new = cadre_rules.newcomer(vacancy.rel_pay[vacancy.hired], levers["recruitment_drive"][c], self.contract_p[h],
+                                   levers["social_insurance_coverage"][c], u_col[h], u_prof[h], u_con[h], u_ins[h],
+                                   u_skill[h], p)
+        for name, value in new._asdict().items():
+            getattr(self, name)[h] = value
         # the newcomer's age: an inverse-CDF draw, like the population's
         self.age[h] = truncated_normal(u_age[h], p.hire_age_mean, p.hire_age_sd, p.hire_age_min, p.hire_age_max)
-        for name in ("college", "professional", "contract", "insured", "skill", "tenure", "grade", "burnout",
-                     "intention"):
-            value = getattr(hire, name)
-            getattr(self, name)[h] = value[hired] if np.ndim(value) else value
         self.filled[h] = True
 
     def train_promote_and_age(self, levers: dict, coverage_target: np.ndarray, month: int, streams: Streams,

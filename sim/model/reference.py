@@ -119,15 +119,15 @@ class CadreAgent(mesa.Agent):
             m.cadre_params))
 
     # -- the month
-    def allocate_time(self, veto: float, other: float, data: float, cases: float, hours_per_case: float,
-                      share: float, service_weight: float) -> None:
-        """Take ``share`` of the unit's work and residents' cases and split the month; burnout follows
-        (``spend_month``)."""
+    def allocate_time(self, veto: float, other: float, data: float, service: float, share: float,
+                      service_weight: float) -> None:
+        """Take ``share`` of the unit's work (``service``: the hours its residents' cases ask for) and split
+        the month; burnout follows (``spend_month``)."""
         m = self.model
         self.filled_at_start = self.filled
         self.vacant_at_start = not self.filled
         month = plain_all(cadre_rules.spend_month(
-            self.filled, self.burnout, veto, other, data, cases, hours_per_case, share, service_weight,
+            self.filled, self.burnout, veto, other, data, service, share, service_weight,
             m.contract_hours, m.max_hours, m.workload.compliance_trimming, m.cadre_params))
         (self.hours_veto, self.hours_other, self.hours_data, self.hours_service, self.hours_worked,
          self.burnout) = month
@@ -143,25 +143,26 @@ class CadreAgent(mesa.Agent):
 
     def consider_applicants(self, lev: dict, base_quality: float, u: tuple) -> None:
         """A post vacant at the start of the month may be filled and the newcomer drawn (``fill_vacancy``);
-        ``u`` are the post's 7 ``hires`` draws."""
+        ``u`` are the post's 7 ``hires`` draws (``newcomer``)."""
         self.month_hires = False
         if not self.vacant_at_start:  # only posts vacant at the start of the month look for applicants
             return
         m = self.model
         p = m.cadre_params
         u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = u
-        hire = plain_all(cadre_rules.fill_vacancy(
-            self.township_post, self.ladder_u, self.contract_p, m.county_pay[self.region], m.wage_index[self.region],
-            base_quality, lev["township_pay_ratio"], lev["committee_pay_ratio"], lev["career_ladder"],
-            lev["recruitment_drive"], lev["social_insurance_coverage"], u_fill, u_col, u_prof, u_con, u_ins,
-            u_skill, p))
-        if not hire.hired:
+        vacancy = plain_all(cadre_rules.fill_vacancy(
+            self.township_post, self.ladder_u, m.county_pay[self.region], m.wage_index[self.region], base_quality,
+            lev["township_pay_ratio"], lev["committee_pay_ratio"], lev["career_ladder"], lev["recruitment_drive"],
+            u_fill, p))
+        if not vacancy.hired:
             return
         self.month_hires = True
+        (self.college, self.professional, self.contract, self.insured, self.skill, self.tenure, self.grade,
+         self.burnout, self.intention) = plain_all(cadre_rules.newcomer(
+            vacancy.rel_pay, lev["recruitment_drive"], self.contract_p, lev["social_insurance_coverage"], u_col,
+            u_prof, u_con, u_ins, u_skill, p))
         # the newcomer's age: an inverse-CDF draw, like the population's
         self.age = plain(truncated_normal(u_age, p.hire_age_mean, p.hire_age_sd, p.hire_age_min, p.hire_age_max))
-        (self.college, self.professional, self.contract, self.insured, self.skill, self.tenure, self.grade,
-         self.burnout, self.intention) = hire[1:]
         self.filled = True
 
     def train_promote_and_age(self, lev: dict, county_coverage: float, enrol_months: float, u: tuple) -> None:
@@ -298,14 +299,6 @@ class AgentGrassrootsModel(GrassrootsModel):
                 heads[a.unit] += 1.0
         return heads
 
-    def unit_sum(self, attribute: str) -> list[float]:
-        """Sum of a cadre attribute over the filled posts of each unit (``Cadres.unit_sum``)."""
-        total = [0.0] * self.n_units
-        for a in self.cadre_list:
-            if a.filled:
-                total[a.unit] += getattr(a, attribute)
-        return total
-
     def county_sum(self, agents, attribute: str) -> list[float]:
         """Per county: how many of ``agents`` have ``attribute`` true."""
         total = [0.0] * self.places.n_counties
@@ -333,18 +326,23 @@ class AgentGrassrootsModel(GrassrootsModel):
         demand = self._bring_needs(staffing, month)
 
         # cadres allocate time
+        service_work = [plain(cadre_rules.service_demand(d, h)) for d, h in zip(demand, self.unit_case_hours)]
         for a in self.cadre_list:
             u = a.unit
-            a.allocate_time(work.veto[u], work.other[u], work.data[u], demand[u], self.unit_case_hours[u], share[u],
+            a.allocate_time(work.veto[u], work.other[u], work.data[u], service_work[u], share[u],
                             lev[a.county]["evaluation_service_weight"])
 
         # residents are served and take part
-        output = [0.0] * self.n_units
+        output, skill, burnout = [0.0] * self.n_units, [0.0] * self.n_units, [0.0] * self.n_units
         for a in self.cadre_list:
-            output[a.unit] += plain(cadre_rules.service_output(a.hours_service, a.skill))
+            hours, in_post_skill, in_post_burnout = plain_all(cadre_rules.service_output(
+                a.hours_service, a.skill, a.burnout, a.filled))
+            output[a.unit] += hours
+            skill[a.unit] += in_post_skill
+            burnout[a.unit] += in_post_burnout
         cap = self.resident_params.service_capacity_cap
         service = [plain_all(resident_rules.unit_service(*unit, cap)) for unit in zip(
-            output, self.unit_case_hours, demand, self.unit_sum("skill"), self.unit_sum("burnout"), heads)]
+            output, self.unit_case_hours, demand, skill, burnout, heads)]
         self._get_served(service, lev, month)
         self._take_part(lev, [unit.coverage for unit in service], month)
 

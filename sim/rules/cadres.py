@@ -43,17 +43,23 @@ class Month(NamedTuple):
 
 
 @stage
-def spend_month(filled, burnout, veto_work, other_work, data_work, cases, hours_per_case, share, service_weight,
+def service_demand(cases, hours_per_case):
+    """Allocate time, per unit: the hours its residents' cases (weighted) ask of its cadres."""
+    return cases * hours_per_case
+
+
+@stage
+def spend_month(filled, burnout, veto_work, other_work, data_work, service_work, share, service_weight,
                 contract_hours, max_hours, trimming, p) -> Month:
-    """Allocate time, per post: take ``share`` of the unit's veto, other and data work and of its
-    residents' ``cases`` (x ``hours_per_case``), split the month (``allocate_time``), and let burnout
+    """Allocate time, per post: take ``share`` of the unit's veto, other and data work and of the
+    hours its residents' cases ask for (``service_demand``), split the month (``allocate_time``), and let burnout
     move toward what the month's overtime and compliance share demand (``burnout_target``,
     ``update_burnout``). A vacant post works no hours and keeps its (last holder's) burnout.
     ``p``: parameters.cadres; ``trimming``: workload.compliance_trimming.
     """
     veto, other, data, service = allocate_time(
         contract_hours, max_hours, veto_work * share, other_work * share, data_work * share,
-        cases * hours_per_case * share, service_weight, trimming)
+        service_work * share, service_weight, trimming)
     veto, other = np.where(filled, veto, 0.0), np.where(filled, other, 0.0)
     data, service = np.where(filled, data, 0.0), np.where(filled, service, 0.0)
     worked = veto + other + data + service
@@ -65,10 +71,14 @@ def spend_month(filled, burnout, veto_work, other_work, data_work, cases, hours_
 
 
 @stage
-def service_output(service_hours, skill):
-    """Serve, per post: nominal case-hours its service hours are worth (``service_productivity``);
-    a unit's sum over its posts, over hours per case, is the cases it can handle."""
-    return service_hours * service_productivity(skill)
+def service_output(service_hours, skill, burnout, filled):
+    """Serve, per post: what it adds to its unit's sums. The nominal case-hours its service hours are
+    worth (``service_productivity``; a unit's sum over hours per case is the cases it can handle),
+    and its holder's skill and burnout (0 for a vacant post: residents judge the cadres in post).
+
+    Returns (case-hours, skill in post, burnout in post).
+    """
+    return service_hours * service_productivity(skill), skill * filled, burnout * filled
 
 
 @stage
@@ -120,10 +130,27 @@ def stay_or_leave(filled, intention, burnout, insured, age, college, contract, t
     return Leaving(intention, quits, exits, filled & np.logical_not(exits))
 
 
-class Hire(NamedTuple):
-    """Whether a vacant post is filled this month, and its newcomer (meaningful only where ``hired``)."""
+class Vacancy(NamedTuple):
+    hired: object  # the post is filled this month
+    rel_pay: object  # what the post offers relative to the county seat (the newcomer's education follows it)
 
-    hired: object
+
+@stage
+def fill_vacancy(township_post, ladder_u, county_pay, wage_index, base_quality, township_pay_ratio,
+                 committee_pay_ratio, career_ladder, recruitment_drive, u_fill, p) -> Vacancy:
+    """Fill vacancies, per post vacant at the start of the month: applicants come as the post's pay
+    compares with the county seat (``vacancy_relative_pay``; the career ladder's floor counts for a
+    committee post on it), a recruitment drive and the county's base (``fill_probability_annual``,
+    monthly form, draw ``u_fill``). Who is hired is ``newcomer``.
+    """
+    post_ratio = np.where(township_post, township_pay_ratio, committee_pay_ratio)
+    on_ladder = np.logical_not(township_post) & (ladder_u < career_ladder)
+    rel_pay = vacancy_relative_pay(post_ratio, on_ladder, p.ladder_pay_min_yuan, wage_index, county_pay)
+    hired = u_fill < annual_to_monthly(fill_probability_annual(rel_pay, recruitment_drive, base_quality, p))
+    return Vacancy(hired, rel_pay)
+
+
+class Newcomer(NamedTuple):
     college: object
     professional: object
     contract: object
@@ -136,26 +163,16 @@ class Hire(NamedTuple):
 
 
 @stage
-def fill_vacancy(township_post, ladder_u, contract_share, county_pay, wage_index, base_quality,
-                 township_pay_ratio, committee_pay_ratio, career_ladder, recruitment_drive,
-                 social_insurance_coverage, u_fill, u_college, u_professional, u_contract, u_insured,
-                 u_skill, p) -> Hire:
-    """Fill vacancies, per post vacant at the start of the month: applicants come as the post's pay
-    compares with the county seat (``vacancy_relative_pay``), a recruitment drive and the county's
-    base (``fill_probability_annual``, monthly form, draw ``u_fill``). The newcomer's education
-    (``hire_college_probability``), profession (``hire_professional_probability``), contract (the
-    post's contract share), social insurance (contract staff: the coverage lever) and skill
-    (``new_hire_skill``) are drawn; tenure and grade start at 0, burnout at its initial level and the
-    quit intention afresh (NaN). The newcomer's age is drawn by the engine (a truncated normal, like
-    the other inverse-CDF draws).
+def newcomer(rel_pay, recruitment_drive, contract_share, social_insurance_coverage, u_college, u_professional,
+             u_contract, u_insured, u_skill, p) -> Newcomer:
+    """Fill vacancies, per post filled this month: the newcomer's education (``hire_college_probability``,
+    at the post's relative pay), profession (``hire_professional_probability``), contract (the post's
+    contract share), social insurance (contract staff: the coverage lever) and skill (``new_hire_skill``)
+    are drawn; tenure and grade start at 0, burnout at its initial level and the quit intention afresh
+    (NaN). The newcomer's age is drawn by the engine (a truncated normal, like the other inverse-CDF draws).
     """
-    post_ratio = np.where(township_post, township_pay_ratio, committee_pay_ratio)
-    on_ladder = np.logical_not(township_post) & (ladder_u < career_ladder)
-    rel_pay = vacancy_relative_pay(post_ratio, on_ladder, p.ladder_pay_min_yuan, wage_index, county_pay)
-    hired = u_fill < annual_to_monthly(fill_probability_annual(rel_pay, recruitment_drive, base_quality, p))
     contract = u_contract < contract_share
-    return Hire(
-        hired=hired,
+    return Newcomer(
         college=u_college < hire_college_probability(rel_pay, p.hire_college_base, p.hire_college_pay_slope,
                                                      p.hire_college_reference_pay),
         professional=u_professional < hire_professional_probability(recruitment_drive, p.hire_professional_base,
