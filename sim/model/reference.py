@@ -378,12 +378,12 @@ class AgentGrassrootsModel(GrassrootsModel):
         shared = self.county_sum(self.department_list, "shared")
         county = []
         for c, L in enumerate(lev):
-            work = plain_all(dept_rules.county_workload(
+            load = plain_all(dept_rules.county_workload(
                 self.reform_start[c], burden_started[c], month, propensity[c], shared[c], L["assessment_items_cut"],
                 L["veto_items_cap"], L["inspections_cut"], L["task_access_control"], L["power_list_coverage"],
                 L["grid_integration"], w, impl))
-            self.reform_start[c] = work.reform_start
-            county.append(work)
+            self.reform_start[c] = load.reform_start
+            county.append(load)
 
         u_adhoc = self.streams.uniforms("adhoc", month, pl.first_township, pl.n_townships).tolist()
         u_insp = self.streams.uniforms("tasks", month, pl.first_committee, pl.n_committees).tolist()
