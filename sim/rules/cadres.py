@@ -3,7 +3,9 @@
 Time allocation, burnout, pay, the quit decision, hiring, training and
 promotion. Each rule is a pure function of numbers or numpy arrays, so the
 same function serves one cadre or twelve million. Forms and sources:
-docs/ODD.md, section "Submodels: cadres".
+docs/ODD.md, section "Submodels: cadres". The month's stages (marked
+``@stage``, listed in docs/ODD.md section 3) come first; the forms they are
+built from follow.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ def service_demand(cases, hours_per_case):
 def spend_month(filled, burnout, veto_work, other_work, data_work, service_work, share, service_weight,
                 contract_hours, max_hours, trimming, p) -> Month:
     """Allocate time, per post: take ``share`` of the unit's veto, other and data work and of the
-    hours its residents' cases ask for (``service_demand``), split the month (``allocate_time``), and let burnout
-    move toward what the month's overtime and compliance share demand (``burnout_target``,
-    ``update_burnout``). A vacant post works no hours and keeps its (last holder's) burnout.
+    hours its residents' cases ask for (``service_demand``), split the month (``allocate_time``), and
+    let burnout move toward what the month's overtime and compliance share demand
+    (``burnout_target``, ``update_burnout``). A vacant post works no hours and keeps its (last holder's) burnout.
     ``p``: parameters.cadres; ``trimming``: workload.compliance_trimming.
     """
     veto, other, data, service = allocate_time(

@@ -1,7 +1,8 @@
 """Rules for residents: needs, service, satisfaction, trust, complaints, participation.
 
 Pure functions of numbers or numpy arrays. Forms and sources: docs/ODD.md,
-section "Submodels: residents".
+section "Submodels: residents". The month's stages (marked ``@stage``, listed
+in docs/ODD.md section 3) come first; the forms they are built from follow.
 """
 
 from __future__ import annotations
