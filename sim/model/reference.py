@@ -510,13 +510,16 @@ class Tallied:
     and at each record hands the one definition of the metrics (``tally_function``: ``tally_departments``,
     ``tally_cadres`` or ``tally_residents`` of ``agents.py``) those columns together with the agents'
     state gathered into columns of the same names (``gather``). ``memory`` names what the tally keeps
-    from one record to the next (the first recorded month's vacancies). It holds no state of its own.
+    from one record to the next (the first recorded month's vacancies). It holds no state of its own; the
+    set-up columns are also its attributes, named as the columnar population's (``model.cadres.n``).
     """
 
     def __init__(self, population, state: tuple[str, ...], gather, tally_function, memory: tuple[str, ...] = ()):
         self.constants = {name: value for name, value in vars(population).items() if name not in state}
         self.gather, self.tally_function = gather, tally_function
         self.memory = dict.fromkeys(memory)
+        for name, value in self.constants.items():  # read like a columnar population's: model.cadres.n, .county
+            setattr(self, name, value)
 
     def tally(self, tally, *args) -> None:
         columns = SimpleNamespace(**self.constants, **self.gather(), **self.memory)
