@@ -182,7 +182,7 @@ def executor_for(workers: int = 1, dask: str | None = None, timeout: float | Non
     if dask:
         check_dask_address(dask)
         seconds = dask_timeout(timeout)
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         cluster = _local_cluster(workers) if dask == "local" else None
         try:

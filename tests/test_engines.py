@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers import scenario
+from sim.model.metrics import METRIC_NAMES, Tally
 from sim.model.model import GrassrootsModel
 from sim.model.reference import AgentGrassrootsModel, CadreAgent, DepartmentAgent, ResidentAgent
 
@@ -66,11 +67,12 @@ def test_agent_state_matches_columns_month_by_month(small):
 
 def test_one_mesa_agent_per_post_resident_and_department(small):
     model = AgentGrassrootsModel(small, seed=0)
+    columnar = GrassrootsModel(small, seed=0)
     counts = {kind: len(model.agents_by_type[kind]) for kind in (DepartmentAgent, CadreAgent, ResidentAgent)}
-    assert counts == {DepartmentAgent: len(model.departments.county), CadreAgent: model.cadres.n,
-                      ResidentAgent: model.residents.n}
+    assert counts == {DepartmentAgent: len(columnar.departments.county), CadreAgent: columnar.cadres.n,
+                      ResidentAgent: columnar.residents.n}
     assert len(model.agents) == sum(counts.values())
-    assert model.cadres.n == int(model.places.posts_per_county.sum())  # filled and vacant posts alike
+    assert len(model.cadre_list) == int(model.places.posts_per_county.sum())  # filled and vacant posts alike
     for agents in (model.department_list, model.cadre_list, model.resident_list):
         assert all(isinstance(a, mesa.Agent) for a in agents)
         assert [a.index for a in agents] == list(range(len(agents)))  # row order: agent i owns draw i
@@ -90,16 +92,26 @@ def test_a_cadres_month_can_be_inspected(small):
     assert cadre.hours_worked == columnar.cadres.hours["worked"][cadre.index]
     # one agent's decision, called by hand: with no work pushed down and no residents waiting,
     # a cadre alone in the unit gives the contracted month to residents (outreach)
-    cadre.allocate_time(veto=0.0, other=0.0, data=0.0, service=0.0, headcount=1.0, service_weight=0.0)
+    cadre.allocate_time(veto=0.0, other=0.0, data=0.0, service=0.0, share=1.0, service_weight=0.0)
     assert (cadre.hours_veto, cadre.hours_other, cadre.hours_data) == (0.0, 0.0, 0.0)
     assert cadre.hours_service == cadre.hours_worked == model.contract_hours
 
 
 def test_agent_engine_keeps_its_state_on_the_agents(small):
-    """Between records the columnar state is blank: the per-agent step neither reads nor updates it."""
-    model = AgentGrassrootsModel(small, seed=0)
+    """The per-agent model holds no state columns: what it records is read from the agents, through
+    the same tally functions as the columnar engine's."""
+    model = AgentGrassrootsModel(small, seed=0, timeline__spin_up_months=0)
+    for name, population in (("skill", model.cadres), ("trust", model.residents), ("shared", model.departments)):
+        assert name not in population.constants and not hasattr(population, name)
     model.step()
-    assert model.cadres.skill is None and model.residents.trust is None and model.departments.shared is None
+    trust = METRIC_NAMES.index("trust")
+    recorded = model.county_num[0, trust] / model.county_den[0, trust]
+    assert 0 < recorded.min() and recorded.max() < 1
+    for a in model.resident_list:  # change the agents, tally again: the tally follows them
+        a.trust = 1.0
+    tally = Tally(model.places.n_counties)
+    model.residents.tally(tally, model.month - 1)
+    np.testing.assert_array_equal(tally.num[trust] / tally.den[trust], 1.0)
 
 
 @pytest.mark.parametrize("engine", ["columnar", "agents"])

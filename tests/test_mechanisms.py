@@ -86,6 +86,26 @@ def test_higher_pay_fills_more_vacancies():
     assert np.all(np.diff(f) > 0)
 
 
+def test_a_vacant_post_works_no_hours_and_keeps_its_last_burnout():
+    p = load_scenario("configs/defaults.yaml").scenario.parameters.cadres
+    month = cadre_rules.spend_month(np.array([True, False]), np.array([0.4, 0.4]), 100.0, 100.0, 20.0, 60.0, 1.0,
+                                    0.0, 174.0, 235.0, 0.5, p)
+    assert month.worked[0] > 174.0 and month.burnout[0] != 0.4  # overtime moves the holder's burnout
+    assert (month.veto[1], month.other[1], month.data[1], month.service[1], month.worked[1]) == (0, 0, 0, 0, 0)
+    assert month.burnout[1] == 0.4
+
+
+def test_cadres_at_retirement_age_retire_and_vacant_posts_do_not_leave():
+    p = load_scenario("configs/defaults.yaml").scenario.parameters.cadres
+    age = np.array([p.retirement_age, p.retirement_age - 10.0, p.retirement_age])
+    filled = np.array([True, True, False])
+    leaving = cadre_rules.stay_or_leave(filled, np.full(3, np.nan), 0.5, True, age, False, False, 10.0, False, 1.0,
+                                        0.9, 5000.0, 1.0, 0.8, 0.8, 0.0, 0.0, 0.1, 0.0, 0.999, p)
+    assert list(leaving.exits) == [True, False, False] and not leaving.quits.any()  # u = 0.999: nobody quits
+    assert list(leaving.filled) == [False, True, False]
+    assert np.all(np.isfinite(leaving.intention))  # the job's propensity, from the first month on
+
+
 def test_burnout_follows_overtime_and_compliance():
     t = cadre_rules.burnout_target(np.array([0.0, 0.2, 0.4]), 0.5, -1.5, 4.0, 2.0)
     assert np.all(np.diff(t) > 0)
@@ -123,6 +143,20 @@ def test_attendance_rises_with_efficacy_trust_and_crowd_rule():
     assert resident_rules.attend_probability(**{**base, "previous_share": 0.3}) > a  # crowd past the threshold
     assert resident_rules.attend_probability(**{**base, "cost": 1.5}) < a
     assert resident_rules.attend_probability(**{**base, "age_years": 75.0}) > a
+
+
+def test_a_council_makes_attending_cheaper_and_only_a_meeting_brings_residents():
+    p = load_scenario("configs/defaults.yaml").scenario.parameters.residents
+
+    def attend_chance(council, meeting=True):
+        # a resident attends iff u_attend < the chance, so the share of a fine grid of u that attends is the chance
+        u = np.linspace(0.0, 1.0, 2001)
+        part = resident_rules.take_part(meeting, council, False, 0.0, 0.0, False, False, 1.0, 0.5, 0.4, 45.0, 0.5,
+                                        1.0, -1, 40, u, 1.0, p)
+        return part.attends.mean()
+
+    assert attend_chance(council=True) > attend_chance(council=False) > 0
+    assert attend_chance(council=True, meeting=False) == 0
 
 
 def test_carried_out_decisions_raise_later_participation():

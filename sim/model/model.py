@@ -20,7 +20,6 @@ import pandas as pd
 
 from ..config import scenario_of
 from ..config.schema import REGIONS, Scenario
-from ..rules import residents as resident_rules
 from .agents import Cadres, Departments, Residents
 from .metrics import METRIC_NAMES, Tally, cell_values, county_blocks
 from .policy import Calendar, Policy, month_label, select_pilots
@@ -122,18 +121,15 @@ class GrassrootsModel(mesa.Model):
         burden_started = self.policy.group_started(month, "burden")[self.block]
         work = self.departments.push_tasks(levers, burden_started, month, streams)
         heads = self.cadres.headcount()  # filled posts per unit; unchanged until cadres stay or leave
-        staffing = heads / self.posts_per_unit
+        staffing, share = self.cadres.staffing(heads)
         committee_cases, township_cases = self.residents.bring_needs(
             levers, self.departments.devolved, staffing[m:], month, streams)
         demand = np.concatenate([committee_cases, township_cases])
-        self.cadres.allocate_time(work, demand * self.case_hours, levers, heads)
+        self.cadres.allocate_time(work, demand, self.case_hours, share, levers)
 
-        capacity = self.cadres.service_capacity_cases(self.case_hours)
-        coverage = resident_rules.coverage(capacity, demand, p.service_capacity_cap)
-        spare = resident_rules.spare_capacity(capacity, demand)
-        self.residents.get_served(coverage, spare[:m], self.cadres.unit_mean(self.cadres.skill, heads),
-                                  self.cadres.unit_mean(self.cadres.burnout, heads), levers, month, streams)
-        self.residents.take_part(levers, coverage[:m], month, streams)
+        service = self.cadres.service(demand, heads, self.case_hours, p.service_capacity_cap)
+        self.residents.get_served(service, levers, month, streams)
+        self.residents.take_part(levers, service.coverage[:m], month, streams)
 
         self.cadres.stay_or_leave(levers, month, streams)
         self.cadres.fill_vacancies(levers, self.places.county_base, month, streams)

@@ -1,12 +1,12 @@
 """The per-agent engine: the same model with one ``mesa.Agent`` per department, cadre post and resident.
 
 ``AgentGrassrootsModel`` runs exactly the model of ``GrassrootsModel`` (the
-columnar engine, where each population is numpy columns and a rule is applied
-to whole arrays), but month by month agent by agent: every decision is a call of
-the same rule function from ``sim.rules`` on one agent's plain Python numbers.
-It is meant for reading, debugging and teaching, and as the equivalence
-reference for the columnar engine (``tests/test_engines.py``: same series, bit
-for bit).
+columnar engine, where each population is numpy columns and a stage function is
+applied to all rows at once), but month by month agent by agent: every decision
+is a call of the same stage function of ``sim.rules`` (``@stage``) on one
+agent's plain Python numbers. It is meant for reading, debugging and teaching,
+and as the equivalence reference for the columnar engine
+(``tests/test_engines.py``: same series, bit for bit).
 
 How it keeps to the columnar engine:
 
@@ -14,30 +14,35 @@ How it keeps to the columnar engine:
   per row, holding that row's state as Python scalars. From then on the agents'
   attributes are the state. Places that are not agents keep their few state
   variables as Python lists on the model (county: devolved share and start of the
-  burden reform; committee: attendance at its last meeting).
+  burden reform; committee: attendance at its last meeting), and their stage
+  functions (``county_workload``, ``committee_decisions``...) are applied place
+  by place in Python loops.
 - Each month runs in the stages of ``GrassrootsModel.step``; in each stage the
   model hands every agent, in row order, the unit and county quantities it sees
   and its own entries of the month's random draws. The draws are the very arrays
   the columnar engine draws (same ``Streams.uniforms`` calls), drawn once per
-  month at model level.
-- Group quantities (headcounts, case demand, service capacity, meeting
-  attendance, data sharing) are Python sums over agents in row order: the order
-  in which ``np.bincount`` adds, so sums are bit-identical.
-- Arithmetic that decides something (the rebound added to cut work, how a
-  township's work is passed down, a vacancy's pay, a newcomer's skill, the
-  complaint chance, spare capacity...) is a rule in ``sim.rules`` too; what is
-  left here is routing (which unit an agent belongs to, which draws are its
-  own), and each stage says which columnar method it mirrors.
-- Recording fills the column objects (``self.departments``, ``self.cadres``,
-  ``self.residents``, used here only as observation buffers) from the agents and
-  calls the columnar ``tally`` methods, so every metric is defined once. Between
-  records their state columns are set to ``None``: the per-agent step cannot
-  read or update them.
+  month at model level; Poisson counts and a newcomer's age are turned from
+  uniforms by the same inverse CDFs.
+- Group quantities (headcounts, case demand, service output, unit sums of
+  skill and burnout, meeting attendance, data sharing, insurance) are Python
+  sums over agents in row order: the order in which ``np.bincount`` adds, so
+  sums are bit-identical.
+- What is left here is routing: which unit, committee or county an agent
+  belongs to, which draws are its own, the group sums, and writing a stage's
+  results back onto the agent (``plain`` turns numpy's 0-d results into Python
+  numbers). No decision arithmetic: ``tests/test_stages.py`` scans this module
+  and ``agents.py`` for it.
+- Recording: ``GrassrootsModel._record`` tallies ``self.departments``,
+  ``self.cadres`` and ``self.residents``, which here are ``Tallied`` views: the
+  set-up columns that never change plus the agents' state gathered into columns
+  of the same names, handed to the one definition of the metrics
+  (``tally_departments``, ``tally_cadres``, ``tally_residents`` in ``agents.py``).
+  The model holds no state columns of its own.
 """
 
 from __future__ import annotations
 
-import math
+from types import SimpleNamespace
 
 import mesa
 import numpy as np
@@ -45,12 +50,12 @@ import numpy as np
 from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
-from .agents import Work
+from .agents import Work, tally_cadres, tally_departments, tally_residents
 from .model import GrassrootsModel
 from .population import truncated_normal
 from .streams import poisson_from_uniform
 
-# state columns of the columnar populations: filled from the agents at record time, None otherwise
+# the columnar populations' state: here the agents hold it, gathered into columns at each record (``Tallied``)
 DEPARTMENT_STATE = ("shared", "devolved", "burden_reform_start")
 CADRE_STATE = ("filled", "age", "college", "professional", "contract", "insured", "tenure", "skill", "burnout",
                "grade", "intention", "month_exits", "month_quits", "month_hires", "month_promotions", "vacant_at_start",
@@ -61,9 +66,15 @@ RESIDENT_MONTH = ("need", "authority", "local", "referred", "served", "resolved"
                   "had_issue", "settled", "meeting", "attends", "took_part")
 
 
-def _ratio(num: float, den: float, empty: float = 0.0) -> float:
-    """``safe_ratio`` of agents.py for one pair of numbers."""
-    return num / den if den > 0 else empty
+def plain(value):
+    """One agent's result of a stage function as a plain Python number (numpy returns 0-d arrays or scalars)."""
+    return value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+
+
+def plain_all(result):
+    """Every field of a stage function's result (a tuple or NamedTuple) as plain Python numbers."""
+    values = map(plain, result)
+    return type(result)(*values) if hasattr(result, "_fields") else tuple(values)
 
 
 # =========================================================================== agents
@@ -83,11 +94,9 @@ class DepartmentAgent(mesa.Agent):
         self.shared = shared  # shares its data on the county platform
 
     def share_data(self, county_shared_share: float, target: float, u: float) -> None:
-        """Join the county's data platform this month or not (``join_data_platform``)."""
-        impl = self.model.config.implementation
-        joined = dept_rules.join_data_platform(self.shared, self.refuses, county_shared_share, target,
-                                               impl.data_join_months, impl.refuser_join_factor, u)
-        self.shared = bool(joined and self.holds_data)
+        """Join the county's data platform this month or not (``share_data``)."""
+        self.shared = plain(dept_rules.share_data(self.shared, self.holds_data, self.refuses, county_shared_share,
+                                                  target, u, self.model.config.implementation))
 
 
 class CadreAgent(mesa.Agent):
@@ -101,119 +110,71 @@ class CadreAgent(mesa.Agent):
         for name, value in state.items():
             setattr(self, name, value)
 
-    # -- what the post pays (Cadres.outside_pay / Cadres.pay for one post)
-    def outside_pay(self) -> float:
+    def pay(self, lev: dict) -> tuple[float, float]:
+        """The post's pay and its holder's outside option (``post_pay``)."""
         m = self.model
-        return m.county_pay[self.region] * (1.0 + m.cadre_params.college_pay_premium * self.college)
-
-    def pay(self, lev: dict) -> float:
-        p = self.model.cadre_params
-        ratio = lev["township_pay_ratio"] if self.township_post else lev["committee_pay_ratio"]
-        on_ladder = (not self.township_post) and self.ladder_u < lev["career_ladder"]
-        return float(cadre_rules.monthly_pay(self.outside_pay(), ratio, on_ladder, self.grade, p.ladder_pay_min_yuan,
-                                             p.ladder_pay_max_yuan, self.model.wage_index[self.region],
-                                             p.grade_pay_step))
+        return plain_all(cadre_rules.post_pay(
+            self.township_post, self.college, self.grade, self.ladder_u, m.county_pay[self.region],
+            m.wage_index[self.region], lev["township_pay_ratio"], lev["committee_pay_ratio"], lev["career_ladder"],
+            m.cadre_params))
 
     # -- the month
-    def allocate_time(self, veto: float, other: float, data: float, service: float, headcount: float,
+    def allocate_time(self, veto: float, other: float, data: float, service: float, share: float,
                       service_weight: float) -> None:
-        """Take an equal share of the unit's work and split the month (``allocate_time``); burnout follows."""
+        """Take ``share`` of the unit's work (``service``: the hours its residents' cases ask for) and split
+        the month; burnout follows (``spend_month``)."""
         m = self.model
-        p, w = m.cadre_params, m.workload
         self.filled_at_start = self.filled
         self.vacant_at_start = not self.filled
-        if not self.filled:
-            self.hours_veto = self.hours_other = self.hours_data = self.hours_service = self.hours_worked = 0.0
-            return
-        share = _ratio(1.0, headcount)
-        h_veto, h_other, h_data, h_service = cadre_rules.allocate_time(
-            m.contract_hours, m.max_hours, veto * share, other * share, data * share, service * share,
-            service_weight, w.compliance_trimming)
-        self.hours_veto, self.hours_other = float(h_veto), float(h_other)
-        self.hours_data, self.hours_service = float(h_data), float(h_service)
-        self.hours_worked = self.hours_veto + self.hours_other + self.hours_data + self.hours_service
-        compliance = _ratio(self.hours_worked - self.hours_service, self.hours_worked)
-        overtime = max(self.hours_worked / m.contract_hours - 1.0, 0.0)
-        target = cadre_rules.burnout_target(overtime, compliance, p.burnout_intercept, p.burnout_overtime,
-                                            p.burnout_compliance)
-        self.burnout = float(cadre_rules.update_burnout(self.burnout, target, p.burnout_months))
+        month = plain_all(cadre_rules.spend_month(
+            self.filled, self.burnout, veto, other, data, service, share, service_weight,
+            m.contract_hours, m.max_hours, m.workload.compliance_trimming, m.cadre_params))
+        (self.hours_veto, self.hours_other, self.hours_data, self.hours_service, self.hours_worked,
+         self.burnout) = month
 
     def stay_or_leave(self, lev: dict, u: float) -> None:
-        """Weigh the job (``quit_propensity``), update the quit intention, then retire, quit or stay.
-
-        Like the columnar engine, a vacant post keeps updating the intention of its last holder's
-        record; a new hire starts afresh (intention NaN), so this never reaches an outcome.
-        """
-        p = self.model.cadre_params
-        rel_pay = self.pay(lev) / self.outside_pay()
-        annuity = 0.0 if self.township_post else lev["occupational_annuity"]
-        propensity = float(cadre_rules.quit_propensity(
-            rel_pay, self.burnout, self.insured, lev["promotion_rate_3y"] / p.county_promotion_rate_3y,
-            lev["recognition"], annuity, self.age < p.young_age, self.college, self.contract, self.tenure, p))
-        if math.isnan(self.intention):  # a newcomer's (or, in the first month, everyone's) intention
-            self.intention = propensity
-        else:
-            self.intention = float(cadre_rules.update_intention(self.intention, propensity, p.intention_months))
-        q = cadre_rules.quit_probability_annual(self.intention)
-        retire = self.filled and self.age >= p.retirement_age
-        self.month_quits = bool(self.filled and not retire and u < cadre_rules.annual_to_monthly(q))
-        self.month_exits = self.month_quits or retire
-        self.filled = self.filled and not self.month_exits
+        """Weigh the job, update the quit intention, then retire, quit or stay (``stay_or_leave``)."""
+        m = self.model
+        self.intention, self.month_quits, self.month_exits, self.filled = plain_all(cadre_rules.stay_or_leave(
+            self.filled, self.intention, self.burnout, self.insured, self.age, self.college, self.contract,
+            self.tenure, self.township_post, self.grade, self.ladder_u, m.county_pay[self.region],
+            m.wage_index[self.region], lev["township_pay_ratio"], lev["committee_pay_ratio"], lev["career_ladder"],
+            lev["occupational_annuity"], lev["promotion_rate_3y"], lev["recognition"], u, m.cadre_params))
 
     def consider_applicants(self, lev: dict, base_quality: float, u: tuple) -> None:
-        """A post vacant at the start of the month is filled (``fill_probability_annual``) and the newcomer drawn.
-
-        Mirrors ``Cadres.fill_vacancies`` for one post; ``u`` are the post's 7 ``hires`` draws.
-        """
+        """A post vacant at the start of the month may be filled and the newcomer drawn (``fill_vacancy``);
+        ``u`` are the post's 7 ``hires`` draws (``newcomer``)."""
         self.month_hires = False
-        if not self.vacant_at_start:
+        if not self.vacant_at_start:  # only posts vacant at the start of the month look for applicants
             return
         m = self.model
         p = m.cadre_params
         u_fill, u_age, u_col, u_prof, u_con, u_ins, u_skill = u
-        post_ratio = lev["township_pay_ratio"] if self.township_post else lev["committee_pay_ratio"]
-        on_ladder = (not self.township_post) and self.ladder_u < lev["career_ladder"]
-        rel_pay = float(cadre_rules.vacancy_relative_pay(post_ratio, on_ladder, p.ladder_pay_min_yuan,
-                                                         m.wage_index[self.region], m.county_pay[self.region]))
-        drive = lev["recruitment_drive"]
-        f = cadre_rules.fill_probability_annual(rel_pay, drive, base_quality, p)
-        if not u_fill < cadre_rules.annual_to_monthly(f):
+        vacancy = plain_all(cadre_rules.fill_vacancy(
+            self.township_post, self.ladder_u, m.county_pay[self.region], m.wage_index[self.region], base_quality,
+            lev["township_pay_ratio"], lev["committee_pay_ratio"], lev["career_ladder"], lev["recruitment_drive"],
+            u_fill, p))
+        if not vacancy.hired:
             return
         self.month_hires = True
-        self.age = float(truncated_normal(u_age, p.hire_age_mean, p.hire_age_sd, p.hire_age_min, p.hire_age_max))
-        self.college = bool(u_col < cadre_rules.hire_college_probability(
-            rel_pay, p.hire_college_base, p.hire_college_pay_slope, p.hire_college_reference_pay))
-        self.professional = bool(u_prof < cadre_rules.hire_professional_probability(
-            drive, p.hire_professional_base, p.hire_professional_drive))
-        self.contract = u_con < self.contract_p
-        self.insured = (not self.contract) or u_ins < lev["social_insurance_coverage"]
-        self.skill = float(cadre_rules.new_hire_skill(u_skill, p.initial_skill_mean))
-        self.tenure = 0.0
-        self.grade = 0.0
-        self.burnout = p.initial_burnout
-        self.intention = math.nan
+        (self.college, self.professional, self.contract, self.insured, self.skill, self.tenure, self.grade,
+         self.burnout, self.intention) = plain_all(cadre_rules.newcomer(
+            vacancy.rel_pay, lev["recruitment_drive"], self.contract_p, lev["social_insurance_coverage"], u_col,
+            u_prof, u_con, u_ins, u_skill, p))
+        # the newcomer's age: an inverse-CDF draw, like the population's
+        self.age = plain(truncated_normal(u_age, p.hire_age_mean, p.hire_age_sd, p.hire_age_min, p.hire_age_max))
         self.filled = True
 
-    def train_promote_and_age(self, lev: dict, county_coverage: float, enrol_probability: float, u: tuple) -> None:
-        """Training (``train``), skill decay, promotion, social-insurance enrolment, and a month older.
-
-        Mirrors ``Cadres.train_promote_and_age`` for one post; ``u`` are its 4 ``training`` draws.
-        """
-        p = self.model.cadre_params
+    def train_promote_and_age(self, lev: dict, county_coverage: float, enrol_months: float, u: tuple) -> None:
+        """Training, skill decay, promotion, social-insurance enrolment, and a month older
+        (``train_promote_and_age``); ``u`` are the post's 4 ``training`` draws."""
         u_train, u_apply, u_prom, u_ins = u
-        trained = self.filled and u_train < lev["training_coverage"] / 12.0
-        applies = u_apply < cadre_rules.application_probability(lev["training_mentoring"], p.application_rate,
-                                                                 p.application_rate_mentored)
-        skill = float(cadre_rules.train(self.skill, trained, applies, p.training_skill_gain))
-        self.skill = skill * (1.0 - p.skill_decay_per_year / 12.0)
-        promoted = self.filled and u_prom < cadre_rules.promotion_probability_monthly(lev["promotion_rate_3y"])
-        self.month_promotions = bool(promoted)
-        self.grade = float(cadre_rules.promote(self.grade, promoted))
-        enrol = (self.filled and self.contract and not self.insured
-                 and county_coverage < lev["social_insurance_coverage"] and u_ins < enrol_probability)
-        self.insured = self.insured or enrol
-        self.age = self.age + 1.0 / 12.0
-        self.tenure = self.tenure + 1.0 / 12.0
+        (self.skill, self.grade, self.month_promotions, self.insured, self.age,
+         self.tenure) = plain_all(cadre_rules.train_promote_and_age(
+            self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, county_coverage,
+            lev["training_coverage"], lev["training_mentoring"], lev["promotion_rate_3y"],
+            lev["social_insurance_coverage"], enrol_months, u_train, u_apply, u_prom, u_ins,
+            self.model.cadre_params))
 
 
 class ResidentAgent(mesa.Agent):
@@ -222,77 +183,45 @@ class ResidentAgent(mesa.Agent):
     def __init__(self, model: "AgentGrassrootsModel", index: int, **state):
         super().__init__(model)
         self.index = index  # row in the columnar population: addresses this agent's draws
+        self.committee_cases = self.township_cases = self.attended_weight = 0.0
         for name in RESIDENT_MONTH:
             setattr(self, name, False)
         for name, value in state.items():
             setattr(self, name, value)
 
-    def bring_need(self, local_probability: float, u: tuple) -> None:
-        """Bring a need this month or not; one needing a power is settled locally only if it was devolved."""
-        p = self.model.resident_params
+    def bring_need(self, devolved: float, township_staffing: float, u: tuple) -> None:
+        """Bring a need this month or not; one needing a power is settled locally only if it was devolved
+        (``bring_need``)."""
         u_need, u_auth, u_local = u
-        self.need = bool(not self.pending and u_need < resident_rules.need_probability(
-            p.need_rate_per_month, self.elderly, p.elderly_need_multiplier))
-        self.authority = self.need and u_auth < p.authority_share
-        self.local = self.authority and u_local < local_probability
-        self.referred = self.authority and not self.local
+        (self.need, self.authority, self.local, self.referred, self.committee_cases,
+         self.township_cases) = plain_all(resident_rules.bring_need(
+            self.pending, self.elderly, self.weight, devolved, township_staffing, u_need, u_auth, u_local,
+            self.model.resident_params))
 
-    def get_served(self, coverage: float, outreach: float, skill: float, burnout: float, supervision: float,
+    def get_served(self, coverage: float, skill: float, burnout: float, outreach: float, supervision: float,
                    u: tuple) -> None:
-        """Be served as far as the unit's capacity allows; judge (satisfaction), complain, update trust.
+        """Be served as far as the unit's capacity allows; judge, complain, update trust (``get_served``).
 
         ``coverage``, ``skill`` and ``burnout`` are those of the unit handling the need (committee or township);
-        ``outreach`` is the committee's spare capacity. Mirrors ``Residents.get_served`` for one resident.
+        ``outreach`` is the committee's spare capacity.
         """
-        p = self.model.resident_params
         u_served, u_ref, u_comp, u_rect = u
-        need, referred, pending = self.need, self.referred, self.pending
-        served = need and not referred and u_served < coverage
-        resolved = pending and u_ref < p.referral_resolution_per_month
-        waiting = (pending and not resolved) or referred
-        had_issue = need or pending
-        target = resident_rules.satisfaction_target(need or resolved, served or resolved, waiting, skill, burnout, p)
-        if not had_issue:
-            target = target + p.outreach_satisfaction * outreach
-        self.satisfaction = float(resident_rules.smooth_toward(self.satisfaction, min(max(target, 0), 100),
-                                                               p.satisfaction_memory_months))
-        unmet = (need and not served and not referred) or waiting
-        complains = bool(u_comp < resident_rules.complaint_probability(unmet, served, burnout,
-                                                                       p.complaint_probability))
-        rectified = complains and u_rect < resident_rules.rectification_probability(supervision, outreach, p)
-        # trust follows experience: served or rectified -> up; unmet or ignored complaint -> down
-        good = served or resolved or rectified
-        bad = (unmet or complains) and not good
-        self.trust = float(resident_rules.learn(self.trust, 1.0, p.trust_learning, good))
-        self.trust = float(resident_rules.learn(self.trust, 0.0, p.trust_learning, bad))
-        self.pending = bool(waiting and not rectified)
-        self.served, self.resolved, self.had_issue = bool(served), bool(resolved), bool(had_issue)
-        self.complains, self.rectified = bool(complains), bool(rectified)
-        self.settled = bool(served or resolved or (rectified and waiting))
+        served = plain_all(resident_rules.get_served(
+            self.need, self.referred, self.pending, self.satisfaction, self.trust, coverage, skill, burnout,
+            outreach, supervision, u_served, u_ref, u_comp, u_rect, self.model.resident_params))
+        (self.served, self.resolved, self.complains, self.rectified, self.had_issue, self.settled,
+         self.satisfaction, self.trust, self.pending) = served
 
-    def take_part(self, meeting: bool, council: bool, online: bool, points: float, previous_share: float,
-                  month: int, u: tuple) -> None:
-        """If a decision of the committee is put to residents, attend (``attend_probability``), vote online or not."""
-        p = self.model.resident_params
+    def take_part(self, decisions, previous_share: float, month: int, u: tuple) -> None:
+        """If the committee puts a decision to residents, attend or vote online, and learn whether decisions
+        are carried out (``take_part``); ``decisions`` are the committee's (``committee_decisions``)."""
         u_attend, u_online = u
-        self.meeting = meeting
-        if not meeting:
-            self.attends = self.took_part = False
-            return
-        cost = self.cost * (1.0 - p.council_cost_reduction if council else 1.0)
-        attend_p = resident_rules.attend_probability(self.trust, self.efficacy, cost, self.age, points,
-                                                     previous_share, self.threshold, p)
-        self.attends = bool(u_attend < attend_p)
-        votes_online = not self.attends and online and u_online < p.online_participation * attend_p
-        self.took_part = bool(self.attends or votes_online)
-        if self.took_part:
-            self.last_part = month
-
-    def see_outcome(self, carried: bool, disclosed: bool) -> None:
-        """Learn whether decisions are carried out (efficacy), if it took part or the outcome was disclosed."""
-        p = self.model.resident_params
-        observed = self.took_part or disclosed
-        self.efficacy = float(resident_rules.learn(self.efficacy, float(carried), p.efficacy_learning, observed))
+        self.meeting = decisions.deliberated
+        (self.attends, self.took_part, self.attended_weight, self.last_part,
+         self.efficacy) = plain_all(resident_rules.take_part(
+            decisions.deliberated, decisions.council, decisions.online, decisions.points, previous_share,
+            decisions.carried, decisions.disclosed, self.cost, self.trust, self.efficacy, self.age, self.threshold,
+            self.weight, self.last_part, month, u_attend, u_online, self.model.resident_params))
 
 
 # =========================================================================== model
@@ -302,8 +231,10 @@ class AgentGrassrootsModel(GrassrootsModel):
     """``GrassrootsModel`` computed agent by agent (see module docstring); same constructor, same results."""
 
     def __init__(self, config=None, *, rng=None, seed: int | None = None, replicate: int = 0,
-                 counties: tuple[int, int] | None = None, **overrides):
-        super().__init__(config, rng=rng, seed=seed, replicate=replicate, counties=counties, **overrides)
+                 counties: tuple[int, int] | None = None, scenario=None, **kwargs):
+        # `**kwargs` and `scenario` as in GrassrootsModel (what Mesa's SolaraViz passes, on mesa 3.3 and 3.4+)
+        super().__init__(config, rng=rng, seed=seed, replicate=replicate, counties=counties, scenario=scenario,
+                         **kwargs)
         pars = self.config.parameters
         self.cadre_params, self.resident_params, self.workload = pars.cadres, pars.residents, pars.workload
         d, c, r, pl = self.departments, self.cadres, self.residents, self.places
@@ -324,6 +255,7 @@ class AgentGrassrootsModel(GrassrootsModel):
         self.devolved = d.devolved.tolist()  # per county
         self.reform_start = d.burden_reform_start.tolist()  # per county: month the burden reform began (-1: not yet)
         self.previous_share = r.previous_share.tolist()  # per committee: attendance at its last meeting
+        self.committee_weight = r.committee_weight.tolist()  # per committee: its sample's weight
 
         # the agents, one per row, in row order (agent i gets entry i of each month's draws)
         self.department_list = [
@@ -339,7 +271,14 @@ class AgentGrassrootsModel(GrassrootsModel):
                               for i in range(r.n)]
         self.decided = [False] * self.m
         self.deliberated = [False] * self.m
-        self._release_buffers()
+        # where each population's draws start (global row of its first agent)
+        self.first_department, self.first_post, self.first_resident = d.first, c.first, r.first
+        # from now on the agents hold the state: what is recorded is read from them (``Tallied``)
+        self.departments = Tallied(d, DEPARTMENT_STATE, self.department_columns, tally_departments)
+        self.cadres = Tallied(c, (*CADRE_STATE, "hours", "vacancies_first"), self.cadre_columns, tally_cadres,
+                              memory=("vacancies_first",))
+        self.residents = Tallied(r, (*RESIDENT_STATE, "previous_share", "month_state"), self.resident_columns,
+                                 tally_residents)
 
     # -- the agents by type (Mesa AgentSets)
     @property
@@ -362,24 +301,13 @@ class AgentGrassrootsModel(GrassrootsModel):
                 heads[a.unit] += 1.0
         return heads
 
-    def unit_mean(self, attribute: str, heads: list[float]) -> list[float]:
-        """Mean of a cadre attribute over the filled posts of each unit (``Cadres.unit_mean``)."""
-        total = [0.0] * self.n_units
-        for a in self.cadre_list:
-            if a.filled:
-                total[a.unit] += getattr(a, attribute)
-        return [_ratio(t, h) for t, h in zip(total, heads)]
-
-    def shared_data(self) -> tuple[list[float], list[float]]:
-        """Per county: departments sharing data, departments holding data."""
-        n = self.places.n_counties
-        shared, holding = [0.0] * n, [0.0] * n
-        for a in self.department_list:
-            if a.shared:
-                shared[a.county] += 1.0
-            if a.holds_data:
-                holding[a.county] += 1.0
-        return shared, holding
+    def county_sum(self, agents, attribute: str) -> list[float]:
+        """Per county: how many of ``agents`` have ``attribute`` true."""
+        total = [0.0] * self.places.n_counties
+        for a in agents:
+            if getattr(a, attribute):
+                total[a.county] += 1.0
+        return total
 
     # -- the month
     def step(self) -> None:
@@ -395,187 +323,168 @@ class AgentGrassrootsModel(GrassrootsModel):
         burden_started = self.policy.group_started(month, "burden")[self.block].tolist()
         work = self._push_tasks(lev, burden_started, month)
         heads = self.headcount()
-        staffing = [h / posts for h, posts in zip(heads, self.unit_posts)]
-        demand = self._bring_needs(lev, staffing, month)
+        staffing, share = zip(*(plain_all(cadre_rules.unit_staffing(h, posts))
+                                for h, posts in zip(heads, self.unit_posts)))
+        demand = self._bring_needs(staffing, month)
 
         # cadres allocate time
-        service_hours = [d * h for d, h in zip(demand, self.unit_case_hours)]
+        service_work = [plain(cadre_rules.service_demand(d, h)) for d, h in zip(demand, self.unit_case_hours)]
         for a in self.cadre_list:
             u = a.unit
-            a.allocate_time(work.veto[u], work.other[u], work.data[u], service_hours[u], heads[u],
+            a.allocate_time(work.veto[u], work.other[u], work.data[u], service_work[u], share[u],
                             lev[a.county]["evaluation_service_weight"])
 
         # residents are served and take part
-        capacity = [0.0] * self.n_units
+        output, skill, burnout = [0.0] * self.n_units, [0.0] * self.n_units, [0.0] * self.n_units
         for a in self.cadre_list:
-            capacity[a.unit] += a.hours_service * float(cadre_rules.service_productivity(a.skill))
-        capacity = [c / h for c, h in zip(capacity, self.unit_case_hours)]
+            hours, in_post_skill, in_post_burnout = plain_all(cadre_rules.service_output(
+                a.hours_service, a.skill, a.burnout, a.filled))
+            output[a.unit] += hours
+            skill[a.unit] += in_post_skill
+            burnout[a.unit] += in_post_burnout
         cap = self.resident_params.service_capacity_cap
-        coverage = [float(resident_rules.coverage(c, d, cap)) for c, d in zip(capacity, demand)]
-        spare = [float(resident_rules.spare_capacity(c, d)) for c, d in zip(capacity, demand)]
-        skill_units, burnout_units = self.unit_mean("skill", heads), self.unit_mean("burnout", heads)
-        self._get_served(coverage, spare, skill_units, burnout_units, lev, month)
-        self._take_part(lev, coverage, month)
+        service = [plain_all(resident_rules.unit_service(*unit, cap)) for unit in zip(
+            output, self.unit_case_hours, demand, skill, burnout, heads)]
+        self._get_served(service, lev, month)
+        self._take_part(lev, [unit.coverage for unit in service], month)
 
         # cadres stay or leave, vacancies are filled, training, promotion, insurance and ageing
-        u_quit = streams.uniforms("quits", month, self.cadres.first, self.cadres.n).tolist()
+        u_quit = streams.uniforms("quits", month, self.first_post, len(self.cadre_list)).tolist()
         for a, u in zip(self.cadre_list, u_quit):
             a.stay_or_leave(lev[a.county], u)
-        u_hire = list(zip(*streams.uniforms("hires", month, self.cadres.first, self.cadres.n, 7).tolist()))
+        u_hire = list(zip(*streams.uniforms("hires", month, self.first_post, len(self.cadre_list), 7).tolist()))
         for a, u in zip(self.cadre_list, u_hire):
             a.consider_applicants(lev[a.county], self.county_base[a.county], u)
         self._train_promote_and_age(lev, month)
 
         # data sharing and devolution
-        shared, holding = self.shared_data()
-        county_share = [_ratio(s, h) for s, h in zip(shared, holding)]
-        u_data = streams.uniforms("data", month, self.departments.first, len(self.department_list)).tolist()
+        county_share = [plain(dept_rules.county_shared_share(s, h)) for s, h in zip(
+            self.county_sum(self.department_list, "shared"), self.county_sum(self.department_list, "holds_data"))]
+        u_data = streams.uniforms("data", month, self.first_department, len(self.department_list)).tolist()
         for a, u in zip(self.department_list, u_data):
             a.share_data(county_share[a.county], lev[a.county]["data_sharing_target"], u)
         months = self.config.implementation.devolution_months
-        self.devolved = [float(dept_rules.devolve_powers(dv, lv["devolved_power_share"], months))
+        self.devolved = [plain(dept_rules.devolve_powers(dv, lv["devolved_power_share"], months))
                          for dv, lv in zip(self.devolved, lev)]
 
         self._record(work, levers)
         self._next_month()
 
     def _push_tasks(self, lev: list[dict], burden_started: list[bool], month: int) -> Work:
-        """Departments push work down: per county (official load, rebound, ad hoc rate), then per township and
-        committee. Mirrors ``Departments.push_tasks``."""
+        """Departments push work down: per county (``county_workload``), then per township
+        (``township_workload``) and committee (``committee_workload``). Mirrors ``Departments.push_tasks``."""
         w, impl, pl = self.workload, self.config.implementation, self.places
-        n = pl.n_counties
-        propensity = [0.0] * n
+        propensity = [0.0] * pl.n_counties
         for a in self.department_list:
             propensity[a.county] += a.rebound_propensity
-        shared, _ = self.shared_data()
-        items_o, items, veto_o, veto, rebound, inspections, adhoc_rate, data_h = ([0.0] * n for _ in range(8))
+        shared = self.county_sum(self.department_list, "shared")
+        county = []
         for c, L in enumerate(lev):
-            cuts = (L["assessment_items_cut"] > 0 or L["inspections_cut"] > 0 or L["veto_items_cap"] < w.veto_items)
-            if burden_started[c] and cuts and self.reform_start[c] < 0:
-                self.reform_start[c] = month
-            since = month - self.reform_start[c] if self.reform_start[c] >= 0 else 0
-            i_o, v_o, s_o = dept_rules.official_task_load(
-                w.assessment_items_per_year, w.veto_items, w.inspections_per_committee_year,
-                L["assessment_items_cut"], L["veto_items_cap"], L["inspections_cut"])
-            items_o[c], veto_o[c] = float(i_o), float(v_o)
-            rebound[c] = float(dept_rules.rebound_share(
-                propensity[c] / w.departments_per_county, since, impl.rebound_months, L["task_access_control"],
-                impl.access_control_effectiveness, L["power_list_coverage"], impl.power_list_effectiveness))
-            items[c] = float(dept_rules.actual_load(items_o[c], w.assessment_items_per_year, rebound[c]))
-            veto[c] = float(dept_rules.actual_load(veto_o[c], w.veto_items, rebound[c]))
-            inspections[c] = float(dept_rules.actual_load(float(s_o), w.inspections_per_committee_year, rebound[c]))
-            adhoc_rate[c] = float(dept_rules.adhoc_task_rate(
-                w.adhoc_tasks_per_township_day, w.working_days_per_month, L["task_access_control"],
-                impl.access_control_effectiveness, L["grid_integration"], w.grid_efficiency))
-            data_h[c] = float(dept_rules.duplicate_entry_hours(w.data_departments, shared[c],
-                                                               w.duplicate_entry_hours_per_department))
+            load = plain_all(dept_rules.county_workload(
+                self.reform_start[c], burden_started[c], month, propensity[c], shared[c], L["assessment_items_cut"],
+                L["veto_items_cap"], L["inspections_cut"], L["task_access_control"], L["power_list_coverage"],
+                L["grid_integration"], w, impl))
+            self.reform_start[c] = load.reform_start
+            county.append(load)
 
         u_adhoc = self.streams.uniforms("adhoc", month, pl.first_township, pl.n_townships).tolist()
         u_insp = self.streams.uniforms("tasks", month, pl.first_committee, pl.n_committees).tolist()
-        township_work = []  # per township: (township veto, township other, per-committee veto, other)
+        township = []  # per township: (township veto, township other, per-committee veto, other)
         for t, c in enumerate(self.township_county):
-            adhoc = float(poisson_from_uniform(u_adhoc[t], adhoc_rate[c]))
-            hours = dept_rules.township_work_hours(items[c], veto[c], adhoc, w.item_hours_per_township_month,
-                                                   w.veto_hours_multiplier, w.adhoc_task_hours)
-            township_work.append([float(x) for x in dept_rules.pass_down(
-                *hours, w.item_share_to_committees, w.adhoc_share_to_committees, self.committees_in_township[t])])
-        u_veto, u_other, u_data, insp_count = [], [], [], []
+            adhoc = plain(poisson_from_uniform(u_adhoc[t], county[c].adhoc_rate))  # the month's Poisson draw
+            township.append(plain_all(dept_rules.township_workload(county[c].items, county[c].veto, adhoc,
+                                                                   self.committees_in_township[t], w)))
+        veto, other, data, inspections = [], [], [], []
         for k, t in enumerate(self.committee_township):
             c = self.committee_county[k]
-            count = float(poisson_from_uniform(u_insp[k], inspections[c] / 12.0))
-            insp_count.append(count)
-            u_veto.append(township_work[t][2])
-            u_other.append(township_work[t][3] + count * w.inspection_hours)
-            u_data.append(data_h[c])
+            count = plain(poisson_from_uniform(u_insp[k], county[c].inspections_per_month))
+            inspections.append(count)
+            veto.append(township[t][2])
+            other.append(plain(dept_rules.committee_workload(township[t][3], count, w)))
+            data.append(county[c].data_hours)
         for t, c in enumerate(self.township_county):
-            u_veto.append(township_work[t][0])
-            u_other.append(township_work[t][1])
-            u_data.append(data_h[c])
-        return Work(veto=u_veto, other=u_other, data=u_data, items_official=np.array(items_o),
-                    items_actual=np.array(items), veto_official=np.array(veto_o), rebound=np.array(rebound),
-                    inspections=np.array(insp_count))
+            veto.append(township[t][0])
+            other.append(township[t][1])
+            data.append(county[c].data_hours)
+        return Work(veto=veto, other=other, data=data,
+                    items_official=np.array([x.items_official for x in county]),
+                    items_actual=np.array([x.items for x in county]),
+                    veto_official=np.array([x.veto_official for x in county]),
+                    rebound=np.array([x.rebound for x in county]), inspections=np.array(inspections))
 
-    def _bring_needs(self, lev: list[dict], staffing: list[float], month: int) -> list[float]:
+    def _bring_needs(self, staffing: list[float], month: int) -> list[float]:
         """Residents bring needs; returns weighted case demand per unit (committees, then townships)."""
-        p, m = self.resident_params, self.m
-        u_needs = zip(*self.streams.uniforms("needs", month, self.residents.first, len(self.resident_list), 3).tolist())
+        m = self.m
+        u_needs = zip(*self.streams.uniforms("needs", month, self.first_resident, len(self.resident_list), 3).tolist())
         demand = [0.0] * self.n_units
         for a, u in zip(self.resident_list, u_needs):
-            local_p = resident_rules.local_authority_probability(self.devolved[a.county], p.base_local_authority,
-                                                                 staffing[m + a.township])
-            a.bring_need(local_p, u)
-            if a.need and not a.authority:  # a routine need: the committee's case
-                demand[a.committee] += a.weight
-            elif a.local:  # a need for a devolved power the township can exercise: the township's case
-                demand[m + a.township] += a.weight
+            a.bring_need(self.devolved[a.county], staffing[m + a.township], u)
+            demand[a.committee] += a.committee_cases  # a routine need: the committee's case
+        for a in self.resident_list:
+            demand[m + a.township] += a.township_cases  # a need for a devolved power the township can exercise
         return demand
 
-    def _get_served(self, coverage, spare, skill_units, burnout_units, lev, month) -> None:
-        n, first, m = len(self.resident_list), self.residents.first, self.m
+    def _get_served(self, service: list, lev: list[dict], month: int) -> None:
+        """Each resident is served by the unit handling its need. Mirrors ``Residents.get_served``."""
+        n, first, m = len(self.resident_list), self.first_resident, self.m
         u_served, u_ref = self.streams.uniforms("service", month, first, n, 2).tolist()
         u_comp, u_rect = self.streams.uniforms("complaints", month, first, n, 2).tolist()
         for a, u in zip(self.resident_list, zip(u_served, u_ref, u_comp, u_rect)):
-            unit = m + a.township if a.local else a.committee
-            a.get_served(coverage[unit], spare[a.committee], skill_units[unit], burnout_units[unit],
+            unit = service[m + a.township if a.local else a.committee]  # who handles the need
+            a.get_served(unit.coverage, unit.skill, unit.burnout, service[a.committee].spare,
                          lev[a.county]["supervision_platform"], u)
 
-    def _take_part(self, lev, coverage, month) -> None:
-        """Committees take decisions, some put to residents; then attendance, execution, disclosure.
-        Mirrors ``Residents.take_part``."""
+    def _take_part(self, lev: list[dict], coverage: list[float], month: int) -> None:
+        """Committees take decisions (``committee_decisions``), some put to residents, who take part
+        (``take_part``); then each committee remembers its attendance. Mirrors ``Residents.take_part``."""
         p, m, streams = self.resident_params, self.m, self.streams
-        first, n = self.residents.first, len(self.resident_list)
-        u_committee = streams.uniforms("decisions", month, self.places.first_committee, m, 4).tolist()
-        u_dec, u_delib, u_exec, u_disc = u_committee
+        first, n = self.first_resident, len(self.resident_list)
+        u_committee = zip(*streams.uniforms("decisions", month, self.places.first_committee, m, 4).tolist())
         u_part = zip(*streams.uniforms("participation", month, first, n, 2).tolist())
-        council, online, points = [], [], []
-        for k in range(m):
+        decisions = []
+        for k, (u, fixed) in enumerate(zip(u_committee, zip(*self.committee_u))):
             L = lev[self.committee_county[k]]
-            self.decided[k] = decided = u_dec[k] < p.decision_probability_per_month
-            self.deliberated[k] = decided and u_delib[k] < L["deliberation_share"]
-            council.append(self.committee_u[0][k] < L["councils"])
-            online.append(self.committee_u[1][k] < L["online_voting"])
-            points.append(float(self.committee_u[2][k] < L["points_system"]))
-        attended, weight = [0.0] * m, [0.0] * m
+            decisions.append(plain_all(resident_rules.committee_decisions(
+                *u, *fixed, L["deliberation_share"], L["councils"], L["online_voting"], L["points_system"],
+                L["disclosure"], L["supervision_platform"], coverage[k], p)))
+            self.decided[k], self.deliberated[k] = decisions[k].decided, decisions[k].deliberated
+        attended = [0.0] * m
         for a, u in zip(self.resident_list, u_part):
             k = a.committee
-            a.take_part(self.deliberated[k], council[k], online[k], points[k], self.previous_share[k], month, u)
-            if a.attends:
-                attended[k] += a.weight
-            weight[k] += a.weight
-        carried, disclosed = [], []
-        for k in range(m):
-            L = lev[self.committee_county[k]]
-            if self.deliberated[k]:
-                self.previous_share[k] = _ratio(attended[k], weight[k])
-            carried.append(self.deliberated[k] and u_exec[k] < resident_rules.execution_probability(
-                coverage[k], L["supervision_platform"], p))
-            disclosed.append(self.deliberated[k] and u_disc[k] < L["disclosure"])
-        for a in self.resident_list:
-            a.see_outcome(carried[a.committee], disclosed[a.committee])
+            a.take_part(decisions[k], self.previous_share[k], month, u)
+            attended[k] += a.attended_weight
+        self.previous_share = [plain(resident_rules.remember_attendance(d.deliberated, a, w, previous))
+                               for d, a, w, previous in zip(decisions, attended, self.committee_weight,
+                                                            self.previous_share)]
 
-    def _train_promote_and_age(self, lev, month) -> None:
+    def _train_promote_and_age(self, lev: list[dict], month: int) -> None:
+        """Each county's insurance coverage (``insurance_coverage``), then each post trains, is promoted,
+        insured and ages. Mirrors ``Cadres.train_promote_and_age``."""
         n_counties = self.places.n_counties
-        contract, insured = [0.0] * n_counties, [0.0] * n_counties  # Cadres.insurance_coverage_by_county
+        contract, insured = [0.0] * n_counties, [0.0] * n_counties
         for a in self.cadre_list:
             if a.filled and a.contract:
                 contract[a.county] += 1.0
                 if a.insured:
                     insured[a.county] += 1.0
-        coverage = [_ratio(i, c, 1.0) for i, c in zip(insured, contract)]
-        enrol_p = float(cadre_rules.monthly_hazard(self.config.implementation.insurance_enrol_months))
-        u_train = zip(*self.streams.uniforms("training", month, self.cadres.first, self.cadres.n, 4).tolist())
+        coverage = [plain(cadre_rules.insurance_coverage(i, c)) for i, c in zip(insured, contract)]
+        enrol_months = self.config.implementation.insurance_enrol_months
+        u_train = zip(*self.streams.uniforms("training", month, self.first_post, len(self.cadre_list), 4).tolist())
         for a, u in zip(self.cadre_list, u_train):
-            a.train_promote_and_age(lev[a.county], coverage[a.county], enrol_p, u)
+            a.train_promote_and_age(lev[a.county], coverage[a.county], enrol_months, u)
 
     # -- observation: the agents' attributes as columns
-    def agent_columns(self) -> dict[str, dict[str, np.ndarray]]:
-        """The agents' state gathered into arrays, named as the columnar populations' attributes."""
-        def gather(agents, attribute, dtype):
-            return np.fromiter((getattr(a, attribute) for a in agents), dtype=dtype, count=len(agents))
+    def department_columns(self) -> dict[str, np.ndarray]:
+        return {"shared": gather(self.department_list, "shared", bool),
+                "devolved": np.array(self.devolved), "burden_reform_start": np.array(self.reform_start)}
 
+    def cadre_columns(self) -> dict:
         cadres = {name: gather(self.cadre_list, name, float if name in (
             "age", "tenure", "skill", "burnout", "grade", "intention") else bool) for name in CADRE_STATE}
         cadres["hours"] = {h: gather(self.cadre_list, f"hours_{h}", float) for h in CADRE_HOURS}
+        return cadres
+
+    def resident_columns(self) -> dict:
         residents = {name: gather(self.resident_list, name, int if name == "last_part" else
                                   float if name in ("satisfaction", "trust", "efficacy") else bool)
                      for name in RESIDENT_STATE}
@@ -583,27 +492,38 @@ class AgentGrassrootsModel(GrassrootsModel):
         residents["month_state"]["decided"] = np.array(self.decided, dtype=bool)
         residents["month_state"]["deliberated"] = np.array(self.deliberated, dtype=bool)
         residents["previous_share"] = np.array(self.previous_share)
-        departments = {"shared": gather(self.department_list, "shared", bool),
-                       "devolved": np.array(self.devolved), "burden_reform_start": np.array(self.reform_start)}
-        return {"departments": departments, "cadres": cadres, "residents": residents}
+        return residents
 
-    def _fill_buffers(self) -> None:
-        for population, values in self.agent_columns().items():
-            for name, array in values.items():
-                setattr(getattr(self, population), name, array)
+    def agent_columns(self) -> dict[str, dict[str, np.ndarray]]:
+        """The agents' state gathered into arrays, named as the columnar populations' attributes."""
+        return {"departments": self.department_columns(), "cadres": self.cadre_columns(),
+                "residents": self.resident_columns()}
 
-    def _release_buffers(self) -> None:
-        """Blank the columnar state: from now on the agents hold it."""
-        for population, names in (("departments", DEPARTMENT_STATE),
-                                  ("cadres", (*CADRE_STATE, "hours")),
-                                  ("residents", (*RESIDENT_STATE, "previous_share", "month_state"))):
-            for name in names:
-                setattr(getattr(self, population), name, None)
 
-    def _record(self, work, levers) -> None:
-        if self.month < self.calendar.start:  # spin-up: nothing to tally, a row for Mesa's tools
-            super()._record(work, levers)
-            return
-        self._fill_buffers()
-        super()._record(work, levers)  # the columnar tallies, on the agents' state
-        self._release_buffers()
+def gather(agents: list, attribute: str, dtype) -> np.ndarray:
+    """One attribute of every agent, in row order, as a column."""
+    return np.fromiter((getattr(a, attribute) for a in agents), dtype=dtype, count=len(agents))
+
+
+class Tallied:
+    """A population as ``GrassrootsModel._record`` tallies it in the per-agent engine.
+
+    It holds the columnar population's set-up columns that never change (county, weight, parameters...),
+    and at each record hands the one definition of the metrics (``tally_function``: ``tally_departments``,
+    ``tally_cadres`` or ``tally_residents`` of ``agents.py``) those columns together with the agents'
+    state gathered into columns of the same names (``gather``). ``memory`` names what the tally keeps
+    from one record to the next (the first recorded month's vacancies). It holds no state of its own; the
+    set-up columns are also its attributes, named as the columnar population's (``model.cadres.n``).
+    """
+
+    def __init__(self, population, state: tuple[str, ...], gather, tally_function, memory: tuple[str, ...] = ()):
+        self.constants = {name: value for name, value in vars(population).items() if name not in state}
+        self.gather, self.tally_function = gather, tally_function
+        self.memory = dict.fromkeys(memory)
+        for name, value in self.constants.items():  # read like a columnar population's: model.cadres.n, .county
+            setattr(self, name, value)
+
+    def tally(self, tally, *args) -> None:
+        columns = SimpleNamespace(**self.constants, **self.gather(), **self.memory)
+        self.tally_function(tally, columns, *args)
+        self.memory = {name: getattr(columns, name) for name in self.memory}

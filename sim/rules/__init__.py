@@ -6,6 +6,9 @@ code. Find a rule by its agent: ``departments`` push work down and share data,
 ``cadres`` allocate time, burn out, quit and are hired, ``residents`` are
 served, judge and take part; ``common`` holds the small forms they share
 (logistic, monthly hazards, exponential adjustment).
+
+Each decision of the month is one *stage function* (``@stage``, registered in
+``common.STAGES``), built from these rules: the only rules the engines call.
 """
 
 from . import cadres, common, departments, residents

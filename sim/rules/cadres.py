@@ -3,17 +3,226 @@
 Time allocation, burnout, pay, the quit decision, hiring, training and
 promotion. Each rule is a pure function of numbers or numpy arrays, so the
 same function serves one cadre or twelve million. Forms and sources:
-docs/ODD.md, section "Submodels: cadres".
+docs/ODD.md, section "Submodels: cadres". The month's stages (marked
+``@stage``, listed in docs/ODD.md section 3) come first; the forms they are
+built from follow.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+from .common import annual_to_monthly, approach, logistic, monthly_hazard, ratio, stage  # noqa: F401
 
 TOP_GRADE = 4.0  # the career ladder's five grades are 0-4 (§5: Pudong's 5-grade scale)
 
 
-from .common import annual_to_monthly, approach, logistic, monthly_hazard  # noqa: F401  (re-exported)
+# =========================================================================== stages
+
+
+@stage
+def unit_staffing(headcount, posts):
+    """Per unit (committee or township) at the start of the month: the share of its posts that are
+    filled (a township's staffing decides whether it can exercise devolved powers), and each filled
+    post's equal share of the unit's work (0 in a unit with nobody in post).
+
+    Returns (staffing share, work share per filled post).
+    """
+    return headcount / posts, ratio(1.0, headcount)
+
+
+class Month(NamedTuple):
+    """A post's month: hours by kind (0 for a vacant post) and the burnout they leave."""
+
+    veto: object
+    other: object
+    data: object
+    service: object
+    worked: object
+    burnout: object
+
+
+@stage
+def service_demand(cases, hours_per_case):
+    """Allocate time, per unit: the hours its residents' cases (weighted) ask of its cadres."""
+    return cases * hours_per_case
+
+
+@stage
+def spend_month(filled, burnout, veto_work, other_work, data_work, service_work, share, service_weight,
+                contract_hours, max_hours, trimming, p) -> Month:
+    """Allocate time, per post: take ``share`` of the unit's veto, other and data work and of the
+    hours its residents' cases ask for (``service_demand``), split the month (``allocate_time``), and
+    let burnout move toward what the month's overtime and compliance share demand
+    (``burnout_target``, ``update_burnout``). A vacant post works no hours and keeps its (last holder's) burnout.
+    ``p``: parameters.cadres; ``trimming``: workload.compliance_trimming.
+    """
+    veto, other, data, service = allocate_time(
+        contract_hours, max_hours, veto_work * share, other_work * share, data_work * share,
+        service_work * share, service_weight, trimming)
+    veto, other = np.where(filled, veto, 0.0), np.where(filled, other, 0.0)
+    data, service = np.where(filled, data, 0.0), np.where(filled, service, 0.0)
+    worked = veto + other + data + service
+    compliance = ratio(worked - service, worked)
+    overtime = np.maximum(worked / contract_hours - 1.0, 0.0)
+    target = burnout_target(overtime, compliance, p.burnout_intercept, p.burnout_overtime, p.burnout_compliance)
+    burnout = np.where(filled, update_burnout(burnout, target, p.burnout_months), burnout)
+    return Month(veto, other, data, service, worked, burnout)
+
+
+@stage
+def service_output(service_hours, skill, burnout, filled):
+    """Serve, per post: what it adds to its unit's sums. The nominal case-hours its service hours are
+    worth (``service_productivity``; a unit's sum over hours per case is the cases it can handle),
+    and its holder's skill and burnout (0 for a vacant post: residents judge the cadres in post).
+
+    Returns (case-hours, skill in post, burnout in post).
+    """
+    return service_hours * service_productivity(skill), skill * filled, burnout * filled
+
+
+@stage
+def post_pay(township_post, college, grade, ladder_u, county_pay, wage_index, township_pay_ratio,
+             committee_pay_ratio, career_ladder, p):
+    """What a post pays its holder and what the holder could earn in the county seat (yuan a month).
+
+    The outside option is the region's county-seat pay, with a premium for a college degree; the
+    post pays its pay ratio of it (``monthly_pay``). A committee post is on the career ladder when
+    its fixed draw ``ladder_u`` is below the ladder's coverage lever. Returns (pay, outside pay).
+    """
+    outside = county_pay * (1.0 + p.college_pay_premium * college)
+    pay_ratio = np.where(township_post, township_pay_ratio, committee_pay_ratio)
+    on_ladder = np.logical_not(township_post) & (ladder_u < career_ladder)
+    pay = monthly_pay(outside, pay_ratio, on_ladder, grade, p.ladder_pay_min_yuan, p.ladder_pay_max_yuan,
+                      wage_index, p.grade_pay_step)
+    return pay, outside
+
+
+class Leaving(NamedTuple):
+    intention: object  # quit intention (log-odds) after this month
+    quits: object  # quit this month
+    exits: object  # quit or retired this month
+    filled: object  # still filled
+
+
+@stage
+def stay_or_leave(filled, intention, burnout, insured, age, college, contract, tenure, township_post, grade,
+                  ladder_u, county_pay, wage_index, township_pay_ratio, committee_pay_ratio, career_ladder,
+                  occupational_annuity, promotion_rate_3y, recognition, u, p) -> Leaving:
+    """Stay or leave, per post: weigh the job (``quit_propensity``: pay relative to the county seat,
+    burnout, insurance, promotion chances relative to the county's, recognition, an annuity for
+    committee posts, age, education, contract, tenure), move the quit intention toward it
+    (``update_intention``; a holder with no intention yet, NaN, starts at the propensity), then
+    retire at retirement age or quit with the monthly form of ``quit_probability_annual`` (draw ``u``).
+
+    A vacant post keeps updating its last holder's intention; a new hire starts afresh (NaN), so
+    that never reaches an outcome.
+    """
+    pay, outside = post_pay(township_post, college, grade, ladder_u, county_pay, wage_index,
+                            township_pay_ratio, committee_pay_ratio, career_ladder, p)
+    annuity = np.where(township_post, 0.0, occupational_annuity)
+    propensity = quit_propensity(pay / outside, burnout, insured, promotion_rate_3y / p.county_promotion_rate_3y,
+                                 recognition, annuity, age < p.young_age, college, contract, tenure, p)
+    intention = np.where(np.isnan(intention), propensity, update_intention(intention, propensity, p.intention_months))
+    retire = filled & (age >= p.retirement_age)
+    quits = filled & np.logical_not(retire) & (u < annual_to_monthly(quit_probability_annual(intention)))
+    exits = quits | retire
+    return Leaving(intention, quits, exits, filled & np.logical_not(exits))
+
+
+class Vacancy(NamedTuple):
+    hired: object  # the post is filled this month
+    rel_pay: object  # what the post offers relative to the county seat (the newcomer's education follows it)
+
+
+@stage
+def fill_vacancy(township_post, ladder_u, county_pay, wage_index, base_quality, township_pay_ratio,
+                 committee_pay_ratio, career_ladder, recruitment_drive, u_fill, p) -> Vacancy:
+    """Fill vacancies, per post vacant at the start of the month: applicants come as the post's pay
+    compares with the county seat (``vacancy_relative_pay``; the career ladder's floor counts for a
+    committee post on it), a recruitment drive and the county's base (``fill_probability_annual``,
+    monthly form, draw ``u_fill``). Who is hired is ``newcomer``.
+    """
+    post_ratio = np.where(township_post, township_pay_ratio, committee_pay_ratio)
+    on_ladder = np.logical_not(township_post) & (ladder_u < career_ladder)
+    rel_pay = vacancy_relative_pay(post_ratio, on_ladder, p.ladder_pay_min_yuan, wage_index, county_pay)
+    hired = u_fill < annual_to_monthly(fill_probability_annual(rel_pay, recruitment_drive, base_quality, p))
+    return Vacancy(hired, rel_pay)
+
+
+class Newcomer(NamedTuple):
+    college: object
+    professional: object
+    contract: object
+    insured: object
+    skill: object
+    tenure: object
+    grade: object
+    burnout: object
+    intention: object
+
+
+@stage
+def newcomer(rel_pay, recruitment_drive, contract_share, social_insurance_coverage, u_college, u_professional,
+             u_contract, u_insured, u_skill, p) -> Newcomer:
+    """Fill vacancies, per post filled this month: the newcomer's education (``hire_college_probability``,
+    at the post's relative pay), profession (``hire_professional_probability``), contract (the post's
+    contract share), social insurance (contract staff: the coverage lever) and skill (``new_hire_skill``)
+    are drawn; tenure and grade start at 0, burnout at its initial level and the quit intention afresh
+    (NaN). The newcomer's age is drawn by the engine (a truncated normal, like the other inverse-CDF draws).
+    """
+    contract = u_contract < contract_share
+    return Newcomer(
+        college=u_college < hire_college_probability(rel_pay, p.hire_college_base, p.hire_college_pay_slope,
+                                                     p.hire_college_reference_pay),
+        professional=u_professional < hire_professional_probability(recruitment_drive, p.hire_professional_base,
+                                                                     p.hire_professional_drive),
+        contract=contract,
+        insured=np.logical_not(contract) | (u_insured < social_insurance_coverage),
+        skill=new_hire_skill(u_skill, p.initial_skill_mean),
+        tenure=0.0, grade=0.0, burnout=p.initial_burnout, intention=np.nan,
+    )
+
+
+@stage
+def insurance_coverage(insured_contract_staff, contract_staff):
+    """Per county: the share of contract staff in post with social insurance (1 if there are none)."""
+    return ratio(insured_contract_staff, contract_staff, 1.0)
+
+
+class Development(NamedTuple):
+    skill: object
+    grade: object
+    promoted: object
+    insured: object
+    age: object
+    tenure: object
+
+
+@stage
+def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, county_coverage,
+                          training_coverage, training_mentoring, promotion_rate_3y, coverage_target,
+                          enrol_months, u_train, u_apply, u_promote, u_enrol, p) -> Development:
+    """Train, promote and age, per post: a holder is trained with the monthly share of the training
+    lever and gains skill if the training is applied (``train``, ``application_probability``); skill
+    decays by ``skill_decay_per_year`` / 12; holders are promoted with the monthly form of the
+    promotion lever (``promotion_probability_monthly``, ``promote``); contract staff without insurance
+    are enrolled at a monthly hazard with time constant ``enrol_months`` while their county's coverage
+    is below the target; everyone is a month older and a month longer in post.
+    """
+    trained = filled & (u_train < training_coverage / 12.0)
+    applies = u_apply < application_probability(training_mentoring, p.application_rate, p.application_rate_mentored)
+    skill = train(skill, trained, applies, p.training_skill_gain) * (1.0 - p.skill_decay_per_year / 12.0)
+    promoted = filled & (u_promote < promotion_probability_monthly(promotion_rate_3y))
+    enrol = (filled & contract & np.logical_not(insured) & (county_coverage < coverage_target)
+             & (u_enrol < monthly_hazard(enrol_months)))
+    return Development(skill=skill, grade=promote(grade, promoted), promoted=promoted, insured=insured | enrol,
+                       age=age + 1.0 / 12.0, tenure=tenure + 1.0 / 12.0)
+
+
+# =========================================================================== forms
 
 
 def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_demand, service_demand,

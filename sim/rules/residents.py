@@ -1,14 +1,174 @@
 """Rules for residents: needs, service, satisfaction, trust, complaints, participation.
 
 Pure functions of numbers or numpy arrays. Forms and sources: docs/ODD.md,
-section "Submodels: residents".
+section "Submodels: residents". The month's stages (marked ``@stage``, listed
+in docs/ODD.md section 3) come first; the forms they are built from follow.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .common import approach, logistic
+from .common import approach, logistic, ratio, stage
+
+# =========================================================================== stages
+
+
+class Need(NamedTuple):
+    need: object  # brings a need this month
+    authority: object  # the need requires an enforcement or approval power
+    local: object  # ... and can be settled in the township
+    referred: object  # ... or is referred upward and waits
+    committee_cases: object  # weighted cases this resident brings to the committee (routine needs)
+    township_cases: object  # weighted cases this resident brings to the township (needs settled locally)
+
+
+@stage
+def bring_need(pending, elderly, weight, devolved, township_staffing, u_need, u_authority, u_local, p) -> Need:
+    """Bring needs, per resident: a resident not already waiting raises a need (``need_probability``);
+    a share of needs require a power, settled in the township with ``local_authority_probability``
+    (the county's devolved share, the township's staffing) and otherwise referred upward.
+    Routine needs are the committee's cases, locally settled ones the township's (by sample weight).
+    ``p``: parameters.residents.
+    """
+    need = np.logical_not(pending) & (u_need < need_probability(p.need_rate_per_month, elderly,
+                                                                 p.elderly_need_multiplier))
+    authority = need & (u_authority < p.authority_share)
+    local = authority & (u_local < local_authority_probability(devolved, p.base_local_authority,
+                                                               township_staffing))
+    return Need(need=need, authority=authority, local=local, referred=authority & np.logical_not(local),
+                committee_cases=weight * (need & np.logical_not(authority)), township_cases=weight * local)
+
+
+class UnitService(NamedTuple):
+    coverage: object  # share of the unit's cases it can handle
+    spare: object  # capacity beyond demand, as a share of demand (the committee's outreach)
+    skill: object  # mean skill of the cadres in post
+    burnout: object  # mean burnout of the cadres in post
+
+
+@stage
+def unit_service(output_hours, hours_per_case, cases, skill_sum, burnout_sum, headcount, cap) -> UnitService:
+    """Serve, per unit (committee or township): the cases its cadres can handle (the sum of their
+    ``service_output`` over hours per case) against its residents' ``cases`` (``coverage``, capped at
+    ``cap``; ``spare_capacity``), and the mean skill and burnout of its cadres in post (sums over the
+    filled posts, 0 in a unit with nobody in post), which residents judge.
+    """
+    capacity = output_hours / hours_per_case
+    return UnitService(coverage=coverage(capacity, cases, cap), spare=spare_capacity(capacity, cases),
+                       skill=ratio(skill_sum, headcount), burnout=ratio(burnout_sum, headcount))
+
+
+class Served(NamedTuple):
+    served: object
+    resolved: object  # a referral upward was resolved this month
+    complains: object
+    rectified: object
+    had_issue: object  # had a need or a pending referral
+    settled: object  # served, referral resolved, or a waiting complaint rectified
+    satisfaction: object
+    trust: object
+    pending: object  # still waiting on a referral
+
+
+@stage
+def get_served(need, referred, pending, satisfaction, trust, coverage, skill, burnout, outreach, supervision,
+               u_served, u_referral, u_complain, u_rectify, p) -> Served:
+    """Serve, per resident: a need the unit handles (its committee's, or its township's if settled
+    locally) is met with the unit's ``coverage`` (draw ``u_served``); a referral upward is resolved at
+    ``referral_resolution_per_month``. Satisfaction moves toward ``satisfaction_target`` (the unit's
+    cadres' skill and burnout; residents without an issue see the committee's outreach, its spare
+    capacity), residents complain (``complaint_probability``), complaints are rectified
+    (``rectification_probability``: supervision platform, outreach), and trust learns from the month:
+    served, resolved or rectified -> up; unmet or an ignored complaint -> down (``learn``).
+    """
+    served = need & np.logical_not(referred) & (u_served < coverage)
+    resolved = pending & (u_referral < p.referral_resolution_per_month)
+    waiting = (pending & np.logical_not(resolved)) | referred
+    had_issue = need | pending
+    target = satisfaction_target(need | resolved, served | resolved, waiting, skill, burnout, p)
+    target = np.where(had_issue, target, target + p.outreach_satisfaction * outreach)
+    satisfaction = smooth_toward(satisfaction, np.clip(target, 0, 100), p.satisfaction_memory_months)
+    unmet = (need & np.logical_not(served) & np.logical_not(referred)) | waiting
+    complains = u_complain < complaint_probability(unmet, served, burnout, p.complaint_probability)
+    rectified = complains & (u_rectify < rectification_probability(supervision, outreach, p))
+    good = served | resolved | rectified
+    bad = (unmet | complains) & np.logical_not(good)
+    trust = learn(learn(trust, 1.0, p.trust_learning, good), 0.0, p.trust_learning, bad)
+    return Served(served=served, resolved=resolved, complains=complains, rectified=rectified,
+                  had_issue=had_issue, settled=served | resolved | (rectified & waiting),
+                  satisfaction=satisfaction, trust=trust, pending=waiting & np.logical_not(rectified))
+
+
+class Decisions(NamedTuple):
+    decided: object  # the committee takes a major decision this month
+    deliberated: object  # ... and puts it to residents (a meeting)
+    council: object  # the committee has a residents' council (cuts the cost of taking part)
+    online: object  # ... online voting
+    points: object  # ... a points system (1.0 or 0.0)
+    carried: object  # the decision put to residents is carried out
+    disclosed: object  # ... and its outcome disclosed
+
+
+@stage
+def committee_decisions(u_decide, u_deliberate, u_execute, u_disclose, council_u, online_u, points_u,
+                        deliberation_share, councils, online_voting, points_system, disclosure, supervision,
+                        execution_capacity, p) -> Decisions:
+    """Take part, per committee: a major decision comes up at ``decision_probability_per_month``;
+    a share of them (lever ``deliberation_share``) is put to residents. The committee's fixed draws
+    against the lever values decide whether it has a council, online voting and a points system. A
+    decision put to residents is carried out with ``execution_probability`` (the committee's service
+    coverage, supervision) and disclosed with the disclosure lever.
+    """
+    decided = u_decide < p.decision_probability_per_month
+    deliberated = decided & (u_deliberate < deliberation_share)
+    return Decisions(
+        decided=decided, deliberated=deliberated, council=council_u < councils, online=online_u < online_voting,
+        points=np.where(points_u < points_system, 1.0, 0.0),
+        carried=deliberated & (u_execute < execution_probability(execution_capacity, supervision, p)),
+        disclosed=deliberated & (u_disclose < disclosure),
+    )
+
+
+class Participation(NamedTuple):
+    attends: object  # attends the meeting in person
+    took_part: object  # attends or votes online
+    attended_weight: object  # sample weight if attending (summed per committee)
+    last_part: object  # month of the last decision taken part in
+    efficacy: object
+
+
+@stage
+def take_part(meeting, council, online, points, previous_share, carried, disclosed, cost, trust, efficacy, age,
+              threshold, weight, last_part, month, u_attend, u_online, p) -> Participation:
+    """Take part, per resident: if the committee puts a decision to residents (``meeting``), attend
+    (``attend_probability``; a council cuts the cost by ``council_cost_reduction``; the crowd is last
+    meeting's attendance) or, where there is online voting, vote online with ``online_participation``
+    times that chance. Those who took part, and everyone if the outcome is disclosed, learn whether
+    decisions are carried out (efficacy, ``learn``).
+    """
+    cost = cost * np.where(council, 1.0 - p.council_cost_reduction, 1.0)
+    attend_p = attend_probability(trust, efficacy, cost, age, points, previous_share, threshold, p)
+    attends = meeting & (u_attend < attend_p)
+    votes_online = meeting & np.logical_not(attends) & online & (u_online < p.online_participation * attend_p)
+    took_part = attends | votes_online
+    return Participation(
+        attends=attends, took_part=took_part, attended_weight=weight * attends,
+        last_part=np.where(took_part, month, last_part),
+        efficacy=learn(efficacy, np.where(carried, 1.0, 0.0), p.efficacy_learning, took_part | disclosed),
+    )
+
+
+@stage
+def remember_attendance(deliberated, attended_weight, committee_weight, previous_share):
+    """Take part, per committee: after a meeting, its attendance (weighted share of the sample) is what
+    residents see as the crowd next time."""
+    return np.where(deliberated, ratio(attended_weight, committee_weight), previous_share)
+
+
+# =========================================================================== forms
 
 
 def need_probability(base_rate, elderly, elderly_multiplier):
