@@ -1,0 +1,52 @@
+"""Fingerprints of the series of a few shipped configs, to show a refactor leaves results bit-identical.
+
+Runs configs/county.yaml (columnar, seed 1), configs/baseline.yaml (province, seed 3), the per-agent
+engine on configs/county.yaml (seed 2) and, without ``--quick``, configs/plan.yaml (seed 5) and
+configs/designs/burden_then_pay.yaml (seed 1); prints a SHA-256 prefix of each run's series (sorted,
+hashed with ``pandas.util.hash_pandas_object``) and of all of them. Run it before and after a change
+(e.g. ``git stash``) and compare the lines; a deliberate change of results is listed in CHANGELOG.md.
+
+Hashes at commit a4fca1e (2026-12-01), unchanged through the issue-12 redesign:
+  county 1 c4b774765fc88f55, baseline 3 03dae4a1d8e616b3, per-agent county 2 8624a0e71d18e709,
+  plan 5 326ae31a3fe0ba98, burden_then_pay 1 fc0439797612b5ca, all 4877d5f04ebf10de.
+
+Usage: python benchmarks/series_hash.py [--quick]   (~1.5 min; --quick ~40 s)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from sim import GrassrootsModel  # noqa: E402
+from sim.model.reference import AgentGrassrootsModel  # noqa: E402
+
+
+def series_hash(series: pd.DataFrame) -> str:
+    s = series.sort_values(list(series.columns.drop("value"))).reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(s, index=False).values.tobytes()).hexdigest()[:16]
+
+
+def main(quick: bool) -> None:
+    cases = [("configs/county.yaml", 1, GrassrootsModel), ("configs/baseline.yaml", 3, GrassrootsModel),
+             ("configs/county.yaml", 2, AgentGrassrootsModel)]
+    if not quick:
+        cases += [("configs/plan.yaml", 5, GrassrootsModel),
+                  ("configs/designs/burden_then_pay.yaml", 1, GrassrootsModel)]
+    total = hashlib.sha256()
+    for path, seed, cls in cases:
+        series = cls(str(ROOT / path), seed=seed).run().series()
+        h = series_hash(series)
+        total.update(h.encode())
+        print(f"{path:45s} seed {seed} {cls.__name__:22s} rows {len(series):7d} {h}")
+    print("all", total.hexdigest()[:16])
+
+
+if __name__ == "__main__":
+    main("--quick" in sys.argv)
