@@ -13,7 +13,7 @@ import pytest
 
 from helpers import CONFIGS
 from sim import GrassrootsModel
-from sim.config import load_scenario, scenario_from_dict, set_paths
+from sim.config import ConfigError, load_scenario, scenario_from_dict, set_paths
 from sim.model.metrics import METRIC_NAMES
 
 COUNTY = str(CONFIGS / "county.yaml")
@@ -72,8 +72,13 @@ def test_the_datacollector_has_every_metric_and_the_date():
 def test_bad_constructor_arguments_say_what_is_wrong():
     with pytest.raises(TypeError, match="needs a config"):
         GrassrootsModel()
-    with pytest.raises(KeyError, match="no mapping at 'levers.no_such'"):
+    with pytest.raises(ConfigError, match="levers.no_such: unknown key 'no_such'"):
         GrassrootsModel(COUNTY, levers__no_such__values__rollout=1.0)
+    with pytest.raises(ConfigError, match="did you mean 'committee_pay_ratio'"):
+        GrassrootsModel(COUNTY, levers__committee_pay_ratioo__values__rollout=1.1)
+    with pytest.raises(ConfigError, match=r"(?s)1 problem.*must be within \[0.2, 2\].*got 5") as error:
+        GrassrootsModel(COUNTY, levers__committee_pay_ratio__values__rollout=5)
+    assert "pydantic" not in str(error.value) and len(str(error.value).splitlines()) == 2
     with pytest.raises(TypeError, match="seed or rng, not both"):
         GrassrootsModel(COUNTY, seed=1, rng=2)
 

@@ -123,7 +123,7 @@ def test_a_metric_measures_a_real_plan_indicator(tmp_path):
 # --------------------------------------------------------------------------- docs/extending.md, followed once
 
 NEW_LEVER = """
-mentoring_hours:
+trial_mentoring_hours:
   group: careers
   unit: "hours of mentoring per new hire per month"
   bounds: [0, 40]
@@ -157,19 +157,19 @@ from sim.cli import main
 
 good, bad, silent = sys.argv[1:4]
 out = {}
-out["value"] = load_scenario(good).scenario.levers.mentoring_hours.values
-out["default"] = load_scenario(silent).resolved["levers"]["mentoring_hours"]
+out["value"] = load_scenario(good).scenario.levers.trial_mentoring_hours.values
+out["default"] = load_scenario(silent).resolved["levers"]["trial_mentoring_hours"]
 try:
     load_scenario(bad)
     out["refused"] = None
 except ConfigError as exc:
     out["refused"] = str(exc)
-out["schema"] = ["mentoring_hours" in Levers.model_fields, SCHEMA_LEVERS.get("mentoring_hours"),
-                 "mentoring_hours" in POLICY_LEVERS]
-out["labels"] = [LEVER_NAMES.get("mentoring_hours"), factor_name("levers.mentoring_hours.values.rollout", "zh"),
+out["schema"] = ["trial_mentoring_hours" in Levers.model_fields, SCHEMA_LEVERS.get("trial_mentoring_hours"),
+                 "trial_mentoring_hours" in POLICY_LEVERS]
+out["labels"] = [LEVER_NAMES.get("trial_mentoring_hours"), factor_name("levers.trial_mentoring_hours.values.rollout", "zh"),
                  METRIC_LABELS.get("mentored_share"), metric_name("mentored_share", "zh")]
 out["docs"] = [row for row in lever_table().splitlines() + metric_table().splitlines()
-               if "mentoring_hours" in row or "mentored_share" in row]
+               if "trial_mentoring_hours" in row or "mentored_share" in row]
 out["cli"] = [CliRunner().invoke(main, ["list", kind, "--lang", "zh"]).output for kind in ("levers", "metrics")]
 out["tally"] = [METRIC_NAMES[-1], Tally(2).num.shape[0]]
 print(json.dumps(out, ensure_ascii=False))
@@ -185,8 +185,8 @@ def extended(tmp_path_factory):
     (folder / "metrics.yaml").write_text((registry.HERE / "metrics.yaml").read_text(encoding="utf-8") + NEW_METRIC,
                                          encoding="utf-8")
     configs = {}
-    for name, body in (("good", "levers:\n  mentoring_hours: {values: {pilot: 8, rollout: 12}}\n"),
-                       ("bad", "levers:\n  mentoring_hours:\n    values: {rollout: 41}\n"), ("silent", "")):
+    for name, body in (("good", "levers:\n  trial_mentoring_hours: {values: {pilot: 8, rollout: 12}}\n"),
+                       ("bad", "levers:\n  trial_mentoring_hours:\n    values: {rollout: 41}\n"), ("silent", "")):
         configs[name] = folder / f"{name}.yaml"
         configs[name].write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nname: {name}\n{body}", encoding="utf-8")
     env = {**os.environ, "GRASSROOTS_REGISTRY": str(folder), "PYTHONPATH": str(ROOT)}
@@ -201,13 +201,13 @@ def test_a_lever_is_added_by_its_registry_entry_alone(extended):
     assert out["value"] == {"baseline": 2, "pilot": 8, "rollout": 12}  # the 2023 value is the registry default
     assert out["default"] == {"values": {"baseline": 2}}
     refusal = out["refused"]
-    assert refusal is not None and f"{configs['bad']}:5: levers.mentoring_hours.values.rollout: must be within " \
+    assert refusal is not None and f"{configs['bad']}:5: levers.trial_mentoring_hours.values.rollout: must be within " \
         "[0, 40] hours of mentoring per new hire per month (got 41)" in refusal
     assert out["schema"] == [True, ["careers", 0, 40, "hours of mentoring per new hire per month"], True]
     assert out["labels"][:2] == [["Mentoring hours", "导师带教时长"], "导师带教时长（推进期）"]
-    assert any(row.startswith("| `mentoring_hours` | careers | hours of mentoring per new hire per month | [0, 40] | "
+    assert any(row.startswith("| `trial_mentoring_hours` | careers | hours of mentoring per new hire per month | [0, 40] | "
                               "2 (assumption (a test lever)) |") for row in out["docs"])
-    assert "mentoring_hours" in out["cli"][0] and "导师带教时长" in out["cli"][0] and "职业发展与培训" in out["cli"][0]
+    assert "trial_mentoring_hours" in out["cli"][0] and "导师带教时长" in out["cli"][0] and "职业发展与培训" in out["cli"][0]
 
 
 def test_a_metric_is_added_by_its_registry_entry_alone(extended):

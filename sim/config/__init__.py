@@ -80,7 +80,7 @@ def set_paths(resolved: dict, values: dict) -> dict:
 def scenario_of(config, overrides: dict | None = None) -> Scenario:
     """A validated Scenario from a config path, a ``LoadedScenario``, a ``Scenario`` or a resolved dict, with
     ``overrides`` (key paths with ``__`` or ``.`` between keys, e.g. ``levers__councils__values__rollout``)
-    applied. Raises ConfigError for a bad file, KeyError or pydantic's ValidationError for a bad override."""
+    applied. Raises ConfigError for a bad file or a bad override (an unknown key, a value out of its range)."""
     if isinstance(config, (str, Path)):
         config = load_scenario(config)
     if isinstance(config, LoadedScenario):
@@ -94,4 +94,35 @@ def scenario_of(config, overrides: dict | None = None) -> Scenario:
     if not overrides:
         return scenario if scenario is not None else scenario_from_dict(resolved)
     base = resolved if resolved is not None else scenario.model_dump(mode="json")
-    return scenario_from_dict(set_paths(base, {k.replace("__", "."): v for k, v in overrides.items()}))
+    return _with_overrides(base, {k.replace("__", "."): v for k, v in overrides.items()})
+
+
+_WHAT = "key paths given as"  # header: "invalid key paths given as overrides (1 problem):"
+
+
+def _with_overrides(base: dict, values: dict) -> Scenario:
+    """``base`` with the key paths set and validated; a bad path or value is a ConfigError headed "invalid
+    overrides", worded as for a config file (unknown keys with "did you mean", values with their range)."""
+    from .loader import Location, Problem, _unknown_key_message, validate
+
+    where = Location("overrides")
+    for path in values:
+        node, keys = base, path.split(".")
+        for depth, key in enumerate(keys[:-1]):
+            if not isinstance(node, dict) or not isinstance(node.get(key), dict):
+                allowed = list(node) if isinstance(node, dict) else None
+                message = (_unknown_key_message(key, allowed) if isinstance(node, dict) and key not in node
+                           else "is not a mapping in the config")
+                raise ConfigError("overrides", [Problem(where, tuple(keys[:depth + 1]), message)],
+                                  what=_WHAT)
+            node = node[key]
+    try:
+        config = set_paths(base, values)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError("overrides", [Problem(where, (), str(exc.args[0]) if exc.args else str(exc))],
+                          what=_WHAT) from None
+    try:
+        return validate(config, {}, Scenario, root_file="overrides")
+    except ConfigError as exc:
+        exc.what = _WHAT
+        raise exc from None

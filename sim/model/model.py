@@ -220,9 +220,11 @@ class GrassrootsModel(mesa.Model):
         return [m - self.calendar.start for m in chosen]
 
     def series(self) -> pd.DataFrame:
-        """The recorded months as a tidy table: one row per month, region, group and metric."""
-        return tidy_series(self.config.name, self.replicate, self.calendar, self.county_num, self.county_den,
-                           self.places.county_region, self.pilot)
+        """The months recorded so far as a tidy table: one row per month, region, group and metric (after
+        ``run(until='2026-12')`` it ends in 2026-12; after a whole run, in the timeline's last month)."""
+        done = max(0, self.month - self.calendar.start)
+        return tidy_series(self.config.name, self.replicate, self.calendar, self.county_num[:done],
+                           self.county_den[:done], self.places.county_region, self.pilot)
 
 
 def root_seed(seed: int | None, rng) -> int:
@@ -281,8 +283,9 @@ def tidy_series(scenario: str, replicate: int, calendar: Calendar, county_num: n
                 region: np.ndarray, pilot: np.ndarray) -> pd.DataFrame:
     """Turn per-county monthly tallies into the tidy table: region x group cells, properly weighted."""
     membership = cell_membership(region, pilot)
-    values = np.stack([cell_values(n, d, membership) for n, d in zip(county_num, county_den)])
-    months = list(calendar.recorded_months)
+    values = np.stack([cell_values(n, d, membership) for n, d in zip(county_num, county_den)]
+                      or [np.empty((len(METRIC_NAMES), membership.shape[0]))])[:len(county_num)]
+    months = list(calendar.recorded_months)[:len(county_num)]  # the first months, when a run stopped early
     n_cells = membership.shape[0]
     regions = np.repeat(REGION_LABELS, len(GROUP_LABELS))
     groups = np.tile(GROUP_LABELS, len(REGION_LABELS))

@@ -134,7 +134,7 @@ def updated(text: str) -> tuple[str, list[str]]:
     return text, changed
 
 
-def listing(kind: str, lang: str = "en") -> str:
+def listing(kind: str, lang: str = "en", width: int | None = None) -> str:
     """One registry as plain text, one line per entry: ``grassroots list KIND``."""
     if kind == "levers":
         rows = [(name, GROUP_LABELS[lv.group].pick(lang), lv.unit, str(lv.bounds), _number(lv.default),
@@ -148,21 +148,50 @@ def listing(kind: str, lang: str = "en") -> str:
         header = ("metric", "unit", "headline", "plan indicator", "label")
     else:
         raise ValueError(f"unknown registry {kind!r}; choose from {', '.join(KINDS)}")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    return "\n".join(lines) + f"\n({len(rows)} {kind}; {files()[kind]})"
+    return _text_table(header, rows, width) + f"\n({len(rows)} {kind}; {files()[kind]})"
+
+
+def _text_table(header: tuple, rows: list[tuple], width: int | None = None) -> str:
+    """Plain-text columns that fit ``width`` (the terminal's, else 100): the long text columns (unit, label,
+    plan indicator) wrap within their cells rather than the lines wrapping on screen."""
+    import shutil
+    import textwrap
+
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    table = [tuple(map(str, r)) for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for name in ("unit", "label", "plan indicator"):  # narrow these first, the widest of them first
+        over = sum(widths) + 2 * (len(widths) - 1) - width
+        if over <= 0:
+            break
+        if name in header:
+            i = header.index(name)
+            widths[i] = max(10, widths[i] - over)
+    lines = []
+    for row in table:
+        cells = [textwrap.wrap(c, w) or [""] if len(c) > w else [c] for c, w in zip(row, widths)]
+        for k in range(max(map(len, cells))):
+            lines.append("  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip())
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    check = "--check" in args
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m sim.registry.docs",
+                                     description="Write the lever, parameter and metric tables of docs/ODD.md "
+                                                 "from the registry (sim/registry/*.yaml).")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 if a table differs from the registry")
+    args = parser.parse_args(argv)
     text = ODD.read_text(encoding="utf-8")
     new, changed = updated(text)
-    if check:
+    if args.check:
         if changed:
             print(f"docs/ODD.md: the {', '.join(changed)} table(s) differ from the registry; "
                   "run `python -m sim.registry.docs`", file=sys.stderr)
             return 1
+        print("docs/ODD.md: the tables match the registry")
         return 0
     if changed:
         ODD.write_text(new, encoding="utf-8")
