@@ -127,14 +127,16 @@ def select_pilots(scenario: Scenario, region: np.ndarray, base: np.ndarray, rng:
 
 def adoption_months(pilot: np.ndarray, u: np.ndarray, calendar: Calendar, spread: int) -> np.ndarray:
     """The month each county starts the reform: pilots at the pilot phase's start; the others from the
-    rollout phase's start, an equal number each month over ``spread`` months, in the order of ``u`` (a
-    uniform per county from the replicate's streams, so every design of a replicate has the same order)."""
+    rollout phase's start, over ``spread`` months. Every county has a slot: its rank r among all n
+    counties in the order of ``u`` (a uniform per county from the replicate's streams) puts it at month
+    floor(r * spread / n) of the rollout, an equal number of slots each month; a pilot's slot stays
+    empty. So a county starts in the same month in every design of a replicate, whichever the pilots."""
     start = np.where(pilot, calendar.phase_starts["pilot"], calendar.phase_starts["rollout"])
-    others = np.flatnonzero(~pilot)
-    if spread > 0 and len(others):
-        rank = np.empty(len(others), dtype=np.int64)
-        rank[np.argsort(u[others], kind="stable")] = np.arange(len(others))
-        start[others] += rank * spread // len(others)
+    n = len(pilot)
+    if spread > 0 and n:
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(u, kind="stable")] = np.arange(n)
+        start = np.where(pilot, start, start + rank * spread // n)
     return start
 
 
