@@ -242,7 +242,8 @@ def apply_point(resolved: dict, point: dict, counties: int | None = None) -> dic
     config = set_paths(resolved, point)
     if counties is not None:
         config["geography"]["counties"] = counties
-        config["pilot"]["counties"] = min(config["pilot"]["counties"], counties)
+        if config["pilot"].get("counties") is not None:  # a pilot given as a share scales by itself
+            config["pilot"]["counties"] = min(config["pilot"]["counties"], counties)
     return config
 
 

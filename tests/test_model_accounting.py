@@ -74,9 +74,13 @@ def test_pilot_phase_moves_only_pilot_counties():
     model = GrassrootsModel(sc, seed=2)
     cal, policy = model.calendar, model.policy
     before = policy.levers_at(cal.phase_starts["pilot"] - 1)["assessment_items_cut"]
-    pilot = policy.levers_at(cal.phase_starts["pilot"])["assessment_items_cut"]
-    rollout = policy.levers_at(cal.phase_starts["rollout"])["assessment_items_cut"]
+    # the plan ramps the cut over 12 months (configs/levers/burden.yaml): full in the pilot's 12th month
+    first = policy.levers_at(cal.phase_starts["pilot"])["assessment_items_cut"]
+    pilot = policy.levers_at(cal.phase_starts["pilot"] + 11)["assessment_items_cut"]
+    # the other counties adopt over the rollout's first 24 months (implementation.adoption_months)
+    rollout = policy.levers_at(cal.phase_starts["rollout"] + 23)["assessment_items_cut"]
     assert np.all(before == 0.0)
+    assert np.all(first[model.pilot] == pytest.approx(0.30 / 12)) and np.all(first[~model.pilot] == 0.0)
     assert np.all(pilot[model.pilot] == pytest.approx(0.30)) and np.all(pilot[~model.pilot] == 0.0)
     assert np.all(rollout == pytest.approx(0.30))
 

@@ -38,8 +38,13 @@ def test_evaluate_pilot_refuses_a_design_with_no_county_left_to_compare_with():
     from helpers import CONFIGS
     from sim.cli import main
 
-    result = CliRunner().invoke(main, ["evaluate-pilot", str(CONFIGS / "plan.yaml"), "--counties", "3"])
+    # the plan's pilots are a share of the counties (3 of 90); ask for 3 of 3 to leave none
+    result = CliRunner().invoke(main, ["evaluate-pilot", str(CONFIGS / "plan.yaml"), "--counties", "3",
+                                       "--pilots", "3"])
     assert result.exit_code == 2 and "no county is left to compare with" in result.output
+    # at 3 counties the share (100 / 2,844) stands for no pilot at all: refused, not run
+    result = CliRunner().invoke(main, ["evaluate-pilot", str(CONFIGS / "plan.yaml"), "--counties", "3"])
+    assert result.exit_code == 2 and "must be at least 1" in result.output
 
 
 def test_the_pilot_evaluation_runs_the_configs_engine_with_the_same_answer(monkeypatch):

@@ -211,15 +211,34 @@ class Timeline(Strict):
         return self
 
 
-class PilotDesign(Strict):
-    """Which counties pilot the reform in the pilot phase (policy-facts §4, §8.1)."""
+def pilot_count(share: float, counties: int) -> int:
+    """The pilot counties a share of ``counties`` stands for, rounded half up (100 / 2,844 of 90 -> 3)."""
+    return int(share * counties + 0.5)
 
-    counties: Count = Field(ge=0, le=5000, description="number of pilot counties in this geography")
+
+class PilotDesign(Strict):
+    """Which counties pilot the reform in the pilot phase (policy-facts §4, §8.1).
+
+    The number of pilots is ``counties`` when a config gives it, else ``share`` of the geography's
+    counties (rounded half up), so that the pilot is the same size relative to any geography.
+    """
+
+    counties: Count | None = Field(None, ge=0, le=5000, description=(
+        "number of pilot counties in this geography; when given, it wins over share"))
+    share: Real | None = Field(None, ge=0, le=1, description=(
+        "pilot counties as a share of the geography's counties (used when counties is not given)"))
     central_west_min_share: Real = Field(ge=0, le=1)
     selection: Literal["random", "good_base"]
     good_base_pool: Real = Field(
         gt=0, le=1, description="with good_base: pilots are drawn from this top share of counties by base"
     )
+
+    @model_validator(mode="after")
+    def _sized(self) -> "PilotDesign":
+        if self.counties is None and self.share is None:
+            raise ValueError("give the number of pilot counties (counties) or their share of the geography's "
+                             "counties (share)")
+        return self
 
 
 # --------------------------------------------------------------------------- levers
@@ -233,14 +252,33 @@ LEVERS: dict[str, tuple[str, float, float, str]] = {
     name: (lv.group, lv.bounds.low, lv.bounds.high, lv.unit) for name, lv in _registry.LEVERS.items()}
 
 
+def _ramp_shape(value: Any) -> Any:
+    """A ramp is a mapping; say what one looks like rather than pydantic's 'valid dictionary'."""
+    if value is not None and not isinstance(value, (dict, BaseModel)):
+        raise ValueError(f"must be a mapping such as {{months: 12}} (each change of value spread over that many "
+                         f"months), not {value!r}")
+    return value
+
+
+class Ramp(Strict):
+    """How a lever moves to each new value: linearly, over ``months`` months from the value's date."""
+
+    months: Count = Field(ge=1, le=120, description=(
+        "months each change of value takes: from its phase's (or month's) first month, the value moves by "
+        "1/months of the change each month and holds the new value from the months-th month on"))
+
+
 class LeverSpec(Strict):
     """A lever's value over time: a value per phase (or per YYYY-MM month), with its source.
 
-    A value applies from the start of its phase (or month) until the next one.
+    Without ``ramp`` a value applies from the start of its phase (or month) until the next one (a step).
+    With ``ramp: {months: N}`` each change is spread over N months from that start: the value moves
+    linearly from the value before to the new one, reaching it in the N-th month (N = 1 is a step).
     Months before the first key keep the 2023 value (the lever's ``default`` in the registry).
     """
 
     values: dict[str, Real] = Field(min_length=1)  # at least one value: the lever has none otherwise
+    ramp: Annotated[Ramp | None, BeforeValidator(_ramp_shape)] = None
     unit: str | None = None
     source: str | None = None
     note: str | None = None
@@ -419,6 +457,20 @@ class Scenario(Strict):
     levers: Levers
     implementation: Implementation
     parameters: Parameters
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pilot_from_share(cls, data: Any) -> Any:
+        """``pilot.share`` becomes a number of counties of this geography, unless ``pilot.counties`` is given
+        (a bad share or geography is reported by the fields' own checks)."""
+        if isinstance(data, dict):
+            pilot, geography = data.get("pilot"), data.get("geography")
+            if isinstance(pilot, dict) and pilot.get("counties") is None and isinstance(geography, dict):
+                share, counties = pilot.get("share"), geography.get("counties")
+                if (isinstance(share, (int, float)) and isinstance(counties, int) and not isinstance(share, bool)
+                        and not isinstance(counties, bool) and 0 <= share <= 1 and 1 <= counties <= 5000):
+                    data = {**data, "pilot": {**pilot, "counties": pilot_count(share, counties)}}
+        return data
 
     @model_validator(mode="after")
     def _pilot_fits(self) -> "Scenario":

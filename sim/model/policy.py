@@ -1,11 +1,15 @@
 """The policy timeline: which lever value holds in which county in which month.
 
-A lever's values are given by phase (or by YYYY-MM month) in the config. In the
-baseline phase every county has the baseline value. In the pilot phase only
-pilot counties move to the pilot values; from the rollout phase on, every
-county does. A county that does not implement a lever group (drawn once per
-county and group from the region's implementation fidelity, §6.3) keeps its
-2023 values for that group throughout.
+A lever's values are given by phase (or by YYYY-MM month) in the config, as steps
+or, with ``ramp: {months: N}``, each change spread linearly over N months
+(``lever_table``). In the baseline phase every county has the baseline value. In
+the pilot phase only pilot counties move to the reform's values; in the rollout
+phase the other counties adopt it one after another, an equal number each month
+over the first ``implementation.adoption_months`` months of the phase, in an order
+drawn once per replicate (0: all in the phase's first month). A county that
+does not implement a lever group (drawn once per county and group from the
+region's implementation fidelity, §6.3) keeps its 2023 values for that group
+throughout.
 """
 
 from __future__ import annotations
@@ -58,9 +62,27 @@ def lever_table(value, calendar: Calendar, months: range) -> np.ndarray:
     )
     starts = np.array([m for m, _ in keyed])
     vals = np.array([v for _, v in keyed])
-    # the latest key at or before each month; months before the first key take the first value
-    idx = np.searchsorted(starts, np.asarray(months), side="right") - 1
-    return vals[np.maximum(idx, 0)]
+    if value.ramp is None:
+        # the latest key at or before each month; months before the first key take the first value
+        idx = np.searchsorted(starts, np.asarray(months), side="right") - 1
+        return vals[np.maximum(idx, 0)]
+    return _ramped(starts, vals, value.ramp.months, months)
+
+
+def _ramped(starts: np.ndarray, vals: np.ndarray, ramp_months: int, months: range) -> np.ndarray:
+    """Each change spread over ``ramp_months`` months from its key's month: in the k-th month of a change
+    the value has moved k/ramp_months of the way from the value of the month before the key to the key's
+    value. A key that comes before its predecessor's ramp is done starts from wherever that ramp got to."""
+    first = min(int(starts[0]), months.start)
+    out = np.empty(months.stop - first)
+    key, origin, current = 0, float(vals[0]), float(vals[0])
+    for j, m in enumerate(range(first, months.stop)):
+        while key + 1 < len(starts) and m >= starts[key + 1]:
+            key, origin = key + 1, current
+        if m >= starts[key] and key > 0:
+            current = origin + (vals[key] - origin) * min(1.0, (m - starts[key] + 1) / ramp_months)
+        out[j] = current
+    return out[months.start - first:]
 
 
 def good_base_counties(base: np.ndarray, pool: float, minimum: int = 0) -> np.ndarray:
@@ -103,6 +125,21 @@ def select_pilots(scenario: Scenario, region: np.ndarray, base: np.ndarray, rng:
     return pilot
 
 
+def adoption_months(pilot: np.ndarray, u: np.ndarray, calendar: Calendar, spread: int) -> np.ndarray:
+    """The month each county starts the reform: pilots at the pilot phase's start; the others from the
+    rollout phase's start, over ``spread`` months. Every county has a slot: its rank r among all n
+    counties in the order of ``u`` (a uniform per county from the replicate's streams) puts it at month
+    floor(r * spread / n) of the rollout, an equal number of slots each month; a pilot's slot stays
+    empty. So a county starts in the same month in every design of a replicate, whichever the pilots."""
+    start = np.where(pilot, calendar.phase_starts["pilot"], calendar.phase_starts["rollout"])
+    n = len(pilot)
+    if spread > 0 and n:
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(u, kind="stable")] = np.arange(n)
+        start = np.where(pilot, start, start + rank * spread // n)
+    return start
+
+
 class Policy:
     """Lever values per county and month, following the timeline, pilots and fidelity."""
 
@@ -118,7 +155,8 @@ class Policy:
         self.baseline = {name: table[base_row] for name, table in self.tables.items()}
 
         impl = scenario.implementation
-        u = streams.uniforms("implementation", 0, 0, len(region), len(LEVER_GROUPS))
+        # one column per lever group (implements or not) and one for the order of adoption
+        u = streams.uniforms("implementation", 0, 0, len(region), len(LEVER_GROUPS) + 1)
         # counties with a good base (the pool pilots are drawn from) implement a little more often
         bonus = impl.good_base_fidelity_bonus * good_base_counties(base, scenario.pilot.good_base_pool)
         self.implements = {}
@@ -126,15 +164,11 @@ class Policy:
             shares = impl.fidelity.get(group, impl.fidelity["default"])
             fidelity = np.array([getattr(shares, r) for r in REGIONS])[region]
             self.implements[group] = u[g] < np.clip(fidelity + bonus, 0.0, 1.0)
+        self.adoption = adoption_months(pilot, u[len(LEVER_GROUPS)], calendar, impl.adoption_months)
 
     def reforming(self, month: int) -> np.ndarray:
         """Counties in which the reform's values hold this month (before fidelity)."""
-        starts = self.calendar.phase_starts
-        if month >= starts["rollout"]:
-            return np.ones_like(self.pilot)
-        if month >= starts["pilot"]:
-            return self.pilot
-        return np.zeros_like(self.pilot)
+        return month >= self.adoption
 
     def levers_at(self, month: int) -> dict[str, np.ndarray]:
         """Every lever's value in every county this month."""
