@@ -9,6 +9,9 @@ hashed with ``pandas.util.hash_pandas_object``) and of all of them. Run it befor
 Hashes at commit a4fca1e (2026-12-01), unchanged through the issue-12 redesign:
   county 1 c4b774765fc88f55, baseline 3 03dae4a1d8e616b3, per-agent county 2 8624a0e71d18e709,
   plan 5 326ae31a3fe0ba98, burden_then_pay 1 fc0439797612b5ca, all 4877d5f04ebf10de.
+After the ramps and adoption of issue 13 (deliberate; CHANGELOG): county 1 b7fcb5c9e25a390a, baseline 3
+  03dae4a1d8e616b3 (unchanged), per-agent county 2 dd34f8f7834fb175, plan 5 2f4823866bab2bb8,
+  burden_then_pay 1 6571dd26da3d7289, all 2272709ec7bba687.
 
 Usage: python benchmarks/series_hash.py [--quick]   (~1.5 min; --quick ~40 s)
 """
