@@ -69,6 +69,16 @@ def test_the_datacollector_has_every_metric_and_the_date():
     assert frame.iloc[0][list(METRIC_NAMES)].isna().all() and frame.iloc[1:][list(METRIC_NAMES)].notna().all().all()
 
 
+def test_overrides_set_dates_and_words_as_well_as_numbers():
+    model = GrassrootsModel(COUNTY, rng=1, timeline__end="2032-06", pilot__selection="random")
+    assert model.calendar.recorded_months.stop - 1 == 2032 * 12 + 5
+    assert model.config.pilot.selection == "random"
+    with pytest.raises(ConfigError, match="timeline.end"):
+        GrassrootsModel(COUNTY, timeline__end="June")
+    with pytest.raises(ConfigError, match="levers.committee_pay_ratio"):
+        GrassrootsModel(COUNTY, levers__committee_pay_ratio__values__rollout="high")
+
+
 def test_bad_constructor_arguments_say_what_is_wrong():
     with pytest.raises(TypeError, match="needs a config"):
         GrassrootsModel()

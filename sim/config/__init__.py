@@ -51,7 +51,8 @@ def scenario_from_dict(data: dict) -> Scenario:
 
 def set_paths(resolved: dict, values: dict) -> dict:
     """A copy of a resolved config with each dotted key path (``levers.committee_pay_ratio.values.rollout``)
-    set to its number.
+    set to its value: a number (a sweep's design point) or, for a key that is not a number, a string or a
+    boolean (``timeline.end='2040-12'``, ``pilot.selection='random'``), left for validation to judge.
 
     Every key but the last must exist; the last may be new (e.g. a lever's value for a phase the config did
     not set), and a wrong one is refused when the config is validated. A whole number set where the config
@@ -71,6 +72,9 @@ def set_paths(resolved: dict, values: dict) -> dict:
         if isinstance(old, (dict, list)):
             raise KeyError(f"'{path}': is a {'mapping' if isinstance(old, dict) else 'list'} in the config, "
                            "not a value a design point can set")
+        if isinstance(value, (str, bool)) or value is None:
+            node[leaf] = value
+            continue
         value = float(value)
         integral = isinstance(old, int) and not isinstance(old, bool) and value.is_integer()
         node[leaf] = int(value) if integral else value
