@@ -15,6 +15,12 @@ At the optimum the Jacobian tells what the data pin down (see
 ``CalibrationResult.parameters``): a parameter is pinned down when some target
 moves strongly with it and no other parameter can do the same job. A final run with more replicates gives each target's simulated
 mean and 90% interval for the fit report.
+
+Before the fit and again after it, residents' opinions are brought to the level
+the 2023 world holds them at (``steady_opinions``): trust and efficacy learn from
+rare events (a referral, a meeting), so from arbitrary starting values they would
+drift for 15-20 years with no reform, and the no-reform baseline would not be a
+steady state.
 """
 
 from __future__ import annotations
@@ -147,6 +153,7 @@ class CalibrationResult:
     model_runs: int
     seconds: float
     settings: dict = field(default_factory=dict)
+    opinions: dict = field(default_factory=dict)  # config path -> steady initial median (``steady_opinions``)
 
     def parameters(self) -> pd.DataFrame:
         """Each parameter's value, its standard errors and what the targets say about it.
@@ -190,21 +197,74 @@ class CalibrationResult:
         })
 
 
+# Residents' opinions, started at the level at which the 2023 world holds them (``steady_opinions``).
+OPINIONS = {"trust": "parameters.residents.initial_trust_mean",
+            "efficacy": "parameters.residents.initial_efficacy_mean"}
+
+
+def _opinion_means(model: GrassrootsModel) -> dict[str, float]:
+    r = model.residents
+    return {name: float(np.average(getattr(r, name), weights=r.weight)) for name in OPINIONS}
+
+
+def _logit(x: float) -> float:
+    x = min(max(x, 1e-6), 1 - 1e-6)
+    return float(np.log(x / (1 - x)))
+
+
+def steady_opinions(base: dict, counties: int = 24, seed: int = 1, years: int = 20, rounds: int = 3,
+                    tolerance: float = 0.002) -> dict[str, float]:
+    """The initial medians of residents' trust and efficacy (``OPINIONS``) at which the 2023 world is at rest.
+
+    Opinions learn slowly from rare events, so the 24-month spin-up does not bring them to the level the
+    2023 world holds them at. Each round runs the 2023 world (``base``, a resolved config with no reform
+    before its start) for ``years`` years of spin-up at ``counties`` counties, and moves each median on the
+    logit scale by the gap between the weighted mean at the end and at the start; it stops when every gap is
+    below ``tolerance``. Returns {config path: median}.
+    """
+    config = _with_values(base, (), np.array([]), counties)
+    medians = {path: float(Free(path, 0, 1).get(config)) for path in OPINIONS.values()}
+    for _ in range(rounds):
+        trial = _with_values(config, (), np.array([]), None)
+        from .config import set_paths
+
+        trial = set_paths(trial, {**medians, "timeline.spin_up_months": 12 * years})
+        model = GrassrootsModel(scenario_from_dict(trial), seed=seed)
+        before = _opinion_means(model)
+        model.run(until=trial["timeline"]["start"])
+        after = _opinion_means(model)
+        gaps = {name: after[name] - before[name] for name in OPINIONS}
+        for name, path in OPINIONS.items():
+            medians[path] = 1 / (1 + np.exp(-(_logit(medians[path]) + _logit(after[name]) - _logit(before[name]))))
+        if max(abs(g) for g in gaps.values()) < tolerance:
+            break
+    return {path: round(float(v), 4) for path, v in medians.items()}
+
+
 class _BudgetSpent(Exception):
     pass
 
 
 def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, counties: int = 12, seed: int = 1,
               max_evaluations: int = 120, report_replicates: int = 10, workers: int = 1,
-              executor: Executor | None = None, progress=None, dask: str | None = None) -> CalibrationResult:
+              executor: Executor | None = None, progress=None, dask: str | None = None,
+              steady_years: int = 20) -> CalibrationResult:
     """Fit ``free`` parameters of the resolved config ``base`` to ``TARGETS``; see the module docstring.
 
     ``max_evaluations`` bounds the evaluations of the objective, finite-difference ones included
-    (each runs ``replicates`` model runs); the best point seen is kept if the budget runs out.
+    (each runs ``replicates`` model runs); the best point seen is kept if the budget runs out. With
+    ``steady_years`` > 0, residents' opinions start at their steady level (``steady_opinions``, run for that
+    many years) before the fit and again at the fitted values; 0 keeps the config's starting opinions.
     """
     from scipy.optimize import least_squares
 
+    from .config import set_paths
+
     started = time.perf_counter()
+    opinions: dict[str, float] = {}
+    if steady_years:
+        opinions = steady_opinions(base, seed=seed, years=steady_years)
+        base = set_paths(base, opinions)
     lows = np.array([f.low for f in free])
     highs = np.array([f.high for f in free])
     width = highs - lows
@@ -246,7 +306,11 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
             jac[:, i] = (residuals(x + dx, budget=False) - r0) / dx[i]
         values = lows + x * width
         jacobian = jac / width  # per unit of each parameter
-        table = _moment_table(_with_values(base, free, values, counties), seed + 1, report_replicates, pool)
+        fitted = _with_values(base, free, values, None)
+        if steady_years:  # the fitted behaviour holds opinions at a level of its own
+            opinions = steady_opinions(fitted, seed=seed, years=steady_years)
+            fitted = set_paths(fitted, opinions)
+        table = _moment_table(_with_values(fitted, (), np.array([]), counties), seed + 1, report_replicates, pool)
         runs += report_replicates
     fit = pd.DataFrame({
         "target": [t.name for t in TARGETS],
@@ -262,9 +326,9 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     fit["within_tolerance"] = (fit["simulated_mean"] - fit["plan"]).abs() <= fit["tolerance"]
     settings = {"replicates": replicates, "counties": counties, "seed": seed, "max_evaluations": max_evaluations,
                 "report_replicates": report_replicates, "optimizer": "scipy.optimize.least_squares (trf)",
-                "status": status, "evaluations": evaluations}
+                "status": status, "evaluations": evaluations, "steady_years": steady_years}
     return CalibrationResult(free, start, values, jacobian, fit, runs,
-                             time.perf_counter() - started, settings)
+                             time.perf_counter() - started, settings, opinions)
 
 
 
@@ -281,12 +345,24 @@ def calibrated_config_text(result: CalibrationResult, extends: str = "defaults.y
         "description: The 2023 world with calibrated behavioural parameters, no reform.",
     ]
     tree: dict = {}
-    for f, v, se in zip(result.free, result.values, result.parameters()["std_error_alone"]):
-        *parents, leaf = f.path.split(".")
+
+    def put(path: str, value: float, std_error: float | None) -> None:
+        *parents, leaf = path.split(".")
         node = tree
         for key in parents:
             node = node.setdefault(key, {})
-        node[leaf] = (round(float(v), 4), round(float(se), 4))
+        node[leaf] = (value, std_error)
+
+    for f, v, se in zip(result.free, result.values, result.parameters()["std_error_alone"]):
+        put(f.path, round(float(v), 4), round(float(se), 4))
+    for path, v in result.opinions.items():
+        put(path, v, None)
+
+    def note(se) -> str:
+        if se is None:
+            return (f"steady state of the 2023 world ({result.settings.get('steady_years')} years; "
+                    "sim.calibrate.steady_opinions)")
+        return f"calibrated (standard error if the others were known: {se})"
 
     def emit(node: dict, depth: int) -> None:
         for key, value in node.items():
@@ -294,7 +370,7 @@ def calibrated_config_text(result: CalibrationResult, extends: str = "defaults.y
                 lines.append("  " * depth + f"{key}:")
                 emit(value, depth + 1)
             else:
-                lines.append("  " * depth + f"{key}: {value[0]}  # calibrated (standard error if the others were known: {value[1]})")
+                lines.append("  " * depth + f"{key}: {value[0]}  # {note(value[1])}")
 
     emit(tree, 0)
     return "\n".join(lines) + "\n"
@@ -375,6 +451,11 @@ def fit_report(result: CalibrationResult, figure_name: str = "calibration-fit.pn
         f"(seed {s['seed']}), then {s['report_replicates']} fresh replicates (seed {s['seed'] + 1}) for the "
         f"intervals below. {result.model_runs} model runs in {result.seconds:.0f} s. Optimizer: {s['status']}",
         "",
+        *([("Residents' opinions start at the level the 2023 world holds them at (`steady_opinions`: "
+            f"{s.get('steady_years')} years at 2023 values, before the fit and again at the fitted values): "
+            + ", ".join(f"`{p}` = {v:g}" for p, v in result.opinions.items())
+            + ". Without this, trust and efficacy drift for 15-20 years with no reform."), ""]
+          if result.opinions else []),
         f"{int(fit['within_tolerance'].sum())} of {len(fit)} targets within tolerance.",
         "",
         *rows,

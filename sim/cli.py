@@ -299,8 +299,11 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
               type=click.Path(dir_okay=False), help="where to write the calibrated config ('' to skip)")
 @click.option("--report", "report_path", default="docs/calibration.md", show_default=True,
               type=click.Path(dir_okay=False), help="where to write the fit report ('' to skip)")
+@click.option("--steady-years", default=20, show_default=True, type=click.IntRange(0, 20),
+              help="years run to bring residents' opinions to their 2023 steady level, before and after the "
+                   "fit (0: keep the config's)")
 def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, dask, out,
-              write_config, report_path) -> None:
+              write_config, report_path, steady_years) -> None:
     """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures."""
     from .calibrate import calibrate as fit
     from .calibrate import calibration_folders, fit_report, write_calibration
@@ -312,7 +315,7 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
     click.echo(f"calibrating {config}: {replicates} replicates x {counties} counties per evaluation", err=True)
     result = fit(loaded.resolved, replicates=replicates, counties=counties, seed=seed,
                  max_evaluations=max_evaluations, report_replicates=report_replicates, workers=workers, dask=dask,
-                 progress=lambda runs, ssr: click.echo(f"  {runs} runs, sum of squared distances {ssr:.3f}", err=True))
+                 steady_years=steady_years, progress=lambda runs, ssr: click.echo(f"  {runs} runs, sum of squared distances {ssr:.3f}", err=True))
     write_calibration(result, out, calibrated=write_config or None, report=report_path or None, config=config)
     click.echo(fit_report(result))
     click.echo(f"wrote {Path(out)}/ (fit.csv, parameters.csv, jacobian.csv, report.md, calibration-fit.png)"
