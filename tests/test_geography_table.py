@@ -228,3 +228,15 @@ def test_county_frame_reads_each_county_as_the_series_reads_a_cell():
     got = frame.set_index("metric").loc[list(METRIC_NAMES), "value"].to_numpy()
     assert frame["year"].unique().tolist() == [2023]
     assert np.allclose(got, want, equal_nan=True, rtol=1e-12, atol=0)
+
+
+def test_a_table_fixes_the_number_of_counties_and_its_pilots_fix_evaluate_pilot(tmp_path):
+    from sim.config import scenario_of
+    from sim.pilot import evaluate_pilot
+
+    write_table(tmp_path)
+    loaded = load_scenario(write_config(tmp_path))
+    with pytest.raises(ConfigError, match=r"geography.counties: 5, but the county table counties.csv has 3"):
+        scenario_of(loaded, {"geography.counties": 5})  # e.g. --counties: refused, not ignored
+    with pytest.raises(ValueError, match="names the pilots"):
+        evaluate_pilot(loaded, replicates=1)

@@ -71,7 +71,7 @@ def _read_county_table(data: dict, provenance, root: str) -> dict:
         raise ConfigError(root, exc.problems) from None
     provenance.files.append(display)
     table = {"file": written, "sha256": digest, "counties": rows}
-    return apply_table({**data, "geography": {**geography, "table": table}})
+    return apply_table({**data, "geography": {**geography, "table": table}}, read=True)
 
 
 def scenario_from_dict(data: dict) -> Scenario:

@@ -174,10 +174,13 @@ def _table_shape(value: Any) -> Any:
     return value
 
 
-def apply_table(data: Any) -> Any:
-    """A config's data with its county table's consequences: ``geography.counties`` is the table's number of
-    rows, and pilot flags, when the table has them, fix ``pilot.counties`` (their number). Returns ``data``
-    unchanged when there is no table (or the parts are not mappings: the fields' own checks report that)."""
+def apply_table(data: Any, read: bool = False) -> Any:
+    """A config's data with its county table's consequences: pilot flags, when the table has them, fix
+    ``pilot.counties`` (their number); and a table read here (given as a path) or just read by the loader
+    (``read``) sets ``geography.counties`` to its number of rows. (A resolved config that already holds
+    the rows keeps its ``counties``, so that a changed count, e.g. a ``--counties`` option, is refused by
+    the geography's check rather than ignored.) Returns ``data`` unchanged when there is no table (or
+    the parts are not mappings: the fields' own checks report that)."""
     if not isinstance(data, dict) or not isinstance(data.get("geography"), dict):
         return data
     geography = data["geography"]
@@ -190,7 +193,9 @@ def apply_table(data: Any) -> Any:
     if not isinstance(table, dict) or not isinstance(table.get("counties"), (list, tuple)):
         return data
     rows = table["counties"]
-    data = {**data, "geography": {**geography, "table": table, "counties": len(rows)}}
+    if read or geography.get("table") is not table:  # read just now: the table's rows are the counties
+        geography = {**geography, "counties": len(rows)}
+    data = {**data, "geography": {**geography, "table": table}}
     flags = [r.get("pilot") if isinstance(r, dict) else None for r in rows]
     if rows and all(isinstance(f, bool) for f in flags) and isinstance(data.get("pilot"), dict):
         data["pilot"] = {**data["pilot"], "counties": sum(flags)}

@@ -56,13 +56,13 @@ def read_county_table(path: str | os.PathLike, display: str | None = None,
     raw = _read_bytes(path, display)
     digest = hashlib.sha256(raw).hexdigest()
     if path.suffix.lower() == ".parquet":
-        header, records = _parquet_records(raw, display)
+        header, records, header_line = *_parquet_records(raw, display), None
     elif path.suffix.lower() in (".csv", ".txt", ""):
-        header, records = _csv_records(raw, display)
+        header, records, header_line = _csv_records(raw, display)
     else:
         raise _error(display, None, f"a county table is a .csv or .parquet file, not {path.suffix!r}")
 
-    problems = [Problem(Location(display, line), (), message) for line, message in _header_problems(header)]
+    problems = [Problem(Location(display, header_line), (), message) for message in _header_problems(header)]
     if problems:
         raise ConfigError(display, problems, what="county table")
     if not records:
@@ -125,7 +125,7 @@ def _read_bytes(path: Path, display: str) -> bytes:
     raise _error(display, None, message)
 
 
-def _csv_records(raw: bytes, display: str) -> tuple[list[str], list[tuple[int, dict]]]:
+def _csv_records(raw: bytes, display: str) -> tuple[list[str], list[tuple[int, dict]], int]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -148,7 +148,7 @@ def _csv_records(raw: bytes, display: str) -> tuple[list[str], list[tuple[int, d
             raise _error(display, line, f"{len(cells)} cells but the header names {len(header)} columns "
                                         f"({', '.join(header)})")
         records.append((line, {h: c.strip() for h, c in zip(header, cells)}))
-    return header, records
+    return header, records, header_line
 
 
 def _parquet_records(raw: bytes, display: str) -> tuple[list[str], list[tuple[int | None, dict]]]:
@@ -164,19 +164,19 @@ def _parquet_records(raw: bytes, display: str) -> tuple[list[str], list[tuple[in
     return header, [(None, row) for row in columns]
 
 
-def _header_problems(header: list[str]) -> list[tuple[int | None, str]]:
+def _header_problems(header: list[str]) -> list[str]:
     out = []
     missing = [c for c, (required, _, _) in COLUMNS.items() if required and c not in header]
     if missing:
-        out.append((None, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
-                          f"(a county table has columns {', '.join(COLUMNS)}; base and pilot may be left out)"))
+        out.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+                   f"(a county table has columns {', '.join(COLUMNS)}; base and pilot may be left out)")
     unknown = [c for c in header if c not in COLUMNS]
     if unknown:
-        out.append((None, f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                          f"(allowed: {', '.join(COLUMNS)})"))
+        out.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                   f"(allowed: {', '.join(COLUMNS)})")
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
-        out.append((None, f"column{'s' if len(twice) > 1 else ''} {', '.join(map(repr, twice))} named twice"))
+        out.append(f"column{'s' if len(twice) > 1 else ''} {', '.join(map(repr, twice))} named twice")
     return out
 
 
