@@ -48,7 +48,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 def _read_county_table(data: dict, provenance, root: str) -> dict:
     """``geography.table: path`` (relative to the file that writes it) read into the config itself: the
     table's rows and SHA-256, so that the resolved config, and its hash, hold the table's content. The
-    table file joins the config's files. A bad table raises ConfigError naming its file, line and column."""
+    table file joins the config's files (before the requested config, which stays last). A bad table raises ConfigError naming its file, line and column."""
     from .loader import Location, Problem, _display_path
     from .schema import MAX_AGENTS, apply_table
     from .table import read_county_table
@@ -69,7 +69,7 @@ def _read_county_table(data: dict, provenance, root: str) -> dict:
         rows, digest = read_county_table(target, display, max_agents=limit)
     except ConfigError as exc:
         raise ConfigError(root, exc.problems) from None
-    provenance.files.append(display)
+    provenance.files.insert(len(provenance.files) - 1, display)  # the requested config stays last
     table = {"file": written, "sha256": digest, "counties": rows}
     return apply_table({**data, "geography": {**geography, "table": table}}, read=True)
 
