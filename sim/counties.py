@@ -51,12 +51,12 @@ def county_frame(scenario, replicate: int, calendar, num: np.ndarray, den: np.nd
     names = np.array(county_names(scenario), dtype=object)
     frame = pd.DataFrame({
         "scenario": scenario.name,
-        "replicate": replicate,
+        "replicate": np.int32(replicate),
         "county": names[c.ravel()],
         "region": np.array(REGIONS)[places.county_region][c.ravel()],
         "type": np.where(places.county_urban, "urban", "rural")[c.ravel()],
         "pilot": np.asarray(pilot, dtype=bool)[c.ravel()],
-        "year": years[y.ravel()].astype(int),
+        "year": years[y.ravel()].astype(np.int16),
         "metric": np.array(METRIC_NAMES)[k.ravel()],
         "value": annual.ravel(),
     })

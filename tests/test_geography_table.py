@@ -240,3 +240,14 @@ def test_a_table_fixes_the_number_of_counties_and_its_pilots_fix_evaluate_pilot(
         scenario_of(loaded, {"geography.counties": 5})  # e.g. --counties: refused, not ignored
     with pytest.raises(ValueError, match="names the pilots"):
         evaluate_pilot(loaded, replicates=1)
+
+
+def test_both_engines_build_and_run_a_table_alike(tmp_path):
+    from sim.model.reference import AgentGrassrootsModel
+
+    write_table(tmp_path)
+    scenario = load_scenario(write_config(tmp_path, base="plan.yaml")).scenario
+    columnar = GrassrootsModel(scenario, seed=2).run(until="2024-03")
+    agents = AgentGrassrootsModel(scenario, seed=2).run(until="2024-03")
+    assert np.array_equal(columnar.county_num, agents.county_num)
+    assert np.array_equal(columnar.county_den, agents.county_den)
