@@ -184,7 +184,7 @@ def _cell(value, kind: str, expected: str):
     """(value, None) or (None, what is wrong) for one cell."""
     text = value.strip() if isinstance(value, str) else value
     if text is None or text == "" or (isinstance(text, float) and math.isnan(text)):
-        if kind in ("real",):
+        if kind == "real":
             return None, None  # an empty base: the county's base is drawn
         return None, f"empty; expected {expected}"
     if kind == "name":
