@@ -259,7 +259,7 @@ def _looks_like_spec(path: str) -> bool:
               help="replicates per scenario")
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0), help="root random seed")
 @click.option("--out", "-o", default="results/run", show_default=True, type=click.Path(file_okay=False),
-              help="output folder (series.parquet, manifest.json, headline.png)")
+              help="output folder (series.parquet, counties.parquet, manifest.json, headline.png)")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1), help="local processes")
 @click.option("--engine", type=click.Choice(["columnar", "agents"]), default=None,
               help="override the configs' engine: columnar (fast) or agents (one mesa.Agent each)")
@@ -269,17 +269,23 @@ def _looks_like_spec(path: str) -> bool:
               help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler "
                    "(reached within $GRASSROOTS_DASK_TIMEOUT s, default 10)")
 @click.option("--figure/--no-figure", default=True, show_default=True, help="write headline.png")
+@click.option("--by", "by", type=click.Choice(["county"]), default=None,
+              help="also print the headline outcomes county by county (named as in a county table)")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, progress) -> None:
-    """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT."""
+def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, by, progress) -> None:
+    """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT: the series by
+    region and group (series.parquet) and every metric by named county and year (counties.parquet)."""
+    from .counties import format_counties
     from .outputs import run_and_write
-    from .summary import format_summary, interval_summary
+    from .summary import HEADLINE, SUMMARY_YEARS, format_summary, interval_summary
 
     result = run_and_write(_load_all(configs), replicates, out, seed=seed, workers=workers, progress=progress,
                            engine=engine, blocks=blocks, dask=dask, figure=figure)
     click.echo(format_summary(interval_summary(result.series)))
-    click.echo(f"\nwrote {Path(out)}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
-               f"in {result.manifest['timings']['wall_seconds']:.1f} s")
+    if by == "county":
+        click.echo("\n" + format_counties(result.counties, HEADLINE, SUMMARY_YEARS[:1] + (2027,)))
+    click.echo(f"\nwrote {Path(out)}/ (series.parquet, counties.parquet, manifest.json"
+               f"{', headline.png' if figure else ''}) in {result.manifest['timings']['wall_seconds']:.1f} s")
 
 
 @main.command()

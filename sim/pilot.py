@@ -129,6 +129,10 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
     (this table) and ``pilot_summary.csv`` (``pilot_summary``), each written atomically, as
     ``grassroots evaluate-pilot`` writes them."""
     scenario = _sized(scenario, counties)
+    table = scenario.geography.table
+    if table is not None and table.pilots is not None:
+        raise ValueError(f"the county table {table.file} names the pilots (its pilot column), so the pilot "
+                         "designs compared here would all pilot the same counties: leave the column out")
     reforms = pilot_designs(scenario, selections, pilot_counts, quotas)
     if out is not None:
         from .store import check_writable

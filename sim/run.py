@@ -102,13 +102,19 @@ def county_blocks(n_counties: int, n_blocks: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def assemble(scenario: Scenario, seed: int, replicate: int, parts: list) -> pd.DataFrame:
-    """Put the county tallies of a replicate's blocks (in county order) together into its series."""
+def assemble(scenario: Scenario, seed: int, replicate: int, parts: list, by_county: bool = False):
+    """Put the county tallies of a replicate's blocks (in county order) together into its series; with
+    ``by_county``, return ``(series, counties)``: also its table by named county (``sim.counties``)."""
     places, pilot = geography_and_pilots(scenario, seed, replicate)
     num = np.concatenate([p[0] for p in parts], axis=2)
     den = np.concatenate([p[1] for p in parts], axis=2)
-    return tidy_series(scenario.name, replicate, GrassrootsModel.calendar_of(scenario), num, den,
-                       places.county_region, pilot)
+    calendar = GrassrootsModel.calendar_of(scenario)
+    series = tidy_series(scenario.name, replicate, calendar, num, den, places.county_region, pilot)
+    if not by_county:
+        return series
+    from .counties import county_frame
+
+    return series, county_frame(scenario, replicate, calendar, num, den, places, pilot)
 
 
 def run_replicate(scenario: Scenario, seed: int, replicate: int, blocks: int = 1, engine: str = "columnar",
@@ -122,6 +128,7 @@ def run_replicate(scenario: Scenario, seed: int, replicate: int, blocks: int = 1
 class RunResult:
     series: pd.DataFrame
     manifest: dict = field(default_factory=dict)
+    counties: pd.DataFrame | None = None  # by named county and year (run_scenarios(by_county=True))
 
 
 def versions() -> dict:
@@ -351,12 +358,13 @@ def as_scenario(item) -> tuple[Scenario, dict]:
 
 def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1, progress: bool = False,
                   executor: Executor | None = None, blocks: int = 1, engine: str | None = None,
-                  dask: str | None = None, first_replicate: int = 0) -> RunResult:
+                  dask: str | None = None, first_replicate: int = 0, by_county: bool = False) -> RunResult:
     """Run each scenario (``LoadedScenario`` or ``Scenario``) for replicates 0..N-1 with the root seed.
 
     ``workers`` > 1 uses a local process pool (or that many Dask workers with
     ``dask='local'``); ``executor`` lets a caller pass any Executor. ``engine``
-    overrides each scenario's own ``engine``.
+    overrides each scenario's own ``engine``. ``by_county`` also gives the result's ``counties``: every
+    metric by named county and year, replicate by replicate (``sim.counties.county_frame``).
     """
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
@@ -381,8 +389,14 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
                          progress=lambda *_: bar.update(1))
         parts = {tasks[n]: part for n, part in done}
     wall = time.perf_counter() - started
-    frames = [assemble(scenarios[i], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))])
+    frames = [assemble(scenarios[i], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))], by_county)
               for i in range(len(scenarios)) for k in reps]
+    counties = None
+    if by_county:
+        from .counties import categorical
+
+        frames, by_county_frames = [f for f, _ in frames], [c for _, c in frames]
+        counties = categorical(pd.concat(by_county_frames, ignore_index=True))
     series = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "phase", "region", "group", "metric"):
         series[col] = series[col].astype("category")
@@ -404,7 +418,7 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
             "task_seconds": {f"{names[i]}/{k}/{b}": round(parts[(i, k, b)][2], 3) for i, k, b in sorted(parts)},
         },
     }
-    return RunResult(series, manifest)
+    return RunResult(series, manifest, counties)
 
 
 @contextmanager

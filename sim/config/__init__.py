@@ -40,8 +40,38 @@ class LoadedScenario:
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
-    scenario, resolved, files = load(str(path), Scenario, base=lever_defaults())  # levers start at their 2023 values
+    scenario, resolved, files = load(str(path), Scenario, base=lever_defaults(),  # levers start at their 2023 values
+                                     prepare=_read_county_table)
     return LoadedScenario(scenario, resolved, tuple(str(f) for f in files), str(path))
+
+
+def _read_county_table(data: dict, provenance, root: str) -> dict:
+    """``geography.table: path`` (relative to the file that writes it) read into the config itself: the
+    table's rows and SHA-256, so that the resolved config, and its hash, hold the table's content. The
+    table file joins the config's files (before the requested config, which stays last). A bad table raises ConfigError naming its file, line and column."""
+    from .loader import Location, Problem, _display_path
+    from .schema import MAX_AGENTS, apply_table
+    from .table import read_county_table
+
+    geography = data.get("geography")
+    if not isinstance(geography, dict) or not isinstance(geography.get("table"), str):
+        return data  # no table, or not a path: the schema says what is wrong
+    written = geography["table"]
+    where = provenance.get(("geography", "table"), Location(root))
+    target = Path(where.file).parent / written
+    display = _display_path(target)
+    if not target.is_file():
+        what = "is a directory, not a county table" if target.is_dir() else f"county table {display} not found"
+        raise ConfigError(root, [Problem(where, ("geography", "table"), what)])
+    sample = geography.get("resident_sample_per_committee")
+    limit = (sample, MAX_AGENTS) if isinstance(sample, int) and not isinstance(sample, bool) and sample > 0 else None
+    try:
+        rows, digest = read_county_table(target, display, max_agents=limit)
+    except ConfigError as exc:
+        raise ConfigError(root, exc.problems) from None
+    provenance.files.insert(len(provenance.files) - 1, display)  # the requested config stays last
+    table = {"file": written, "sha256": digest, "counties": rows}
+    return apply_table({**data, "geography": {**geography, "table": table}}, read=True)
 
 
 def scenario_from_dict(data: dict) -> Scenario:

@@ -616,17 +616,22 @@ def _copy_subtree(dst: dict, src: dict, path: KeyPath, value: Any) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def load(path: str | os.PathLike, model_cls: type[ModelT], base: dict | None = None) -> tuple[ModelT, dict, list[str]]:
+def load(path: str | os.PathLike, model_cls: type[ModelT], base: dict | None = None,
+         prepare: typing.Callable[[dict, Provenance, str], dict] | None = None) -> tuple[ModelT, dict, list[str]]:
     """Resolve and validate a config: ``(model instance, merged dict, files in resolution order)``.
 
     ``base`` is a layer under every file (a scenario's levers at their registry defaults): the files
-    override it key by key, as a file overrides the one it extends."""
+    override it key by key, as a file overrides the one it extends. ``prepare(data, provenance, path)``
+    may rewrite the merged data before it is validated (a scenario reads its county table there; it may
+    add the files it reads to ``provenance.files``)."""
     data, provenance = resolve(path)
     if base:
         merged, merged_provenance = copy.deepcopy(base), Provenance(files=provenance.files)
         _overlay(merged, merged_provenance, data, provenance)
         data = {key: merged[key] for key in [*data, *(k for k in merged if k not in data)]}  # the files' order
         provenance = merged_provenance
+    if prepare is not None:
+        data = prepare(data, provenance, os.fspath(path))
     model = validate(data, provenance, model_cls, root_file=os.fspath(path))
     return model, data, list(provenance.files)
 

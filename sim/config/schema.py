@@ -18,6 +18,7 @@ metrics the model reports.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Annotated, Any, Literal
 
@@ -101,7 +102,11 @@ _SIZE_BOUNDS = {
 
 def expected_agents(g: "Geography") -> tuple[float, float]:
     """About how many cadre posts and sampled residents ``synthesise_places`` creates for a geography
-    (means; every unit has at least one township, committee and post)."""
+    (means; every unit has at least one township, committee and post; a county table's exact counts)."""
+    if g.table is not None:
+        rows = g.table.counties
+        return (float(sum(r.committee_posts + r.township_posts for r in rows)),
+                float(sum(r.committees for r in rows) * g.resident_sample_per_committee))
     townships = g.counties * max(1.0, g.townships_per_county)
     posts = residents = 0.0
     for kind, share in (("rural", 1 - g.urban_county_share), ("urban", g.urban_county_share)):
@@ -112,9 +117,99 @@ def expected_agents(g: "Geography") -> tuple[float, float]:
     return posts, residents
 
 
-class Geography(Strict):
-    """Which counties exist and how big their parts are (policy-facts §1)."""
+class CountyRow(Strict):
+    """One county of a county table (``sim/config/table.py`` reads and checks the file)."""
 
+    name: str = Field(min_length=1)
+    region: Literal["east", "central", "west"]
+    type: Literal["rural", "urban"]
+    townships: Count = Field(ge=1)
+    committees: Count = Field(ge=1)
+    committee_posts: Count = Field(ge=1)
+    township_posts: Count = Field(ge=1)
+    residents: Count = Field(ge=1)
+    base: Real | None = None
+    pilot: bool | None = None
+
+
+class CountyTable(Strict):
+    """A geography's own counties: the table file as the config names it, its SHA-256 and its rows.
+
+    A config writes ``geography: {table: path}`` (relative to the config file); loading reads the file
+    into this form, so the resolved config (manifests, config hashes, sweeps, worker processes) holds
+    the table's content itself."""
+
+    file: str
+    sha256: str = ""
+    counties: tuple[CountyRow, ...] = Field(min_length=1, max_length=5000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "CountyTable":
+        names = [r.name for r in self.counties]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"@counties: county names must differ ({', '.join(map(repr, twice))} repeated)")
+        flags = [r.pilot for r in self.counties]
+        if any(f is not None for f in flags) and any(f is None for f in flags):
+            raise ValueError("@counties: give every county a pilot flag, or none")
+        return self
+
+    @property
+    def pilots(self) -> tuple[bool, ...] | None:
+        """The table's pilot flags, county by county (None when the table has no pilot column)."""
+        return None if self.counties[0].pilot is None else tuple(bool(r.pilot) for r in self.counties)
+
+
+def _table_shape(value: Any) -> Any:
+    """A table given as a path (a config in memory): read it relative to the current folder."""
+    if isinstance(value, (str, os.PathLike)):
+        from .loader import ConfigError
+        from .table import read_county_table
+
+        try:
+            rows, digest = read_county_table(value)
+        except ConfigError as exc:
+            raise ValueError("; ".join(str(p) for p in exc.problems)) from None
+        return {"file": os.fspath(value), "sha256": digest, "counties": rows}
+    return value
+
+
+def apply_table(data: Any, read: bool = False) -> Any:
+    """A config's data with its county table's consequences: pilot flags, when the table has them, fix
+    ``pilot.counties`` (their number); and a table read here (given as a path) or just read by the loader
+    (``read``) sets ``geography.counties`` to its number of rows. (A resolved config that already holds
+    the rows keeps its ``counties``, so that a changed count, e.g. a ``--counties`` option, is refused by
+    the geography's check rather than ignored.) Returns ``data`` unchanged when there is no table (or
+    the parts are not mappings: the fields' own checks report that)."""
+    if not isinstance(data, dict) or not isinstance(data.get("geography"), dict):
+        return data
+    geography = data["geography"]
+    table = geography.get("table")
+    if isinstance(table, (str, os.PathLike)):
+        try:
+            table = _table_shape(table)
+        except ValueError:
+            return data  # reported by the field's own check
+    if not isinstance(table, dict) or not isinstance(table.get("counties"), (list, tuple)):
+        return data
+    rows = table["counties"]
+    if read or geography.get("table") is not table:  # read just now: the table's rows are the counties
+        geography = {**geography, "counties": len(rows)}
+    data = {**data, "geography": {**geography, "table": table}}
+    flags = [r.get("pilot") if isinstance(r, dict) else None for r in rows]
+    if rows and all(isinstance(f, bool) for f in flags) and isinstance(data.get("pilot"), dict):
+        data["pilot"] = {**data["pilot"], "counties": sum(flags)}
+    return data
+
+
+class Geography(Strict):
+    """Which counties exist and how big their parts are (policy-facts §1), drawn from the means below or
+    read from a county table (``table``: then ``counties`` is its number of rows, and the table's counts
+    replace ``region_shares``, ``urban_county_share`` and the unit sizes)."""
+
+    table: Annotated[CountyTable | None, BeforeValidator(_table_shape)] = Field(None, description=(
+        "a county table (CSV or Parquet, one row per county; path relative to the config file): "
+        "see sim/config/table.py"))
     scope: Literal["county", "province", "national"]
     counties: Count = Field(ge=1, le=5000)
     region_shares: ShareByRegion
@@ -137,6 +232,13 @@ class Geography(Strict):
             if v > high:
                 raise ValueError(f"@{kind}: must be at most {high:,} {unit} (got {v:g})")
         return value
+
+    @model_validator(mode="after")
+    def _table_counties(self) -> "Geography":
+        if self.table is not None and self.counties != len(self.table.counties):
+            raise ValueError(f"@counties: {self.counties}, but the county table {self.table.file} has "
+                             f"{len(self.table.counties)} counties (with a table, counties is its number of rows)")
+        return self
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> "Geography":
@@ -462,7 +564,9 @@ class Scenario(Strict):
     @classmethod
     def _pilot_from_share(cls, data: Any) -> Any:
         """``pilot.share`` becomes a number of counties of this geography, unless ``pilot.counties`` is given
-        (a bad share or geography is reported by the fields' own checks)."""
+        (a bad share or geography is reported by the fields' own checks). A county table sets the number of
+        counties, and its pilot flags the number of pilots (``apply_table``)."""
+        data = apply_table(data)
         if isinstance(data, dict):
             pilot, geography = data.get("pilot"), data.get("geography")
             if isinstance(pilot, dict) and pilot.get("counties") is None and isinstance(geography, dict):

@@ -96,10 +96,13 @@ def select_pilots(scenario: Scenario, region: np.ndarray, base: np.ndarray, rng:
     """Choose the pilot counties: random, or among those with a good base (§8.1).
 
     At least ``central_west_min_share`` of pilots come from central and western
-    counties when there are enough of them.
+    counties when there are enough of them. A county table's pilot flags, when it has them, are the pilots.
     """
     design = scenario.pilot
     n = len(region)
+    table = scenario.geography.table
+    if table is not None and table.pilots is not None:
+        return np.array(table.pilots, dtype=bool)
     k = design.counties
     pilot = np.zeros(n, dtype=bool)
     if k == 0:

@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 from scipy.stats import norm
 
 from ..config.schema import REGIONS, Scenario
+from ..config.table import MIN_RESIDENTS_PER_COMMITTEE
 
 
 def lognormal_factor(rng: np.random.Generator, cv: float, size) -> np.ndarray:
@@ -161,6 +162,8 @@ class Places:
 
 def synthesise_places(scenario: Scenario, rng: np.random.Generator) -> Places:
     g = scenario.geography
+    if g.table is not None:
+        return places_from_table(scenario, rng)
     cv = g.size_dispersion
     n = g.counties
     shares = np.array([getattr(g.region_shares, r) for r in REGIONS])
@@ -194,4 +197,65 @@ def synthesise_places(scenario: Scenario, rng: np.random.Generator) -> Places:
         committee_population=sized(g.residents_per_committee, c_urban, m, 50),
         committee_posts=sized(g.committee_posts, c_urban, m, 1),
         township_posts=sized(g.township_posts, t_urban, len(township_county), 1),
+    )
+
+
+def base_scores(values: list, base_sd: float, rng: np.random.Generator) -> np.ndarray:
+    """Counties' latent base from a table's ``base`` column: only the order counts. The county ranked k-th
+    lowest of the n given gets the normal score ndtri((k - 1/2) / n) * ``base_sd`` (ties share their mean
+    rank), so revenue per head, a fiscal-capacity index or an expert's 1-5 rating all give base scores of
+    the spread the model is calibrated with. Counties with no value draw theirs as a synthesised county does."""
+    from scipy.stats import rankdata
+
+    base = rng.normal(0.0, base_sd, len(values))
+    given = np.array([v is not None for v in values])
+    if given.any():
+        ranks = rankdata([v for v in values if v is not None])
+        base[given] = ndtri((ranks - 0.5) / given.sum()) * base_sd
+    return base
+
+
+def _spread(rng: np.random.Generator, cv: float, sizes: np.ndarray, totals: np.ndarray, minimum: int) -> np.ndarray:
+    """Split each county's total over its ``sizes[i]`` units: ``minimum`` each, the rest in proportion to
+    lognormal weights of coefficient of variation ``cv`` (largest remainder), so the units vary in size
+    and add up to the table's total exactly."""
+    weights = lognormal_factor(rng, cv, int(sizes.sum()))
+    out, start = np.empty(int(sizes.sum()), dtype=int), 0
+    for size, total in zip(sizes, totals):
+        w = weights[start:start + size]
+        out[start:start + size] = minimum + apportion(w / w.sum(), int(total) - minimum * int(size))
+        start += size
+    return out
+
+
+def places_from_table(scenario: Scenario, rng: np.random.Generator) -> Places:
+    """A county table's places: each county's region, type, townships, committees, posts and residents as
+    the table gives them. Within a county, committees are spread over its townships, and posts and
+    residents over its units, around equal shares with the geography's ``size_dispersion`` (at least one
+    committee per township and one post per unit, at least 50 residents per committee), adding up to the
+    table's counts exactly. The base comes from the table's ``base`` column (``base_scores``)."""
+    g = scenario.geography
+    rows = g.table.counties
+    cv = g.size_dispersion
+    region = np.array([REGIONS.index(r.region) for r in rows])
+    urban = np.array([r.type == "urban" for r in rows])
+    base = base_scores([r.base for r in rows], scenario.parameters.counties.base_sd, rng)
+    townships = np.array([r.townships for r in rows])
+    committees = np.array([r.committees for r in rows])
+    township_county = np.repeat(np.arange(len(rows)), townships)
+    per_township = _spread(rng, cv, townships, committees, 1)
+    committee_township = np.repeat(np.arange(len(township_county)), per_township)
+    committee_county = township_county[committee_township]
+    return Places(
+        county_region=region,
+        county_urban=urban,
+        county_base=base,
+        township_county=township_county,
+        committee_township=committee_township,
+        committee_county=committee_county,
+        committee_urban=urban[committee_county],
+        committee_population=_spread(rng, cv, committees, np.array([r.residents for r in rows]),
+                                     MIN_RESIDENTS_PER_COMMITTEE),
+        committee_posts=_spread(rng, cv, committees, np.array([r.committee_posts for r in rows]), 1),
+        township_posts=_spread(rng, cv, townships, np.array([r.township_posts for r in rows]), 1),
     )
