@@ -93,17 +93,23 @@ CASES = {
         p=P.cadres),
     "residents.bring_need": dict(
         pending=[F, F, T, F], elderly=[T, F, F, T], weight=[12.5, 12.5, 7.0, 30.0], devolved=[0.2, 0.6, 0.6, 0.0],
-        township_staffing=[0.8, 1.0, 0.5, 0.0], u_need=[0.01, 0.02, 0.01, 0.9], u_authority=[0.01, 0.9, 0.01, 0.0],
+        township_staffing=[0.8, 1.0, 0.5, 0.0], request_month=[0, 30, 38, 12], request_day=[0.0, 3.5, 20.0, 9.0],
+        month=[40] * 4, u_need=[0.01, 0.02, 0.01, 0.9], u_authority=[0.01, 0.9, 0.01, 0.0],
         u_local=[0.1, 0.1, 0.1, 0.1], p=P.residents),
     "residents.unit_service": dict(
         output_hours=[0.0, 300.0, 900.0], hours_per_case=[1.5, 1.5, 3.0], cases=[0.0, 400.0, 100.0],
         skill_sum=[0.0, 2.1, 4.0], burnout_sum=[0.0, 1.5, 2.0], headcount=[0.0, 4.0, 6.0], cap=[1.0, 1.0, 0.95]),
-    "residents.get_served": dict(
-        need=[T, T, F, F], referred=[F, T, F, F], pending=[F, F, T, F], satisfaction=[70.0, 60.0, 50.0, 80.0],
-        trust=[0.5, 0.4, 0.3, 0.7], coverage=[0.8, 0.8, 0.5, 1.0], skill=[0.5, 0.3, 0.7, 0.0],
-        burnout=[0.4, 0.6, 0.2, 0.0], outreach=[0.2, 0.0, 0.5, 1.0], supervision=[1.0, 0.0, 0.5, 1.0],
-        u_served=[0.5, 0.1, 0.9, 0.2], u_referral=[0.5, 0.5, 0.01, 0.5], u_complain=[0.01, 0.01, 0.01, 0.9],
-        u_rectify=[0.1, 0.9, 0.1, 0.1], p=P.residents),
+    "residents.get_served": dict(  # served; newly referred; resolved; no need; unmet; waiting, rectified
+        need=[T, T, F, F, T, F], referred=[F, T, F, F, F, F], pending=[F, F, T, F, F, T],
+        satisfaction=[70.0, 60.0, 50.0, 80.0, 65.0, 55.0], trust=[0.5, 0.4, 0.3, 0.7, 0.5, 0.4],
+        coverage=[0.8, 0.8, 0.5, 1.0, 0.6, 0.9], load=[1.0, 0.4, 0.7, 0.0, 1.0, 0.5],
+        skill=[0.5, 0.3, 0.7, 0.0, 0.5, 0.4], burnout=[0.4, 0.6, 0.2, 0.0, 0.3, 0.5],
+        outreach=[0.2, 0.0, 0.5, 1.0, 0.0, 0.3], supervision=[1.0, 0.0, 0.5, 1.0, 0.0, 1.0],
+        disclosure=[0.3, 1.0, 0.0, 0.5, 0.3, 0.0], grid_integration=[0.0, 1.0, 0.5, 1.0, 0.0, 0.5],
+        deadline_days=[22.0, 3.0, 3.0, 10.0, 22.0, 3.0], request_month=[40, 40, 36, 10, 40, 37],
+        request_day=[5.0, 12.0, 28.0, 1.0, 9.0, 15.0], month=[40] * 6,
+        u_served=[0.5, 0.1, 0.9, 0.2, 0.95, 0.3], u_referral=[0.5, 0.5, 0.01, 0.5, 0.5, 0.9],
+        u_complain=[0.01, 0.01, 0.01, 0.9, 0.42, 0.05], u_rectify=[0.1, 0.9, 0.1, 0.1, 0.9, 0.01], p=P.residents),
     "residents.committee_decisions": dict(
         u_decide=[0.01, 0.01, 0.9], u_deliberate=[0.1, 0.9, 0.1], u_execute=[0.3, 0.3, 0.3],
         u_disclose=[0.2, 0.2, 0.9], council_u=[0.1, 0.9, 0.5], online_u=[0.1, 0.9, 0.5], points_u=[0.1, 0.9, 0.5],

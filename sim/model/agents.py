@@ -335,6 +335,8 @@ class Residents:
                                  0.0, 1.0)
         self.cost = np.where(urban, p.cost_urban, p.cost_rural) * (1.0 + p.cost_spread * (2.0 * u_cost - 1.0))
         self.pending = np.zeros(n, dtype=bool)  # waiting on an issue referred upward
+        self.request_month = np.zeros(n, dtype=np.int64)  # the open case: month it was raised
+        self.request_day = np.zeros(n)  # ... and its day within that month
         self.last_part = np.full(n, -10_000)
         # committee-level features switched on by levers, fixed draws so that more of a lever adds committees
         self.committee_u = streams.uniforms("committee_init", 0, places.first_committee, m, 3)  # councils, online, points
@@ -350,7 +352,9 @@ class Residents:
         pl = self.places
         u_need, u_auth, u_local = streams.uniforms("needs", month, self.first, self.n, 3)
         need = resident_rules.bring_need(self.pending, self.elderly, self.weight, devolved[self.county],
-                                         township_staffing[self.township], u_need, u_auth, u_local, self.p)
+                                         township_staffing[self.township], self.request_month, self.request_day,
+                                         month, u_need, u_auth, u_local, self.p)
+        self.request_month, self.request_day = need.request_month, need.request_day
         self.month_state = {"need": need.need, "authority": need.authority, "local": need.local,
                             "referred": need.referred}
         return (group_sum(self.committee, need.committee_cases, pl.n_committees),
@@ -360,18 +364,21 @@ class Residents:
         """Needs are met as far as capacity allows; residents judge, complain and update trust.
 
         ``service``: per unit (committees, then townships), ``unit_service``'s coverage, spare capacity,
-        mean skill and burnout."""
+        mean skill and burnout, and load (how long a served case waits within the month)."""
         s = self.month_state
         u_served, u_ref = streams.uniforms("service", month, self.first, self.n, 2)
         u_comp, u_rect = streams.uniforms("complaints", month, self.first, self.n, 2)
         unit = np.where(s["local"], self.places.n_committees + self.township, self.committee)  # who handles the need
+        c = self.county
         served = resident_rules.get_served(
             s["need"], s["referred"], self.pending, self.satisfaction, self.trust, service.coverage[unit],
-            service.skill[unit], service.burnout[unit], service.spare[self.committee],
-            levers["supervision_platform"][self.county], u_served, u_ref, u_comp, u_rect, self.p)
+            service.load[unit], service.skill[unit], service.burnout[unit], service.spare[self.committee],
+            levers["supervision_platform"][c], levers["disclosure"][c], levers["grid_integration"][c],
+            levers["complaint_deadline_days"][c], self.request_month, self.request_day, month,
+            u_served, u_ref, u_comp, u_rect, self.p)
         self.satisfaction, self.trust, self.pending = served.satisfaction, served.trust, served.pending
-        s.update(served=served.served, resolved=served.resolved, complains=served.complains,
-                 rectified=served.rectified, had_issue=served.had_issue, settled=served.settled)
+        s.update(served=served.served, resolved=served.resolved, complains=served.complains, cause=served.cause,
+                 rectified=served.rectified, had_issue=served.had_issue, settled=served.settled, days=served.days)
 
     def take_part(self, levers: dict, execution_capacity: np.ndarray, month: int, streams: Streams) -> None:
         """Committees take decisions; some are put to residents, who decide whether to attend and vote."""
@@ -409,6 +416,13 @@ def tally_residents(tally: Tally, residents, month: int) -> None:
     tally.add("complaint_rectification_rate", c, w * s["rectified"], w * s["complains"])
     tally.add("needs_served_share", c, w * s["settled"], w * s["had_issue"])
     tally.add("local_resolution_share", c, w * s["local"], w * s["authority"])
+    cause = s["cause"]
+    tally.add("complaints_per_1000_residents", c, 1000.0 * w * s["complains"], w)
+    tally.add("attitude_complaints_per_1000_residents", c, 1000.0 * w * (cause == resident_rules.ATTITUDE), w)
+    tally.add("delay_complaints_per_1000_residents", c, 1000.0 * w * (cause == resident_rules.DELAY), w)
+    tally.add("complaint_process_share", c, w * (s["complains"] & (cause != resident_rules.UNRESOLVED)),
+              w * s["complains"])
+    tally.add("resolution_days", c, w * s["settled"] * s["days"], w * s["settled"])
     recent = month - residents.last_part < residents.p.participation_window_months
     in_meeting = w * s["meeting"]
     tally.add("participation_rate", c, w * s["took_part"], in_meeting)

@@ -61,9 +61,12 @@ CADRE_STATE = ("filled", "age", "college", "professional", "contract", "insured"
                "grade", "intention", "month_exits", "month_quits", "month_hires", "month_promotions", "vacant_at_start",
                "filled_at_start")
 CADRE_HOURS = ("veto", "other", "data", "service", "worked")
-RESIDENT_STATE = ("pending", "last_part", "satisfaction", "trust", "efficacy")
-RESIDENT_MONTH = ("need", "authority", "local", "referred", "served", "resolved", "complains", "rectified",
-                  "had_issue", "settled", "meeting", "attends", "took_part")
+RESIDENT_STATE = ("pending", "request_month", "request_day", "last_part", "satisfaction", "trust", "efficacy")
+RESIDENT_MONTH = ("need", "authority", "local", "referred", "served", "resolved", "complains", "cause", "rectified",
+                  "had_issue", "settled", "days", "meeting", "attends", "took_part")
+# the type of each resident column that is not a flag
+RESIDENT_TYPES = {"request_month": int, "last_part": int, "cause": int, "request_day": float, "satisfaction": float,
+                  "trust": float, "efficacy": float, "days": float}
 
 
 def plain(value):
@@ -185,32 +188,34 @@ class ResidentAgent(mesa.Agent):
         self.index = index  # row in the columnar population: addresses this agent's draws
         self.committee_cases = self.township_cases = self.attended_weight = 0.0
         for name in RESIDENT_MONTH:
-            setattr(self, name, False)
+            setattr(self, name, RESIDENT_TYPES.get(name, bool)())
         for name, value in state.items():
             setattr(self, name, value)
 
-    def bring_need(self, devolved: float, township_staffing: float, u: tuple) -> None:
-        """Bring a need this month or not; one needing a power is settled locally only if it was devolved
-        (``bring_need``)."""
+    def bring_need(self, devolved: float, township_staffing: float, month: int, u: tuple) -> None:
+        """Bring a need this month or not; one needing a power is settled locally only if it was devolved;
+        a new need opens a case (``bring_need``)."""
         u_need, u_auth, u_local = u
-        (self.need, self.authority, self.local, self.referred, self.committee_cases,
-         self.township_cases) = plain_all(resident_rules.bring_need(
-            self.pending, self.elderly, self.weight, devolved, township_staffing, u_need, u_auth, u_local,
-            self.model.resident_params))
+        (self.need, self.authority, self.local, self.referred, self.committee_cases, self.township_cases,
+         self.request_month, self.request_day) = plain_all(resident_rules.bring_need(
+            self.pending, self.elderly, self.weight, devolved, township_staffing, self.request_month,
+            self.request_day, month, u_need, u_auth, u_local, self.model.resident_params))
 
-    def get_served(self, coverage: float, skill: float, burnout: float, outreach: float, supervision: float,
-                   u: tuple) -> None:
-        """Be served as far as the unit's capacity allows; judge, complain, update trust (``get_served``).
+    def get_served(self, unit, outreach: float, lev: dict, month: int, u: tuple) -> None:
+        """Be served as far as the unit's capacity allows; judge, complain, update trust; a settled case
+        has its days from request (``get_served``).
 
-        ``coverage``, ``skill`` and ``burnout`` are those of the unit handling the need (committee or township);
-        ``outreach`` is the committee's spare capacity.
+        ``unit`` is the service (``unit_service``) of the unit handling the need (committee or township);
+        ``outreach`` is the committee's spare capacity; ``lev`` the county's levers.
         """
         u_served, u_ref, u_comp, u_rect = u
         served = plain_all(resident_rules.get_served(
-            self.need, self.referred, self.pending, self.satisfaction, self.trust, coverage, skill, burnout,
-            outreach, supervision, u_served, u_ref, u_comp, u_rect, self.model.resident_params))
-        (self.served, self.resolved, self.complains, self.rectified, self.had_issue, self.settled,
-         self.satisfaction, self.trust, self.pending) = served
+            self.need, self.referred, self.pending, self.satisfaction, self.trust, unit.coverage, unit.load,
+            unit.skill, unit.burnout, outreach, lev["supervision_platform"], lev["disclosure"],
+            lev["grid_integration"], lev["complaint_deadline_days"], self.request_month, self.request_day, month,
+            u_served, u_ref, u_comp, u_rect, self.model.resident_params))
+        (self.served, self.resolved, self.complains, self.cause, self.rectified, self.had_issue, self.settled,
+         self.days, self.satisfaction, self.trust, self.pending) = served
 
     def take_part(self, decisions, previous_share: float, month: int, u: tuple) -> None:
         """If the committee puts a decision to residents, attend or vote online, and learn whether decisions
@@ -418,7 +423,7 @@ class AgentGrassrootsModel(GrassrootsModel):
         u_needs = zip(*self.streams.uniforms("needs", month, self.first_resident, len(self.resident_list), 3).tolist())
         demand = [0.0] * self.n_units
         for a, u in zip(self.resident_list, u_needs):
-            a.bring_need(self.devolved[a.county], staffing[m + a.township], u)
+            a.bring_need(self.devolved[a.county], staffing[m + a.township], month, u)
             demand[a.committee] += a.committee_cases  # a routine need: the committee's case
         for a in self.resident_list:
             demand[m + a.township] += a.township_cases  # a need for a devolved power the township can exercise
@@ -431,8 +436,7 @@ class AgentGrassrootsModel(GrassrootsModel):
         u_comp, u_rect = self.streams.uniforms("complaints", month, first, n, 2).tolist()
         for a, u in zip(self.resident_list, zip(u_served, u_ref, u_comp, u_rect)):
             unit = service[m + a.township if a.local else a.committee]  # who handles the need
-            a.get_served(unit.coverage, unit.skill, unit.burnout, service[a.committee].spare,
-                         lev[a.county]["supervision_platform"], u)
+            a.get_served(unit, service[a.committee].spare, lev[a.county], month, u)
 
     def _take_part(self, lev: list[dict], coverage: list[float], month: int) -> None:
         """Committees take decisions (``committee_decisions``), some put to residents, who take part
@@ -485,10 +489,9 @@ class AgentGrassrootsModel(GrassrootsModel):
         return cadres
 
     def resident_columns(self) -> dict:
-        residents = {name: gather(self.resident_list, name, int if name == "last_part" else
-                                  float if name in ("satisfaction", "trust", "efficacy") else bool)
-                     for name in RESIDENT_STATE}
-        residents["month_state"] = {name: gather(self.resident_list, name, bool) for name in RESIDENT_MONTH}
+        residents = {name: gather(self.resident_list, name, RESIDENT_TYPES.get(name, bool)) for name in RESIDENT_STATE}
+        residents["month_state"] = {name: gather(self.resident_list, name, RESIDENT_TYPES.get(name, bool))
+                                    for name in RESIDENT_MONTH}
         residents["month_state"]["decided"] = np.array(self.decided, dtype=bool)
         residents["month_state"]["deliberated"] = np.array(self.deliberated, dtype=bool)
         residents["previous_share"] = np.array(self.previous_share)

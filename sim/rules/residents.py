@@ -13,6 +13,8 @@ import numpy as np
 
 from .common import approach, logistic, ratio, stage
 
+DAYS_PER_MONTH = 365.0 / 12.0  # a month's days, in the case queue's day counts
+
 # =========================================================================== stages
 
 
@@ -23,23 +25,29 @@ class Need(NamedTuple):
     referred: object  # ... or is referred upward and waits
     committee_cases: object  # weighted cases this resident brings to the committee (routine needs)
     township_cases: object  # weighted cases this resident brings to the township (needs settled locally)
+    request_month: object  # month the resident's open case was raised (this month for a new need)
+    request_day: object  # ... and its day within that month (0 to DAYS_PER_MONTH)
 
 
 @stage
-def bring_need(pending, elderly, weight, devolved, township_staffing, u_need, u_authority, u_local, p) -> Need:
+def bring_need(pending, elderly, weight, devolved, township_staffing, request_month, request_day, month,
+               u_need, u_authority, u_local, p) -> Need:
     """Bring needs, per resident: a resident not already waiting raises a need (``need_probability``);
     a share of needs require a power, settled in the township with ``local_authority_probability``
     (the county's devolved share, the township's staffing) and otherwise referred upward.
     Routine needs are the committee's cases, locally settled ones the township's (by sample weight).
-    ``p``: parameters.residents.
+    A new need opens a case: its month, and its day within the month (``request_day_of``, from the
+    need draw's place below the need probability). ``p``: parameters.residents.
     """
-    need = np.logical_not(pending) & (u_need < need_probability(p.need_rate_per_month, elderly,
-                                                                 p.elderly_need_multiplier))
+    p_need = need_probability(p.need_rate_per_month, elderly, p.elderly_need_multiplier)
+    need = np.logical_not(pending) & (u_need < p_need)
     authority = need & (u_authority < p.authority_share)
     local = authority & (u_local < local_authority_probability(devolved, p.base_local_authority,
                                                                township_staffing))
     return Need(need=need, authority=authority, local=local, referred=authority & np.logical_not(local),
-                committee_cases=weight * (need & np.logical_not(authority)), township_cases=weight * local)
+                committee_cases=weight * (need & np.logical_not(authority)), township_cases=weight * local,
+                request_month=np.where(need, month, request_month),
+                request_day=np.where(need, day_within(u_need, p_need), request_day))
 
 
 class UnitService(NamedTuple):
@@ -47,58 +55,80 @@ class UnitService(NamedTuple):
     spare: object  # capacity beyond demand, as a share of demand (the committee's outreach)
     skill: object  # mean skill of the cadres in post
     burnout: object  # mean burnout of the cadres in post
+    load: object  # share of the month its cadres need for the cases they handle (the within-month queue)
 
 
 @stage
 def unit_service(output_hours, hours_per_case, cases, skill_sum, burnout_sum, headcount, cap) -> UnitService:
     """Serve, per unit (committee or township): the cases its cadres can handle (the sum of their
     ``service_output`` over hours per case) against its residents' ``cases`` (``coverage``, capped at
-    ``cap``; ``spare_capacity``), and the mean skill and burnout of its cadres in post (sums over the
-    filled posts, 0 in a unit with nobody in post), which residents judge.
+    ``cap``; ``spare_capacity``; ``service_load``, which sets how long a case waits within the month),
+    and the mean skill and burnout of its cadres in post (sums over the filled posts, 0 in a unit with
+    nobody in post), which residents judge.
     """
     capacity = output_hours / hours_per_case
-    return UnitService(coverage=coverage(capacity, cases, cap), spare=spare_capacity(capacity, cases),
-                       skill=ratio(skill_sum, headcount), burnout=ratio(burnout_sum, headcount))
+    cover = coverage(capacity, cases, cap)
+    return UnitService(coverage=cover, spare=spare_capacity(capacity, cases),
+                       skill=ratio(skill_sum, headcount), burnout=ratio(burnout_sum, headcount),
+                       load=service_load(cover, cases, capacity))
+
+
+# what a complaint is about (``Served.cause``): 0 no complaint
+UNRESOLVED, DELAY, ATTITUDE, OPACITY = 1, 2, 3, 4
 
 
 class Served(NamedTuple):
     served: object
     resolved: object  # a referral upward was resolved this month
     complains: object
+    cause: object  # what the complaint is about: UNRESOLVED, DELAY, ATTITUDE, OPACITY (0: no complaint)
     rectified: object
     had_issue: object  # had a need or a pending referral
     settled: object  # served, referral resolved, or a waiting complaint rectified
+    days: object  # days from the request to its settlement (0 if not settled this month)
     satisfaction: object
     trust: object
     pending: object  # still waiting on a referral
 
 
 @stage
-def get_served(need, referred, pending, satisfaction, trust, coverage, skill, burnout, outreach, supervision,
+def get_served(need, referred, pending, satisfaction, trust, coverage, load, skill, burnout, outreach, supervision,
+               disclosure, grid_integration, deadline_days, request_month, request_day, month,
                u_served, u_referral, u_complain, u_rectify, p) -> Served:
     """Serve, per resident: a need the unit handles (its committee's, or its township's if settled
     locally) is met with the unit's ``coverage`` (draw ``u_served``); a referral upward is resolved at
-    ``referral_resolution_per_month``. Satisfaction moves toward ``satisfaction_target`` (the unit's
-    cadres' skill and burnout; residents without an issue see the committee's outreach, its spare
-    capacity), residents complain (``complaint_probability``), complaints are rectified
-    (``rectification_probability``: supervision platform, outreach), and trust learns from the month:
-    served, resolved or rectified -> up; unmet or an ignored complaint -> down (``learn``).
+    ``referral_resolution_probability`` (grid integration, the supervision platform's deadline).
+    Satisfaction moves toward ``satisfaction_target`` (the unit's cadres' skill and burnout; residents
+    without an issue see the committee's outreach, its spare capacity), residents complain about an
+    unresolved need, a delay, the cadres' attitude or opaque procedures (``complaint_hazards``, one draw
+    ``u_complain``), complaints are rectified (``rectification_probability``: supervision platform,
+    outreach), and trust learns from the month: served, resolved or rectified -> up; unmet or an ignored
+    complaint -> down (``learn``). A case settled this month has its days from request
+    (``case_days``).
     """
     served = need & np.logical_not(referred) & (u_served < coverage)
-    resolved = pending & (u_referral < p.referral_resolution_per_month)
+    r = referral_resolution_probability(grid_integration, supervision, deadline_days, p)
+    resolved = pending & (u_referral < r)
     waiting = (pending & np.logical_not(resolved)) | referred
     had_issue = need | pending
     target = satisfaction_target(need | resolved, served | resolved, waiting, skill, burnout, p)
     target = np.where(had_issue, target, target + p.outreach_satisfaction * outreach)
     satisfaction = smooth_toward(satisfaction, np.clip(target, 0, 100), p.satisfaction_memory_months)
-    unmet = (need & np.logical_not(served) & np.logical_not(referred)) | waiting
-    complains = u_complain < complaint_probability(unmet, served, burnout, p.complaint_probability)
+    dropped = need & np.logical_not(served) & np.logical_not(referred)  # unmet this month, not waiting
+    unmet = dropped | waiting
+    main, opacity = complaint_hazards(dropped, waiting, served, burnout, supervision, disclosure, deadline_days, p)
+    complains = u_complain < main + opacity
+    cause = np.where(complains, np.where(u_complain < main, np.where(dropped, UNRESOLVED, np.where(
+        waiting, DELAY, ATTITUDE)), OPACITY), 0)
     rectified = complains & (u_rectify < rectification_probability(supervision, outreach, p))
     good = served | resolved | rectified
     bad = (unmet | complains) & np.logical_not(good)
     trust = learn(learn(trust, 1.0, p.trust_learning, good), 0.0, p.trust_learning, bad)
-    return Served(served=served, resolved=resolved, complains=complains, rectified=rectified,
-                  had_issue=had_issue, settled=served | resolved | (rectified & waiting),
+    fixed = rectified & waiting  # a rectified complaint ends the wait
+    days = case_days(served, resolved, fixed, month, request_month, request_day, u_served, coverage, load,
+                     u_referral, r, u_complain, main + opacity, grid_integration, deadline_days, p)
+    return Served(served=served, resolved=resolved, complains=complains, cause=cause, rectified=rectified,
+                  had_issue=had_issue, settled=served | resolved | fixed, days=days,
                   satisfaction=satisfaction, trust=trust, pending=waiting & np.logical_not(rectified))
 
 
@@ -188,10 +218,79 @@ def spare_capacity(capacity_cases, demand_cases):
     return np.clip(np.where(demand_cases > 0, capacity_cases / safe - 1.0, 1.0), 0.0, 1.0)
 
 
-def complaint_probability(unmet, served, burnout, base):
-    """Unmet needs complain at the base rate; served residents complain about attitude in
-    proportion to the cadres' burnout (62.4% of complaints are about attitude, slowness or opacity)."""
-    return np.where(unmet, base, np.where(served, base * burnout, 0.0))
+def service_load(coverage_share, demand_cases, capacity_cases):
+    """Share of the month a unit's cadres need for the cases they handle (0-1): how long a served case
+    waits within the month for its turn (a unit with capacity to spare serves sooner)."""
+    return np.minimum(1.0, ratio(coverage_share * demand_cases, capacity_cases))
+
+
+def complaint_hazards(dropped, waiting, served, burnout, supervision, disclosure, deadline_days, p):
+    """This month's chance of a complaint, per resident, in two parts: about the case itself (``main``)
+    and about opaque procedures (``opacity``). A need left unmet complains about the unresolved need,
+    a resident waiting on a referral about the delay (less when the handling deadline brings an answer
+    within the month, ``answered_share``), a served resident about the attitude of burnt-out cadres
+    (less under a supervision platform where residents rate the service); residents with an open issue
+    complain about opacity unless decisions are disclosed and procedures are on the platform.
+    62.4% of complaints are about attitude, slowness or opacity (§2.3.3)."""
+    delay = p.complaint_delay * (1.0 - p.deadline_delay_relief * answered_share(deadline_days))
+    attitude = p.complaint_attitude * burnout * (1.0 - p.attitude_supervision_cut * supervision)
+    main = np.where(dropped, p.complaint_unresolved, np.where(waiting, delay, np.where(served, attitude, 0.0)))
+    opacity = np.where(dropped | waiting, p.complaint_opacity * (1.0 - disclosure)
+                       * (1.0 - p.opacity_supervision_cut * supervision), 0.0)
+    return main, opacity
+
+
+def answered_share(deadline_days):
+    """Share of a month a waiting case spends after the answer the handling deadline obliges (0 when the
+    deadline is a month or more: no answer within the month)."""
+    return np.clip(1.0 - calendar_days(deadline_days) / DAYS_PER_MONTH, 0.0, 1.0)
+
+
+def calendar_days(working_days):
+    """Calendar days of a deadline given in working days (5 in 7)."""
+    return working_days * (7.0 / 5.0)
+
+
+def referral_resolution_probability(grid_integration, supervision, deadline_days, p):
+    """Chance that a case referred upward is resolved this month: the base rate, raised by the "four
+    platforms, one grid" integration (a case goes straight to the department that can settle it) and by
+    the supervision platform escalating cases past their handling deadline (the shorter the deadline,
+    the more of the month a case is overdue). Each closes a share of what is left."""
+    left = ((1.0 - p.referral_resolution_per_month) * (1.0 - p.grid_referral_gain * grid_integration)
+            * (1.0 - p.deadline_escalation * supervision * answered_share(deadline_days)))
+    return 1.0 - left
+
+
+def routing_days(grid_integration, p):
+    """Days for a request to reach the unit that handles it; the integrated grid cuts them."""
+    return p.case_routing_days * (1.0 - p.grid_routing_cut * grid_integration)
+
+
+def day_within(u, probability):
+    """The day within the month of an event decided by ``u < probability``: the draw's place below the
+    probability is uniform on [0, 1) given the event, so it is used as the day (no extra draw)."""
+    return ratio(u, probability) * DAYS_PER_MONTH
+
+
+def case_days(served, resolved, fixed, month, request_month, request_day, u_served, coverage, load, u_referral,
+              referral_probability, u_complain, complaint_probability, grid_integration, deadline_days, p):
+    """Days from a resident's request to its settlement this month (0 if not settled).
+
+    - Served by the committee or the township: the routing days, then the case waits for the unit's
+      capacity: its place in the month's served cases (the service draw's place below coverage) times
+      the share of the month the unit needs for them (``load``).
+    - A referral resolved: the months waited x DAYS_PER_MONTH from the request's day to the resolution's
+      day (the referral draw's place below its probability).
+    - A waiting case ended by a rectified complaint: the complaint's day (after the request, within
+      this month), then the handling deadline.
+    """
+    since_request = (month - request_month) * DAYS_PER_MONTH - request_day  # to the start of this month
+    local = routing_days(grid_integration, p) + ratio(u_served, coverage) * load * DAYS_PER_MONTH
+    referral = since_request + day_within(u_referral, referral_probability)
+    start = np.where(month == request_month, request_day, 0.0)
+    complaint_day = start + day_within(u_complain, complaint_probability) * (1.0 - start / DAYS_PER_MONTH)
+    rectified = since_request + complaint_day + calendar_days(deadline_days)
+    return np.where(served, local, np.where(resolved, referral, np.where(fixed, rectified, 0.0)))
 
 
 def local_authority_probability(devolved_share, base_local, staff_coverage):
@@ -230,11 +329,18 @@ def learn(value, outcome, rate, observed):
 def rectification_probability(supervision, capacity_share, p):
     """Chance that a complaint is substantively rectified (18.7% in 2023, §2.3.3).
 
-    A supervision platform (online rating, 3-day deadlines) and spare cadre
-    capacity raise it.
+    What is not rectified at the base rate is closed in part: without a supervision platform, by the
+    committee's spare capacity; on the platform (online rating, deadlines), every complaint is tracked
+    and a share of them is closed even with no spare time, the rest as capacity allows. A complaint
+    goes unrectified only for want of tracking or of time: with the platform in full and capacity to
+    spare, every complaint is rectified (the plan's 100%).
     """
-    return np.clip(p.rectification_base + p.rectification_supervision * supervision
-                   + p.rectification_capacity * capacity_share, 0.0, 1.0)
+    # what stays unrectified, of what the base rate leaves: on the platform, for want of time; off it,
+    # for want of both (written as what is left, so full platform and capacity give exactly 1)
+    left_tracked = (1.0 - p.rectification_supervision) * (1.0 - capacity_share)
+    left_untracked = 1.0 - p.rectification_capacity * capacity_share
+    left = supervision * left_tracked + (1.0 - supervision) * left_untracked
+    return 1.0 - (1.0 - p.rectification_base) * left
 
 
 def execution_probability(service_coverage, supervision, p):
