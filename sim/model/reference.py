@@ -14,7 +14,7 @@ How it keeps to the columnar engine:
   per row, holding that row's state as Python scalars. From then on the agents'
   attributes are the state. Places that are not agents keep their few state
   variables as Python lists on the model (county: devolved share and start of the
-  burden reform; committee: attendance at its last meeting), and their stage
+  burden reform; committee: attendance at its last meeting; unit: its compliance routine), and their stage
   functions (``county_workload``, ``committee_decisions``...) are applied place
   by place in Python loops.
 - Each month runs in the stages of ``GrassrootsModel.step``; in each stage the
