@@ -460,9 +460,11 @@ def check_series(model) -> str | None:
         bad = sorted({model_metric(k) for k in np.argwhere(~np.isfinite(num) | ~np.isfinite(den))[:, 1]})
         return f"non-finite county tallies in {', '.join(bad)}"
     membership = cell_membership(model.places.county_region, model.pilot)
+    # a cell with counties, whether or not a metric has a denominator there (a zero denominator has the
+    # metric's `empty` value of sim/registry/metrics.yaml)
+    populated = np.broadcast_to(membership.sum(axis=1) > 0, (num.shape[1], membership.shape[0]))
     for month, (n, d) in enumerate(zip(num, den)):
         values = cell_values(n, d, membership)
-        populated = (d @ membership.T) > 0
         bad = populated & ~np.isfinite(values)
         if bad.any():
             metrics = sorted({model_metric(k) for k in np.argwhere(bad)[:, 0]})

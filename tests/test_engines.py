@@ -92,7 +92,7 @@ def test_a_cadres_month_can_be_inspected(small):
     assert cadre.hours_worked == columnar.cadres.hours["worked"][cadre.index]
     # one agent's decision, called by hand: with no work pushed down and no residents waiting,
     # a cadre alone in the unit gives the contracted month to residents (outreach)
-    cadre.allocate_time(veto=0.0, other=0.0, data=0.0, service=0.0, share=1.0, service_weight=0.0)
+    cadre.allocate_time(veto=0.0, other=0.0, data=0.0, habit=0.0, service=0.0, share=1.0, service_weight=0.0)
     assert (cadre.hours_veto, cadre.hours_other, cadre.hours_data) == (0.0, 0.0, 0.0)
     assert cadre.hours_service == cadre.hours_worked == model.contract_hours
 

@@ -88,8 +88,8 @@ def test_higher_pay_fills_more_vacancies():
 
 def test_a_vacant_post_works_no_hours_and_keeps_its_last_burnout():
     p = load_scenario("configs/defaults.yaml").scenario.parameters.cadres
-    month = cadre_rules.spend_month(np.array([True, False]), np.array([0.4, 0.4]), 100.0, 100.0, 20.0, 60.0, 1.0,
-                                    0.0, 174.0, 235.0, 0.5, p)
+    month = cadre_rules.spend_month(np.array([True, False]), np.array([0.4, 0.4]), 100.0, 100.0, 20.0, 0.0, 60.0,
+                                    1.0, 0.0, 174.0, 235.0, 0.5, p)
     assert month.worked[0] > 174.0 and month.burnout[0] != 0.4  # overtime moves the holder's burnout
     assert (month.veto[1], month.other[1], month.data[1], month.service[1], month.worked[1]) == (0, 0, 0, 0, 0)
     assert month.burnout[1] == 0.4

@@ -138,6 +138,7 @@ mentored_share:
   unit: share
   counts: filled posts whose holder was mentored this year
   share_of: filled posts (end)
+  empty: 0
   label: {en: "Cadres mentored", zh: "接受导师带教的干部占比"}
 """
 

@@ -54,9 +54,14 @@ CASES = {
     "cadres.unit_staffing": dict(headcount=[0.0, 3.0, 7.0], posts=[5, 4, 7]),
     "cadres.spend_month": dict(
         filled=[T, T, F, T], burnout=[0.3, 0.6, 0.5, 0.1], veto_work=[150.0, 20.0, 80.0, 0.0],
-        other_work=[300.0, 60.0, 90.0, 0.0], data_work=[40.0, 10.0, 10.0, 0.0], service_work=[450.0, 15.0, 100.0, 0.0],
+        other_work=[300.0, 60.0, 90.0, 0.0], data_work=[40.0, 10.0, 10.0, 0.0], habit_work=[0.0, 25.0, 5.0, 300.0],
+        service_work=[450.0, 15.0, 100.0, 0.0],
         share=[0.25, 0.5, 0.0, 1.0], service_weight=[0.0, 0.4, 0.2, 1.0],
         contract_hours=[174.0] * 4, max_hours=[235.0] * 4, trimming=[0.5] * 4, p=P.cadres),
+    "cadres.compliance_routine": dict(
+        habit=[NAN, 500.0, 100.0, 250.0], veto_work=[150.0, 20.0, 80.0, 0.0], expected_other_work=[300.0, 60.0, 90.0, 0.0],
+        data_work=[40.0, 10.0, 10.0, 0.0], service_weight=[0.0, 0.4, 0.2, 1.0], trimming=[0.5] * 4,
+        months=[4.0, 4.0, 1.0, 12.0]),
     "cadres.service_demand": dict(cases=[0.0, 37.5, 400.0], hours_per_case=[1.5, 1.5, 3.0]),
     "cadres.service_output": dict(service_hours=[0.0, 80.0, 174.0], skill=[0.5, 0.2, 0.9], burnout=[0.3, 0.5, 0.7],
                                   filled=[F, T, T]),
@@ -115,7 +120,7 @@ CASES = {
         u_disclose=[0.2, 0.2, 0.9], council_u=[0.1, 0.9, 0.5], online_u=[0.1, 0.9, 0.5], points_u=[0.1, 0.9, 0.5],
         deliberation_share=[0.5, 0.5, 1.0], councils=[0.5, 0.5, 0.0], online_voting=[1.0, 0.5, 0.0],
         points_system=[0.5, 0.5, 1.0], disclosure=[1.0, 0.5, 0.0], supervision=[1.0, 0.0, 0.5],
-        execution_capacity=[0.9, 0.5, 0.1], p=P.residents),
+        followup=[1.0, 0.5, 1.0], execution_capacity=[0.9, 0.5, 0.1], p=P.residents),
     "residents.take_part": dict(
         meeting=[T, T, F, T], council=[T, F, F, T], online=[T, T, F, F], points=[1.0, 0.0, 0.0, 1.0],
         previous_share=[0.3, 0.05, 0.2, 0.5], carried=[T, F, F, T], disclosed=[F, T, T, F],

@@ -34,6 +34,7 @@ class Work:
     veto: np.ndarray
     other: np.ndarray
     data: np.ndarray
+    expected_other: np.ndarray  # other hours with ad hoc tasks and inspections at their rates (a unit's routine)
     # per county, for the record
     items_official: np.ndarray
     items_actual: np.ndarray
@@ -86,10 +87,16 @@ class Departments:
                                            county.inspections_per_month[cc])
         township_veto, township_other, committee_veto, committee_other = dept_rules.township_workload(
             county.items[tc], county.veto[tc], adhoc, pl.committees_per_township, w)
+        # the same work at the expected counts: what a unit's compliance routine follows (``compliance_routine``)
+        _, usual_township_other, _, usual_committee_other = dept_rules.township_workload(
+            county.items[tc], county.veto[tc], county.adhoc_rate[tc], pl.committees_per_township, w)
         return Work(
             veto=np.concatenate([committee_veto[ct], township_veto]),
             other=np.concatenate([dept_rules.committee_workload(committee_other[ct], inspections, w), township_other]),
             data=np.concatenate([county.data_hours[cc], county.data_hours[tc]]),
+            expected_other=np.concatenate([
+                dept_rules.committee_workload(usual_committee_other[ct], county.inspections_per_month[cc], w),
+                usual_township_other]),
             items_official=county.items_official, items_actual=county.items, veto_official=county.veto_official,
             rebound=county.rebound, inspections=inspections,
         )
@@ -143,7 +150,8 @@ class Cadres:
         self.first = places.first_post  # global index of the first post here: addresses its draws
         self.township_post = unit >= m
         self.posts_per_unit = np.concatenate([places.committee_posts, places.township_posts])
-        self.county = np.concatenate([places.committee_county, places.township_county])[unit]
+        self.unit_county = np.concatenate([places.committee_county, places.township_county])
+        self.county = self.unit_county[unit]
         self.region = places.county_region[self.county]
         n = len(unit)
         self.n = n
@@ -170,6 +178,8 @@ class Cadres:
         self.wage_index = self.county_pay / self.county_pay.mean()
         self.contract_hours = self.w.contract_hours_per_month
         self.max_hours = self.contract_hours * self.w.max_hours_ratio
+        # per unit: the compliance hours a month its routine is used to (NaN: none yet; ``compliance_routine``)
+        self.compliance_habit = np.full(self.n_units, np.nan)
         # per-month results, read by residents and metrics
         self.hours = None
         self.month_exits = np.zeros(n, dtype=bool)
@@ -198,9 +208,15 @@ class Cadres:
         self.filled_at_start = self.filled.copy()
         self.vacant_at_start = ~self.filled
         u = self.unit
+        routine = cadre_rules.compliance_routine(
+            self.compliance_habit, work.veto, work.expected_other, work.data,
+            levers["evaluation_service_weight"][self.unit_county], self.w.compliance_trimming,
+            self.w.compliance_habit_months)
+        self.compliance_habit = routine.habit
         month = cadre_rules.spend_month(
-            self.filled, self.burnout, work.veto[u], work.other[u], work.data[u],
-            cadre_rules.service_demand(cases, hours_per_case)[u], share[u], levers["evaluation_service_weight"][self.county], self.contract_hours, self.max_hours,
+            self.filled, self.burnout, work.veto[u], work.other[u], work.data[u], routine.habit_hours[u],
+            cadre_rules.service_demand(cases, hours_per_case)[u], share[u],
+            levers["evaluation_service_weight"][self.county], self.contract_hours, self.max_hours,
             self.w.compliance_trimming, self.p)
         self.hours = {"veto": month.veto, "other": month.other, "data": month.data, "service": month.service,
                       "worked": month.worked}
@@ -390,7 +406,8 @@ class Residents:
         d = resident_rules.committee_decisions(
             u_dec, u_delib, u_exec, u_disc, council_u, online_u, points_u, levers["deliberation_share"][cc],
             levers["councils"][cc], levers["online_voting"][cc], levers["points_system"][cc],
-            levers["disclosure"][cc], levers["supervision_platform"][cc], execution_capacity, self.p)
+            levers["disclosure"][cc], levers["supervision_platform"][cc], levers["council_execution_followup"][cc],
+            execution_capacity, self.p)
         meeting = d.deliberated[k]
         part = resident_rules.take_part(
             meeting, d.council[k], d.online[k], d.points[k], self.previous_share[k], d.carried[k], d.disclosed[k],
@@ -400,7 +417,7 @@ class Residents:
         self.previous_share = resident_rules.remember_attendance(
             d.deliberated, group_sum(k, part.attended_weight, m), self.committee_weight, self.previous_share)
         self.month_state.update(meeting=meeting, attends=part.attends, took_part=part.took_part, decided=d.decided,
-                                deliberated=d.deliberated)
+                                deliberated=d.deliberated, carried=d.carried, disclosed=d.disclosed)
 
     def tally(self, tally: Tally, month: int) -> None:
         tally_residents(tally, self, month)
@@ -429,3 +446,5 @@ def tally_residents(tally: Tally, residents, month: int) -> None:
     tally.add("meeting_attendance_rate", c, w * s["attends"], in_meeting)
     tally.add("participation_12m_share", c, w * recent, w)
     tally.add("committee_decision_share", pl.committee_county, s["decided"] & ~s["deliberated"], s["decided"])
+    tally.add("decisions_executed_share", pl.committee_county, s["carried"], s["deliberated"])
+    tally.add("decisions_disclosed_share", pl.committee_county, s["disclosed"], s["deliberated"])

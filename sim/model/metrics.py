@@ -46,6 +46,10 @@ METRICS: dict[str, Metric] = {name: Metric(m.unit, m.description, TRANSFORMS[m.t
 
 METRIC_NAMES = tuple(METRICS)
 
+# Each metric's value where its denominator is 0 in a populated cell or county (``empty`` in metrics.yaml),
+# before the transform, in the order of the tally arrays.
+EMPTY = np.array([registry.METRICS[name].empty for name in METRIC_NAMES])
+
 
 def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
     """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``.
@@ -126,12 +130,14 @@ def cell_values(num: np.ndarray, den: np.ndarray, membership: np.ndarray) -> np.
     """Aggregate county tallies into cells (region x group) and apply each metric's transform.
 
     ``num``/``den``: (metrics, counties); ``membership``: (cells, counties) 0/1.
-    Returns (metrics, cells); NaN where a cell has no denominator.
+    Returns (metrics, cells). Where a populated cell has no denominator (no decision put to residents,
+    no complaint, no data department...), a metric takes its ``empty`` value of the registry (``EMPTY``);
+    only a cell without counties (pilots of a region that has none) is NaN.
     """
     n = num @ membership.T
     d = den @ membership.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
+    values = np.where(d > 0, n / np.where(d > 0, d, 1.0), EMPTY[:, None])
+    values[:, ~(membership > 0).any(axis=1)] = np.nan
     for i, name in enumerate(METRIC_NAMES):
         transform = METRICS[name].transform
         if transform is not None:

@@ -187,7 +187,8 @@ class GrassrootsModel(mesa.Model):
 
     def county_values(self, months=None, *, years=None) -> np.ndarray:
         """Each county's own value of every metric in the chosen months (see ``county_tallies``): an array
-        of shape (months, metrics, counties), NaN where a county has nothing to count (e.g. no complaint)."""
+        of shape (months, metrics, counties); where a county has nothing to count, a metric's ``empty``
+        value (e.g. no complaint: rectification 1)."""
         num, den = self.county_tallies(months, years=years)
         own = np.eye(self.places.n_counties)
         return np.stack([cell_values(n, d, own) for n, d in zip(num, den)])

@@ -14,7 +14,7 @@ How it keeps to the columnar engine:
   per row, holding that row's state as Python scalars. From then on the agents'
   attributes are the state. Places that are not agents keep their few state
   variables as Python lists on the model (county: devolved share and start of the
-  burden reform; committee: attendance at its last meeting), and their stage
+  burden reform; committee: attendance at its last meeting; unit: its compliance routine), and their stage
   functions (``county_workload``, ``committee_decisions``...) are applied place
   by place in Python loops.
 - Each month runs in the stages of ``GrassrootsModel.step``; in each stage the
@@ -122,15 +122,16 @@ class CadreAgent(mesa.Agent):
             m.cadre_params))
 
     # -- the month
-    def allocate_time(self, veto: float, other: float, data: float, service: float, share: float,
+    def allocate_time(self, veto: float, other: float, data: float, habit: float, service: float, share: float,
                       service_weight: float) -> None:
-        """Take ``share`` of the unit's work (``service``: the hours its residents' cases ask for) and split
-        the month; burnout follows (``spend_month``)."""
+        """Take ``share`` of the unit's work (``habit``: the compliance its routine keeps beyond the load;
+        ``service``: the hours its residents' cases ask for) and split the month; burnout follows
+        (``spend_month``)."""
         m = self.model
         self.filled_at_start = self.filled
         self.vacant_at_start = not self.filled
         month = plain_all(cadre_rules.spend_month(
-            self.filled, self.burnout, veto, other, data, service, share, service_weight,
+            self.filled, self.burnout, veto, other, data, habit, service, share, service_weight,
             m.contract_hours, m.max_hours, m.workload.compliance_trimming, m.cadre_params))
         (self.hours_veto, self.hours_other, self.hours_data, self.hours_service, self.hours_worked,
          self.burnout) = month
@@ -260,6 +261,8 @@ class AgentGrassrootsModel(GrassrootsModel):
         self.devolved = d.devolved.tolist()  # per county
         self.reform_start = d.burden_reform_start.tolist()  # per county: month the burden reform began (-1: not yet)
         self.previous_share = r.previous_share.tolist()  # per committee: attendance at its last meeting
+        self.compliance_habit = c.compliance_habit.tolist()  # per unit: hours of its compliance routine
+        self.unit_county = c.unit_county.tolist()
         self.committee_weight = r.committee_weight.tolist()  # per committee: its sample's weight
 
         # the agents, one per row, in row order (agent i gets entry i of each month's draws)
@@ -276,12 +279,14 @@ class AgentGrassrootsModel(GrassrootsModel):
                               for i in range(r.n)]
         self.decided = [False] * self.m
         self.deliberated = [False] * self.m
+        self.carried = [False] * self.m
+        self.disclosed = [False] * self.m
         # where each population's draws start (global row of its first agent)
         self.first_department, self.first_post, self.first_resident = d.first, c.first, r.first
         # from now on the agents hold the state: what is recorded is read from them (``Tallied``)
         self.departments = Tallied(d, DEPARTMENT_STATE, self.department_columns, tally_departments)
-        self.cadres = Tallied(c, (*CADRE_STATE, "hours", "vacancies_first"), self.cadre_columns, tally_cadres,
-                              memory=("vacancies_first",))
+        self.cadres = Tallied(c, (*CADRE_STATE, "hours", "vacancies_first", "compliance_habit"), self.cadre_columns,
+                              tally_cadres, memory=("vacancies_first",))
         self.residents = Tallied(r, (*RESIDENT_STATE, "previous_share", "month_state"), self.resident_columns,
                                  tally_residents)
 
@@ -332,12 +337,17 @@ class AgentGrassrootsModel(GrassrootsModel):
                                 for h, posts in zip(heads, self.unit_posts)))
         demand = self._bring_needs(staffing, month)
 
-        # cadres allocate time
+        # cadres allocate time: each unit's compliance routine, then each post's month
+        routines = [plain_all(cadre_rules.compliance_routine(
+            habit, work.veto[u], work.expected_other[u], work.data[u], lev[self.unit_county[u]]["evaluation_service_weight"],
+            self.workload.compliance_trimming, self.workload.compliance_habit_months))
+            for u, habit in enumerate(self.compliance_habit)]
+        self.compliance_habit = [r.habit for r in routines]
         service_work = [plain(cadre_rules.service_demand(d, h)) for d, h in zip(demand, self.unit_case_hours)]
         for a in self.cadre_list:
             u = a.unit
-            a.allocate_time(work.veto[u], work.other[u], work.data[u], service_work[u], share[u],
-                            lev[a.county]["evaluation_service_weight"])
+            a.allocate_time(work.veto[u], work.other[u], work.data[u], routines[u].habit_hours, service_work[u],
+                            share[u], lev[a.county]["evaluation_service_weight"])
 
         # residents are served and take part
         output, skill, burnout = [0.0] * self.n_units, [0.0] * self.n_units, [0.0] * self.n_units
@@ -395,23 +405,28 @@ class AgentGrassrootsModel(GrassrootsModel):
         u_adhoc = self.streams.uniforms("adhoc", month, pl.first_township, pl.n_townships).tolist()
         u_insp = self.streams.uniforms("tasks", month, pl.first_committee, pl.n_committees).tolist()
         township = []  # per township: (township veto, township other, per-committee veto, other)
+        usual = []  # the same at the expected counts of ad hoc tasks (what a unit's routine follows)
         for t, c in enumerate(self.township_county):
             adhoc = plain(poisson_from_uniform(u_adhoc[t], county[c].adhoc_rate))  # the month's Poisson draw
             township.append(plain_all(dept_rules.township_workload(county[c].items, county[c].veto, adhoc,
                                                                    self.committees_in_township[t], w)))
-        veto, other, data, inspections = [], [], [], []
+            usual.append(plain_all(dept_rules.township_workload(county[c].items, county[c].veto, county[c].adhoc_rate,
+                                                                self.committees_in_township[t], w)))
+        veto, other, data, inspections, expected_other = [], [], [], [], []
         for k, t in enumerate(self.committee_township):
             c = self.committee_county[k]
             count = plain(poisson_from_uniform(u_insp[k], county[c].inspections_per_month))
             inspections.append(count)
             veto.append(township[t][2])
             other.append(plain(dept_rules.committee_workload(township[t][3], count, w)))
+            expected_other.append(plain(dept_rules.committee_workload(usual[t][3], county[c].inspections_per_month, w)))
             data.append(county[c].data_hours)
         for t, c in enumerate(self.township_county):
             veto.append(township[t][0])
             other.append(township[t][1])
+            expected_other.append(usual[t][1])
             data.append(county[c].data_hours)
-        return Work(veto=veto, other=other, data=data,
+        return Work(veto=veto, other=other, data=data, expected_other=expected_other,
                     items_official=np.array([x.items_official for x in county]),
                     items_actual=np.array([x.items for x in county]),
                     veto_official=np.array([x.veto_official for x in county]),
@@ -450,8 +465,9 @@ class AgentGrassrootsModel(GrassrootsModel):
             L = lev[self.committee_county[k]]
             decisions.append(plain_all(resident_rules.committee_decisions(
                 *u, *fixed, L["deliberation_share"], L["councils"], L["online_voting"], L["points_system"],
-                L["disclosure"], L["supervision_platform"], coverage[k], p)))
+                L["disclosure"], L["supervision_platform"], L["council_execution_followup"], coverage[k], p)))
             self.decided[k], self.deliberated[k] = decisions[k].decided, decisions[k].deliberated
+            self.carried[k], self.disclosed[k] = decisions[k].carried, decisions[k].disclosed
         attended = [0.0] * m
         for a, u in zip(self.resident_list, u_part):
             k = a.committee
@@ -486,6 +502,7 @@ class AgentGrassrootsModel(GrassrootsModel):
         cadres = {name: gather(self.cadre_list, name, float if name in (
             "age", "tenure", "skill", "burnout", "grade", "intention") else bool) for name in CADRE_STATE}
         cadres["hours"] = {h: gather(self.cadre_list, f"hours_{h}", float) for h in CADRE_HOURS}
+        cadres["compliance_habit"] = np.array(self.compliance_habit)
         return cadres
 
     def resident_columns(self) -> dict:
@@ -494,6 +511,8 @@ class AgentGrassrootsModel(GrassrootsModel):
                                     for name in RESIDENT_MONTH}
         residents["month_state"]["decided"] = np.array(self.decided, dtype=bool)
         residents["month_state"]["deliberated"] = np.array(self.deliberated, dtype=bool)
+        residents["month_state"]["carried"] = np.array(self.carried, dtype=bool)
+        residents["month_state"]["disclosed"] = np.array(self.disclosed, dtype=bool)
         residents["previous_share"] = np.array(self.previous_share)
         return residents
 

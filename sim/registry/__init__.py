@@ -213,6 +213,8 @@ class Metric(_Entry):
     headline: Literal["lower", "higher"] | None = Field(None, description="a headline outcome: which way is better")
     indicator: str | None = Field(None, description="the plan indicator it measures (sim/data/plan_indicators.yaml)")
     plan: str | None = None
+    empty: float = Field(description="its value where the denominator is 0 in a populated cell or county "
+                                     "(before the transform); docs/ODD.md section 9 says why for each")
     label: Labels
 
     @field_validator("indicator")

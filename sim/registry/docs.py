@@ -108,10 +108,11 @@ def _indicator_text(metric) -> str:
 
 
 def metric_table() -> str:
-    """Every metric: unit, numerator / denominator, headline, the plan indicator it measures."""
-    rows = [[f"`{name}`", m.unit, m.description, f"yes ({m.headline} is better)" if m.headline else "",
-             _indicator_text(m)] for name, m in METRICS.items()]
-    return _markdown(["metric", "unit", "numerator / denominator", "headline",
+    """Every metric: unit, numerator / denominator, its value with nothing to count, headline, the plan
+    indicator it measures."""
+    rows = [[f"`{name}`", m.unit, m.description, _number(m.empty),
+             f"yes ({m.headline} is better)" if m.headline else "", _indicator_text(m)] for name, m in METRICS.items()]
+    return _markdown(["metric", "unit", "numerator / denominator", "denominator 0", "headline",
                       "plan indicator (`sim/data/plan_indicators.yaml`: baseline → target)"], rows)
 
 

@@ -50,18 +50,42 @@ def service_demand(cases, hours_per_case):
     return cases * hours_per_case
 
 
+class Routine(NamedTuple):
+    """A unit's compliance routine: the hours a month it is used to spend on compliance, and the part
+    of them its present load no longer asks for."""
+
+    habit: object
+    habit_hours: object
+
+
 @stage
-def spend_month(filled, burnout, veto_work, other_work, data_work, service_work, share, service_weight,
+def compliance_routine(habit, veto_work, expected_other_work, data_work, service_weight, trimming, months) -> Routine:
+    """Allocate time, per unit: the compliance its load asks for in an average month (veto, other after
+    trimming, data entry; ``expected_other_work`` counts ad hoc tasks and inspections at their rates, not
+    the month's draws) and the routine it keeps: a rise is taken up at once (the assessment enforces it),
+    a fall only with time constant ``months`` (``compliance_habit``). ``habit_hours`` is what the routine
+    spends beyond the load, shared among the unit's filled posts as compliance work (``spend_month``).
+    A unit without a routine yet (NaN: the first month) starts at its load. With a steady load the routine
+    equals it and ``habit_hours`` is exactly 0.
+    """
+    expected = veto_work + trimmed_other(expected_other_work, trimming, service_weight) + data_work
+    habit = compliance_habit(np.where(np.isnan(habit), expected, habit), expected, months)
+    return Routine(habit=habit, habit_hours=habit - expected)
+
+
+@stage
+def spend_month(filled, burnout, veto_work, other_work, data_work, habit_work, service_work, share, service_weight,
                 contract_hours, max_hours, trimming, p) -> Month:
-    """Allocate time, per post: take ``share`` of the unit's veto, other and data work and of the
-    hours its residents' cases ask for (``service_demand``), split the month (``allocate_time``), and
+    """Allocate time, per post: take ``share`` of the unit's veto, other and data work, of the compliance
+    its routine still keeps beyond them (``habit_work``: ``compliance_routine``) and of the hours its
+    residents' cases ask for (``service_demand``), split the month (``allocate_time``), and
     let burnout move toward what the month's overtime and compliance share demand
     (``burnout_target``, ``update_burnout``). A vacant post works no hours and keeps its (last holder's) burnout.
     ``p``: parameters.cadres; ``trimming``: workload.compliance_trimming.
     """
     veto, other, data, service = allocate_time(
         contract_hours, max_hours, veto_work * share, other_work * share, data_work * share,
-        service_work * share, service_weight, trimming)
+        service_work * share, service_weight, trimming, habit_work * share)
     veto, other = np.where(filled, veto, 0.0), np.where(filled, other, 0.0)
     data, service = np.where(filled, data, 0.0), np.where(filled, service, 0.0)
     worked = veto + other + data + service
@@ -226,13 +250,15 @@ def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, 
 
 
 def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_demand, service_demand,
-                  service_weight, trimming):
+                  service_weight, trimming, habit_hours=0.0):
     """Split a cadre's month: veto items first, other compliance, duplicate data entry, then service.
 
     Compliance comes first because it is what the cadre is assessed on; an
     evaluation that rewards service (weight w) lets cadres trim non-veto
     compliance by ``trimming * w`` (multitask principal-agent: effort follows
-    what is measured). Whatever contracted time is left goes to residents
+    what is measured). ``habit_hours`` is compliance the unit's routine still
+    does after its load fell (``compliance_habit``), counted with other
+    compliance. Whatever contracted time is left goes to residents
     (outreach) even without explicit demand; residents' demand beyond that is
     met with overtime up to ``max_hours``.
 
@@ -240,13 +266,25 @@ def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_dem
     """
     veto = np.minimum(veto_demand, max_hours)
     left = max_hours - veto
-    other = np.minimum(other_demand * (1.0 - trimming * service_weight), left)
+    other = np.minimum(trimmed_other(other_demand, trimming, service_weight) + habit_hours, left)
     left = left - other
     data = np.minimum(data_demand, left)
     left = left - data
     unclaimed_contract = np.maximum(contract_hours - (max_hours - left), 0.0)
     service = np.minimum(np.maximum(service_demand, unclaimed_contract), left)
     return veto, other, data, service
+
+
+def trimmed_other(other_demand, trimming, service_weight):
+    """Non-veto compliance after the cadre trims it as far as the evaluation rewards service instead."""
+    return other_demand * (1.0 - trimming * service_weight)
+
+
+def compliance_habit(habit, load, months):
+    """A unit's compliance routine after this month's load: a heavier load is taken up at once, a lighter
+    one only with the time constant ``months`` (routines persist: Nelson & Winter 1982; Feldman & Pentland
+    2003; and cut work is feared to come back). Never below the load."""
+    return np.maximum(load, approach(habit, load, months))
 
 
 def burnout_target(overtime_ratio, compliance_share, intercept, overtime_weight, compliance_weight):

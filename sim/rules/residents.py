@@ -145,20 +145,25 @@ class Decisions(NamedTuple):
 @stage
 def committee_decisions(u_decide, u_deliberate, u_execute, u_disclose, council_u, online_u, points_u,
                         deliberation_share, councils, online_voting, points_system, disclosure, supervision,
-                        execution_capacity, p) -> Decisions:
+                        followup, execution_capacity, p) -> Decisions:
     """Take part, per committee: a major decision comes up at ``decision_probability_per_month``;
     a share of them (lever ``deliberation_share``) is put to residents. The committee's fixed draws
     against the lever values decide whether it has a council, online voting and a points system. A
     decision put to residents is carried out with ``execution_probability`` (the committee's service
-    coverage, supervision) and disclosed with the disclosure lever.
+    coverage, supervision, and in a committee with a council the follow-up of its decisions, lever
+    ``council_execution_followup``) and its outcome disclosed with ``disclosure_probability`` (the
+    disclosure lever; a council's follow-up reports back to residents).
     """
     decided = u_decide < p.decision_probability_per_month
     deliberated = decided & (u_deliberate < deliberation_share)
+    council = council_u < councils
+    council_followup = np.where(council, followup, 0.0)
     return Decisions(
-        decided=decided, deliberated=deliberated, council=council_u < councils, online=online_u < online_voting,
+        decided=decided, deliberated=deliberated, council=council, online=online_u < online_voting,
         points=np.where(points_u < points_system, 1.0, 0.0),
-        carried=deliberated & (u_execute < execution_probability(execution_capacity, supervision, p)),
-        disclosed=deliberated & (u_disclose < disclosure),
+        carried=deliberated & (u_execute < execution_probability(execution_capacity, supervision,
+                                                                 council_followup, p)),
+        disclosed=deliberated & (u_disclose < disclosure_probability(disclosure, council_followup)),
     )
 
 
@@ -343,10 +348,22 @@ def rectification_probability(supervision, capacity_share, p):
     return 1.0 - (1.0 - p.rectification_base) * left
 
 
-def execution_probability(service_coverage, supervision, p):
-    """Chance that a decision taken with residents is actually carried out."""
+def execution_probability(service_coverage, supervision, council_followup, p):
+    """Chance that a decision taken with residents is actually carried out.
+
+    Cadres with time to spare carry out more; a supervision platform (online approvals, ratings) and a
+    courtyard council's follow-up (the execute step of its propose -> consult -> vote -> execute loop:
+    someone named for each decision, progress reported at the next council) check that it is done.
+    ``council_followup`` is the follow-up lever in a committee with a council, 0 elsewhere.
+    """
     return np.clip(p.execution_base + p.execution_capacity * service_coverage
-                   + p.execution_supervision * supervision, 0.0, 1.0)
+                   + p.execution_supervision * supervision + p.execution_followup * council_followup, 0.0, 1.0)
+
+
+def disclosure_probability(disclosure, council_followup):
+    """Chance that the outcome of a decision put to residents is made public: the disclosure lever, and
+    a council's follow-up reports back the outcomes the committee would not have published."""
+    return disclosure + (1.0 - disclosure) * council_followup
 
 
 def attend_probability(trust, efficacy, cost, age_years, points, previous_share, threshold, p):
