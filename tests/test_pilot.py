@@ -25,7 +25,8 @@ def test_did_recovers_the_effect_with_random_pilots_and_is_biased_with_good_base
     table = evaluate_pilot(sc, replicates=3, seed=5, metrics=("service_time_share",))
     summary = pilot_summary(table).set_index("selection")
     rnd, good = summary.loc["random"], summary.loc["good_base"]
-    assert rnd.true_effect_rollout > 0.05  # the pilot levers raise service time
+    # the pilot levers raise service time (in 2024 they ramp, and cadres shed the cut load with a lag)
+    assert rnd.true_effect_rollout > 0.03
     assert abs(rnd.bias_vs_rollout) < 0.25 * rnd.true_effect_rollout
     assert good.bias_vs_rollout > 0.25 * good.true_effect_rollout  # good-base pilots overstate the rollout
     assert abs(good.bias_vs_pilots) < 0.2 * good.true_effect_pilots  # ... though DiD is right about the pilots
