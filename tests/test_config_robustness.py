@@ -120,6 +120,17 @@ def test_true_is_not_a_number(tmp_path, key, value):
     assert f"{path}:{line_of(path, leaf)}: {key}" in msg and "must be a number, not true/false" in msg
 
 
+@pytest.mark.parametrize("key,value", [("geography.committee_posts.rural", "'1.5'"),
+                                       ("geography.resident_sample_per_committee", '"40"'),
+                                       ("levers.recognition", "{values: {pilot: '0.5'}}")])
+def test_a_quoted_number_is_text_not_a_number(tmp_path, key, value):
+    *parents, leaf = key.split(".")
+    text = "".join("  " * i + f"{k}:\n" for i, k in enumerate(parents)) + "  " * len(parents) + f"{leaf}: {value}\n"
+    path = child(tmp_path, text)
+    msg = str(refusal(path))
+    assert f"{path}:{line_of(path, leaf)}: {key}" in msg and "must be a number, not text" in msg
+
+
 # --------------------------------------------------------------------------- valid values run, impossible ones are refused
 
 

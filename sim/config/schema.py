@@ -33,10 +33,12 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _not_a_bool(value: Any) -> Any:
-    """Numbers are numbers: pydantic's lax mode would read YAML ``true`` as 1 (or 1.0)."""
+    """Numbers are numbers: pydantic's lax mode would read YAML ``true`` as 1 (or 1.0), and ``'1.5'`` as 1.5."""
     if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):  # bool, numpy.bool_ (numpy 2: bool)
         raise ValueError("must be a number, not true/false (YAML reads unquoted true/false, yes/no, on/off "
                          "as booleans)")
+    if isinstance(value, str):
+        raise ValueError("must be a number, not text (in YAML a quoted number is text: drop the quotes)")
     return value
 
 
