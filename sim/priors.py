@@ -119,7 +119,7 @@ class ParameterPrior:
     def text(self) -> str:
         """``Beta(18, 2); 90% [0.774, 0.981]``; a fixed prior: ``fixed at 136``."""
         if self.fixed:
-            return f"fixed at {_figure(self.value)}"
+            return f"fixed at {self.value:,}" if isinstance(self.value, int) else f"fixed at {self.value:g}"
         return f"{self.prior.text()}; 90% [{', '.join(_figure(v) for v in self.interval())}]"
 
 

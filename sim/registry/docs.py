@@ -122,7 +122,7 @@ def _prior_source(p) -> str:
             if text and text not in seen:
                 seen.add(text)
                 parts.append(text)
-    return f"; prior: {'; '.join(parts)}" if parts else ""
+    return f"; prior's source: {'; '.join(parts)}" if parts else ""
 
 
 def kind_sentence() -> str:
