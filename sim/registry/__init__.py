@@ -587,7 +587,7 @@ def _prior_leaves(p: Parameter, file: Path, lines: dict, where: tuple,
             shown = f"{config.parent.name}/{config.name}" + (f":{line}" if line else "")
             if not leaf.contains(node):
                 lo_, hi_ = (_g(v) for v in leaf.support)
-                raise fail(at, f"{what} of {name.removeprefix(p.path + '.') if member else p.name}, {_g(node)} "
+                raise fail(at, f"{what} of {'.'.join((p.name, *member))}, {_g(node)} "
                                f"({shown}), is outside the prior's support [{lo_}, {hi_}]")
             if leaf.dist == "fixed" and seen and node != seen[0]:
                 raise fail(at, f"a fixed prior's parameter is not fitted, but {what} ({_g(node)}, {shown}) is not "
