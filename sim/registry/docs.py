@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import GROUP_LABELS, LEVERS, METRICS, PARAMETERS, files
+from . import GROUP_LABELS, LEVERS, METRICS, MISSING_PRIORS, PARAMETER_PRIORS, PARAMETERS, PRIOR_KINDS, files
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD = ROOT / "docs" / "ODD.md"
@@ -82,16 +82,79 @@ def lever_table() -> str:
                       "model effect"], rows)
 
 
+KIND_WORDS = {"published": "published", "plan": "from the plan", "plan-fit": "fitted to the plan's 2023 figures",
+              "assumption": "assumptions", "definition": "definitions"}
+
+
+def _member_kinds(path: str) -> str:
+    """A parameter's prior kind; for members of several kinds, each kind with its members (``assumption
+    (east, west); plan (central)``; a group whose regions share a kind is named once)."""
+    leaves = PARAMETER_PRIORS.get(path)
+    if not leaves:
+        return "none yet"
+    members = {leaf.removeprefix(path + "."): prior.kind for leaf, prior in leaves.items()}
+    if len(set(members.values())) == 1:
+        return next(iter(members.values()))
+    named: dict[str, list[str]] = {}
+    for member, kind in members.items():
+        group = member.split(".")[0]
+        whole = all(k == kind for m, k in members.items() if m.split(".")[0] == group)
+        named.setdefault(kind, []).append(group if whole else member)
+    return "; ".join(f"{kind} ({', '.join(dict.fromkeys(names))})" for kind, names in named.items())
+
+
+def _prior_text(path: str) -> str:
+    from ..priors import PRIORS
+
+    leaves = [PRIORS[leaf] for leaf in PARAMETER_PRIORS.get(path, {})]
+    if not leaves:
+        return "—"
+    if len(leaves) == 1 and leaves[0].path == path:
+        return leaves[0].text()
+    return "; ".join(f"{leaf.path.removeprefix(path + '.')}: {leaf.text()}" for leaf in leaves)
+
+
+def _prior_source(p) -> str:
+    """The prior's source and conversion where they add to the value's source (members' too)."""
+    seen, parts = {p.source}, []
+    for prior in [p.prior, *PARAMETER_PRIORS.get(p.path, {}).values()] if p.prior else []:
+        for text in (prior.source, prior.conversion, prior.shared):
+            if text and text not in seen:
+                seen.add(text)
+                parts.append(text)
+    return f"; prior's source: {'; '.join(parts)}" if parts else ""
+
+
+def kind_sentence() -> str:
+    """The count of values resting on each kind of prior, in one generated sentence."""
+    from ..priors import PRIORS, kind_counts
+
+    counts = kind_counts()
+    fixed = sum(p.fixed for p in PRIORS.values())
+    kinds = ", ".join(f"{counts[k]} {KIND_WORDS[k]}" for k in PRIOR_KINDS)
+    text = (f"Priors: of the {len(PRIORS)} values the {len(PARAMETERS) - len(MISSING_PRIORS)} parameters "
+            f"with a prior stand for (each member of a by-type, by-region or by-group value counted on its own), "
+            f"{kinds}; {fixed} are fixed (a point prior at the value) and {len(PRIORS) - fixed} are uncertain.")
+    if MISSING_PRIORS:
+        text += (f" {len(MISSING_PRIORS)} parameters have no prior yet: "
+                 f"{', '.join(f'`{m}`' for m in MISSING_PRIORS)}.")
+    return text
+
+
 def parameter_table() -> str:
-    """Every parameter and implementation uncertainty: value (calibrated where fitted), unit, bounds, source."""
+    """Every parameter and implementation uncertainty: value (calibrated where fitted), unit, bounds, source,
+    prior (with its 90% interval) and the prior's kind; after a sentence counting the kinds."""
     defaults, calibrated = _resolved("defaults.yaml"), _resolved("baseline.yaml")
     rows = []
     for path, p in PARAMETERS.items():
         value, fitted = _lookup(defaults, path), _lookup(calibrated, path)
         shown = _number(value) if fitted == value else f"{_number(fitted)} (calibrated; `defaults.yaml`: {_number(value)})"
         key = path.removeprefix("parameters.")
-        rows.append([f"`{key}`", shown, p.unit, str(p.bounds), p.source + (f" ({p.note})" if p.note else "")])
-    return _markdown(["key", "value", "unit", "bounds", "source"], rows)
+        rows.append([f"`{key}`", shown, p.unit, str(p.bounds),
+                     p.source + (f" ({p.note})" if p.note else "") + _prior_source(p),
+                     _prior_text(path), _member_kinds(path).replace("none yet", "**none yet**")])
+    return kind_sentence() + "\n\n" + _markdown(["key", "value", "unit", "bounds", "source", "prior (90% interval)",
+                                                  "kind"], rows)
 
 
 def _indicator_text(metric) -> str:
@@ -142,14 +205,17 @@ def listing(kind: str, lang: str = "en", width: int | None = None) -> str:
                  lv.label.pick(lang)) for name, lv in LEVERS.items()]
         header = ("lever", "group", "unit", "bounds", "2023", "label")
     elif kind == "parameters":
-        rows = [(path, p.unit, str(p.bounds), p.label.pick(lang) if p.label else "") for path, p in PARAMETERS.items()]
-        header = ("parameter", "unit", "bounds", "label")
+        rows = [(path.removeprefix("parameters."), p.unit, str(p.bounds), _member_kinds(path),
+                 p.label.pick(lang) if p.label else "") for path, p in PARAMETERS.items()]
+        header = ("parameter", "unit", "bounds", "prior kind", "label")
     elif kind == "metrics":
         rows = [(name, m.unit, m.headline or "", m.indicator or "", m.label.pick(lang)) for name, m in METRICS.items()]
         header = ("metric", "unit", "headline", "plan indicator", "label")
     else:
         raise ValueError(f"unknown registry {kind!r}; choose from {', '.join(KINDS)}")
-    return _text_table(header, rows, width) + f"\n({len(rows)} {kind}; {files()[kind]})"
+    note = ("\n(paths without `parameters.`; prior kinds: " + ", ".join(PRIOR_KINDS) + ")"
+            if kind == "parameters" else "")
+    return _text_table(header, rows, width) + f"\n({len(rows)} {kind}; {files()[kind]}){note}"
 
 
 def _text_table(header: tuple, rows: list[tuple], width: int | None = None) -> str:
@@ -161,7 +227,7 @@ def _text_table(header: tuple, rows: list[tuple], width: int | None = None) -> s
     width = width or shutil.get_terminal_size((100, 24)).columns
     table = [tuple(map(str, r)) for r in [header, *rows]]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for name in ("unit", "label", "plan indicator"):  # narrow these first, the widest of them first
+    for name in ("prior kind", "unit", "label", "plan indicator"):  # narrow these first, in this order
         over = sum(widths) + 2 * (len(widths) - 1) - width
         if over <= 0:
             break
