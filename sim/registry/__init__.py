@@ -375,7 +375,11 @@ def _plan_targets() -> dict[str, PlanTarget | None]:
             for ind in data["indicators"]}
 
 
-def _metrics(path: Path, levers: tuple[str, ...], targets: dict) -> dict[str, Metric]:
+def _metrics(path: Path, levers: tuple[str, ...] | None = None, targets: dict | None = None) -> dict[str, Metric]:
+    """The metrics of ``path``, checked against the levers' names and the plan's indicators (default: the
+    levers read and the plan's indicators)."""
+    levers = tuple(LEVERS) if levers is None else levers
+    targets = _plan_targets() if targets is None else targets
     data, lines = _read(path)
     context = {"indicators": tuple(targets), "levers": levers}
     metrics = {name: _entry(Metric, path, lines, (name,), entry, context, name=name) for name, entry in data.items()}
