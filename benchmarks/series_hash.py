@@ -12,6 +12,9 @@ Hashes at commit a4fca1e (2026-12-01), unchanged through the issue-12 redesign:
 After the ramps and adoption of issue 13 (deliberate; CHANGELOG): county 1 b7fcb5c9e25a390a, baseline 3
   03dae4a1d8e616b3 (unchanged), per-agent county 2 dd34f8f7834fb175, plan 5 2f4823866bab2bb8,
   burden_then_pay 1 6571dd26da3d7289, all 2272709ec7bba687.
+After each county's own ramp (issue 13, deliberate; CHANGELOG), with the issue's new metrics dropped
+(--drop): county 1, baseline 3 and per-agent county 2 unchanged, plan 5 ad0b458326bfadae, burden_then_pay 1
+  3f3e026419699640, all 8590a6632eb35ed5.
 
 ``--drop m1,m2`` hashes the series without those metrics: a change that only adds metrics leaves the
 hashes of the others as they were.
