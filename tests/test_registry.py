@@ -142,7 +142,7 @@ def test_readings_of_an_indicator_are_named_and_checked(tmp_path, entries, where
     path.write_text(entries, encoding="utf-8")
     with pytest.raises(registry.RegistryError) as info:
         registry._metrics(path)
-    assert f"metrics.yaml:" in str(info.value) and f": {where}: " in str(info.value) and message in str(info.value)
+    assert "metrics.yaml:" in str(info.value) and f": {where}: " in str(info.value) and message in str(info.value)
 
 
 def test_a_named_reading_is_a_further_metric_of_its_indicator(tmp_path):
