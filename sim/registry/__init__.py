@@ -37,8 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 __all__ = ["Bounds", "Labels", "Lever", "Parameter", "Prior", "Metric", "RegistryError", "LEVERS", "LEVER_GROUPS",
            "GROUP_LABELS", "PARAMETERS", "PARAMETER_BLOCKS", "LIMITS", "METRICS", "HEADLINE",
-           "HEADLINE_DIRECTION", "INDICATOR_METRIC", "PRIOR_KINDS", "DISTRIBUTIONS", "PARAMETER_PRIORS",
-           "MISSING_PRIORS", "lever", "parameter", "metric", "levers_in", "files"]
+           "HEADLINE_DIRECTION", "INDICATOR_METRIC", "INDICATOR_READINGS", "COUNTIES_MEETING", "PLAN_TARGETS",
+           "PlanTarget", "meets", "PRIOR_KINDS", "DISTRIBUTIONS", "PARAMETER_PRIORS", "MISSING_PRIORS", "lever",
+           "parameter", "metric", "levers_in", "files"]
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = HERE.parents[1] / "configs"  # the 2023 values a prior must allow (absent in an installed wheel: not checked)
@@ -364,10 +365,26 @@ class Metric(_Entry):
     transform: Literal["annual_rate", "annual_probability", "three_year_probability"] | None = None
     headline: Literal["lower", "higher"] | None = Field(None, description="a headline outcome: which way is better")
     indicator: str | None = Field(None, description="the plan indicator it measures (sim/data/plan_indicators.yaml)")
+    reading: Labels | None = Field(None, description="which reading of `indicator` it is, where the plan's wording "
+                                   "allows more than one (the first metric of an indicator is its main measure)")
+    counties_meeting: str | None = Field(None, description="a metric with an indicator: this one is the share of "
+                                         "counties whose own value of it meets the indicator's target")
+    set_by: str | None = Field(None, description="the lever that sets its value on paper in a county that "
+                               "implements the reform")
     plan: str | None = None
     empty: float = Field(description="its value where the denominator is 0 in a populated cell or county "
                                      "(before the transform); docs/ODD.md section 9 says why for each")
     label: Labels
+
+    @field_validator("set_by")
+    @classmethod
+    def _known_lever(cls, lever: str | None, info: ValidationInfo) -> str | None:
+        known = (info.context or {}).get("levers", ())
+        if lever is not None and lever not in known:
+            close = difflib.get_close_matches(lever, known, n=1)
+            raise ValueError(f"{lever!r} is not a lever of levers.yaml" + (f" (did you mean {close[0]!r}?)" if close
+                                                                             else ""))
+        return lever
 
     @field_validator("indicator")
     @classmethod
@@ -607,22 +624,53 @@ def _prior_leaves(p: Parameter, file: Path, lines: dict, where: tuple,
     return out
 
 
-def _indicator_ids() -> tuple[str, ...]:
+class PlanTarget(_Entry):
+    """A plan indicator's target (sim/data/plan_indicators.yaml): its value, which way it points, its year."""
+
+    value: float
+    direction: Literal["at_least", "at_most"]
+    year: int = 2027
+
+
+def meets(values, target: PlanTarget):
+    """Whether ``values`` (a number or an array) meet ``target``, to within rounding (1e-12)."""
+    import numpy as np  # here, not at the top: the registry is read before numpy is needed
+
+    v = np.asarray(values, dtype=float)
+    return v >= target.value - 1e-12 if target.direction == "at_least" else v <= target.value + 1e-12
+
+
+def _plan_targets() -> dict[str, PlanTarget | None]:
     data = yaml.load(PLAN_INDICATORS.read_text(encoding="utf-8"), Loader=_LOADER)
-    return tuple(ind["id"] for ind in data["indicators"])
+    return {ind["id"]: None if ind.get("target") is None else
+            PlanTarget(value=ind["target"], direction=ind["direction"], year=ind.get("year", 2027))
+            for ind in data["indicators"]}
 
 
-def _metrics(path: Path) -> dict[str, Metric]:
+def _metrics(path: Path, levers: tuple[str, ...] | None = None, targets: dict | None = None) -> dict[str, Metric]:
+    """The metrics of ``path``, checked against the levers' names and the plan's indicators (default: the
+    levers read and the plan's indicators)."""
+    levers = tuple(LEVERS) if levers is None else levers
+    targets = _plan_targets() if targets is None else targets
     data, lines = _read(path)
-    context = {"indicators": _indicator_ids()}
+    context = {"indicators": tuple(targets), "levers": levers}
     metrics = {name: _entry(Metric, path, lines, (name,), entry, context, name=name) for name, entry in data.items()}
     measured: dict[str, str] = {}
     for name, m in metrics.items():
-        if m.indicator is not None and m.indicator in measured:
+        if m.reading is not None and m.indicator is None:
+            raise _fail(path, lines, (name, "reading"), "a reading is a reading of an indicator: give `indicator`")
+        if m.indicator is not None and m.indicator in measured and m.reading is None:
             raise _fail(path, lines, (name, "indicator"),
-                        f"{m.indicator!r} is already measured by {measured[m.indicator]}; an indicator has one metric")
+                        f"{m.indicator!r} is already measured by {measured[m.indicator]}; a further metric of an "
+                        "indicator names its `reading` (the plan's wording read another way)")
         if m.indicator is not None:
-            measured[m.indicator] = name
+            measured.setdefault(m.indicator, name)
+        if m.counties_meeting is not None:
+            source = metrics.get(m.counties_meeting)
+            if source is None or source.indicator is None or targets.get(source.indicator) is None:
+                raise _fail(path, lines, (name, "counties_meeting"),
+                            f"{m.counties_meeting!r} is not a metric (listed before this one) of an indicator with "
+                            "a target")
     return metrics
 
 
@@ -634,14 +682,23 @@ LIMITS, PARAMETER_BLOCKS, PARAMETERS, PARAMETER_PRIORS = _parameters(_FILES["par
 real or count parameter, one per member otherwise). The distributions themselves: ``sim.priors``."""
 MISSING_PRIORS: tuple[str, ...] = tuple(path for path, p in PARAMETERS.items() if p.prior is None)
 """The parameters that have no prior yet (a test lists them)."""
-METRICS: dict[str, Metric] = _metrics(_FILES["metrics"])
+PLAN_TARGETS: dict[str, PlanTarget | None] = _plan_targets()
+"""Plan indicator id -> its target (None where the plan gives none)."""
+METRICS: dict[str, Metric] = _metrics(_FILES["metrics"], tuple(LEVERS), PLAN_TARGETS)
 
 HEADLINE: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.headline)
 """The three headline outcomes, in registry order: cadre turnover, service time, participation."""
 HEADLINE_DIRECTION: dict[str, float] = {m: -1.0 if METRICS[m].headline == "lower" else 1.0 for m in HEADLINE}
 """+1 where more is better, -1 where less is (turnover)."""
-INDICATOR_METRIC: dict[str, str] = {m.indicator: name for name, m in METRICS.items() if m.indicator}
-"""Plan indicator id -> the metric that measures it."""
+INDICATOR_READINGS: dict[str, tuple[str, ...]] = {}
+for _name, _m in METRICS.items():
+    if _m.indicator:
+        INDICATOR_READINGS[_m.indicator] = (*INDICATOR_READINGS.get(_m.indicator, ()), _name)
+"""Plan indicator id -> the metrics that read it: its main measure first, then its further readings."""
+INDICATOR_METRIC: dict[str, str] = {i: names[0] for i, names in INDICATOR_READINGS.items()}
+"""Plan indicator id -> the metric that measures it (its main reading)."""
+COUNTIES_MEETING: dict[str, str] = {name: m.counties_meeting for name, m in METRICS.items() if m.counties_meeting}
+"""Metric that is a share of counties meeting a target -> the metric whose county values it compares."""
 
 
 # --------------------------------------------------------------------------- lookups
