@@ -86,7 +86,8 @@ def test_kinds_are_counted():
     counts = kind_counts()
     assert sum(counts.values()) == len(PRIORS)
     assert counts["published"] == 6 and counts["plan-fit"] == 10
-    assert all(p.kind in ("definition", "plan") for p in PRIORS.values() if p.fixed)
+    assert all(p.kind in ("definition", "plan", "derived") for p in PRIORS.values() if p.fixed)
+    assert all(p.fixed for p in PRIORS.values() if p.kind == "derived")
 
 
 # The 90% intervals the research draft computed for its priors (docs/research/priors-draft.md, section 1),
@@ -153,14 +154,14 @@ SHARE_AT = "parameters.workload.entries.item_share_to_committees.prior"
     (SHARE, SHARE.replace("dist: beta, a: 3.5, b: 6.5", "dist: uniform, low: 0, high: 1, sigma: 2"), "Liu Wei",
      SHARE_AT, "a uniform prior takes low, high: no sigma"),
     (SHARE, SHARE.replace("kind: assumption", "kind: guess"), "Liu Wei", SHARE_AT + ".kind",
-     "Input should be 'published', 'plan', 'plan-fit', 'assumption' or 'definition'"),
+     "Input should be 'published', 'plan', 'plan-fit', 'assumption', 'definition' or 'derived'"),
     (SHARE, SHARE.replace("source:", "sauce:"), "Liu Wei", SHARE_AT + ".sauce", "unknown field; a prior has kind"),
     (SHARE, SHARE.replace("dist: beta, a: 3.5, b: 6.5", "dist: uniform, low: 0.2, high: 1.5"), "Liu Wei", SHARE_AT,
      "the prior Uniform(0.2, 1.5) reaches outside the parameter's bounds [0, 1]"),
     (SHARE, SHARE.replace("dist: beta, a: 3.5, b: 6.5", "dist: uniform, low: 0.4, high: 0.9"), "Liu Wei", SHARE_AT,
      "the 2023 value of item_share_to_committees, 0.35 (configs/defaults.yaml:"),
     (SHARE, SHARE.replace("dist: beta, a: 3.5, b: 6.5", "dist: fixed"), "Liu Wei", SHARE_AT,
-     "a fixed prior is for a definition or an exact plan figure, not kind 'assumption'"),
+     "a fixed prior is for a definition, an exact plan figure or a derived value, not kind 'assumption'"),
     (SHARE, SHARE.replace("kind: assumption", "kind: published").replace("Liu Wei 2023 pressure-type system (form)",
                                                                         "none"),
      "kind: published, dist: beta, a: 3.5", SHARE_AT, "a published prior names its study (source is 'none')"),

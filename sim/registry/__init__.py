@@ -178,11 +178,13 @@ class Lever(_Entry):
 
 # --------------------------------------------------------------------------- priors
 
-PriorKind = Literal["published", "plan", "plan-fit", "assumption", "definition"]
-PRIOR_KINDS: tuple[str, ...] = ("published", "plan", "plan-fit", "assumption", "definition")
+PriorKind = Literal["published", "plan", "plan-fit", "assumption", "definition", "derived"]
+PRIOR_KINDS: tuple[str, ...] = ("published", "plan", "plan-fit", "assumption", "definition", "derived")
 """What a prior rests on: a published value, a plan figure (§), a plan figure the calibration fits (the prior
-is the fit's range), the developers' assumption (a wide range, with the reason), or a definition (a unit,
-convention or normalisation: a point prior)."""
+is the fit's range), the developers' assumption (a wide range, with the reason), a definition (a unit,
+convention or normalisation: a point prior), or derived (a point the calibration computes from the other
+parameters, e.g. the 2023 steady state of residents' opinions: its calibrated value may differ from the
+2023 default)."""
 
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # dist: (its arguments, its optional arguments). Each maps to a scipy.stats distribution (sim/priors.py).
@@ -258,9 +260,11 @@ class Prior(_Entry):
         if missing or extra:
             wrong = f"missing {', '.join(missing)}" if missing else f"no {', '.join(extra)}"
             raise ValueError(f"a {self.dist} prior {takes}: {wrong}")
-        if self.dist == "fixed" and self.kind not in ("definition", "plan"):
-            raise ValueError(f"a fixed prior is for a definition or an exact plan figure, not kind {self.kind!r}: "
-                             "give a distribution wide enough to say what is not known")
+        if self.dist == "fixed" and self.kind not in ("definition", "plan", "derived"):
+            raise ValueError(f"a fixed prior is for a definition, an exact plan figure or a derived value, not kind "
+                             f"{self.kind!r}: give a distribution wide enough to say what is not known")
+        if self.kind == "derived" and self.dist != "fixed":
+            raise ValueError("a derived value is computed from the other parameters: its prior is `dist: fixed`")
         if self.kind == "published" and _UNSOURCED.match(self.source):
             raise ValueError(f"a published prior names its study (source is {self.source!r})")
         lo, hi = self.support
@@ -608,7 +612,7 @@ def _prior_leaves(p: Parameter, file: Path, lines: dict, where: tuple,
                 lo_, hi_ = (_g(v) for v in leaf.support)
                 raise fail(at, f"{what} of {'.'.join((p.name, *member))}, {_g(node)} "
                                f"({shown}), is outside the prior's support [{lo_}, {hi_}]")
-            if leaf.dist == "fixed" and seen and node != seen[0]:
+            if leaf.dist == "fixed" and leaf.kind != "derived" and seen and node != seen[0]:
                 raise fail(at, f"a fixed prior's parameter is not fitted, but {what} ({_g(node)}, {shown}) is not "
                                f"the 2023 value {_g(seen[0])}")
             seen.append(node)

@@ -85,7 +85,8 @@ def lever_table() -> str:
 
 
 KIND_WORDS = {"published": "published", "plan": "from the plan", "plan-fit": "fitted to the plan's 2023 figures",
-              "assumption": "assumptions", "definition": "definitions"}
+              "assumption": "assumptions", "definition": "definitions",
+              "derived": "derived from the others (the 2023 steady state)"}
 
 
 def _member_kinds(path: str) -> str:
@@ -258,7 +259,7 @@ def listing(kind: str, lang: str = "en", width: int | None = None) -> str:
         header = ("metric", "unit", "headline", "plan indicator", "label")
     else:
         raise ValueError(f"unknown registry {kind!r}; choose from {', '.join(KINDS)}")
-    note = ("\n(paths without `parameters.`; prior kinds: " + ", ".join(PRIOR_KINDS) + ")"
+    note = ("\n(paths without `parameters.`)\n(prior kinds: " + ", ".join(PRIOR_KINDS) + ")"
             if kind == "parameters" else "")
     return _text_table(header, rows, width) + f"\n({len(rows)} {kind}; {files()[kind]}){note}"
 
