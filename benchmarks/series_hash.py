@@ -12,8 +12,14 @@ Hashes at commit a4fca1e (2026-12-01), unchanged through the issue-12 redesign:
 After the ramps and adoption of issue 13 (deliberate; CHANGELOG): county 1 b7fcb5c9e25a390a, baseline 3
   03dae4a1d8e616b3 (unchanged), per-agent county 2 dd34f8f7834fb175, plan 5 2f4823866bab2bb8,
   burden_then_pay 1 6571dd26da3d7289, all 2272709ec7bba687.
+After each county's own ramp (issue 13, deliberate; CHANGELOG), with the issue's new metrics dropped
+(--drop): county 1, baseline 3 and per-agent county 2 unchanged, plan 5 ad0b458326bfadae, burden_then_pay 1
+  3f3e026419699640, all 8590a6632eb35ed5.
 
-Usage: python benchmarks/series_hash.py [--quick]   (~1.5 min; --quick ~40 s)
+``--drop m1,m2`` hashes the series without those metrics: a change that only adds metrics leaves the
+hashes of the others as they were.
+
+Usage: python benchmarks/series_hash.py [--quick] [--drop METRIC,...]   (~1.5 min; --quick ~40 s)
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ def series_hash(series: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(s, index=False).values.tobytes()).hexdigest()[:16]
 
 
-def main(quick: bool) -> None:
+def main(quick: bool, drop: tuple[str, ...] = ()) -> None:
     cases = [("configs/county.yaml", 1, GrassrootsModel), ("configs/baseline.yaml", 3, GrassrootsModel),
              ("configs/county.yaml", 2, AgentGrassrootsModel)]
     if not quick:
@@ -45,6 +51,8 @@ def main(quick: bool) -> None:
     total = hashlib.sha256()
     for path, seed, cls in cases:
         series = cls(str(ROOT / path), seed=seed).run().series()
+        if drop:
+            series = series[~series["metric"].isin(drop)]
         h = series_hash(series)
         total.update(h.encode())
         print(f"{path:45s} seed {seed} {cls.__name__:22s} rows {len(series):7d} {h}")
@@ -52,4 +60,6 @@ def main(quick: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--quick" in sys.argv)
+    args = sys.argv[1:]
+    dropped = tuple(args[args.index("--drop") + 1].split(",")) if "--drop" in args else ()
+    main("--quick" in args, dropped)

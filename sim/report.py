@@ -40,11 +40,11 @@ from .figures.style import (FORMATS, design_labels, design_order, distinct, fmt_
 from .figures.sweeps import factor_scatter, factorial_heatmaps, point_means, sensitivity_figures
 from .figures.targets import attainment_heatmap
 from .store import ResultsError, atomic_write_text, check_writable, read_json, read_run
-from .registry import HEADLINE, INDICATOR_METRIC
+from .registry import COUNTIES_MEETING, HEADLINE, INDICATOR_READINGS, METRICS, PLAN_TARGETS, meets
 from .summary import markdown_table
 from .text import DIMENSIONS, LANGS, metric_name, pick, plan_indicators, table_in, word
 
-__all__ = ["FORMATS", "LAYOUTS", "build_report", "indicator_table", "kind_of", "run_figures"]
+__all__ = ["FORMATS", "LAYOUTS", "build_report", "indicator_table", "kind_of", "run_figures", "set_at_target_notes"]
 
 
 # --------------------------------------------------------------------------- runs and comparisons
@@ -58,23 +58,94 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
     designs = [d for d in design_order(manifest or {}, series) if d in set(values["scenario"])]
     produced = set(values["metric"])
     col = {k: word(f"col_{k}", lang) for k in ("indicator", "dimension", "baseline", "target", "source", "note")}
+    counties_met = {source: name for name, source in COUNTIES_MEETING.items()}
     rows = []
     for ind in plan_indicators():
-        metric, share = INDICATOR_METRIC.get(ind["id"], ind["id"]), "unit" not in ind
-        target = fmt_value(metric, ind["target"], share) if ind.get("target") is not None else "—"
+        readings = INDICATOR_READINGS.get(ind["id"], (ind["id"],))
+        share = "unit" not in ind
+        target = fmt_value(readings[0], ind["target"], share) if ind.get("target") is not None else "—"
         if ind.get("year", 2027) != 2027:
             target += f" ({ind['year']})"
-        row = {col["indicator"]: ind[lang], col["dimension"]: pick(DIMENSIONS[ind["dimension"]], lang),
-               col["baseline"]: fmt_value(metric, ind.get("baseline"), share), col["target"]: target,
-               col["source"]: ind["source"]}
-        for design in designs:
-            v = values.loc[(values["scenario"] == design) & (values["metric"] == metric), "value"]
-            row[labels.get(design, design)] = (
-                f"{fmt_value(metric, v.mean(), share)} [{fmt_value(metric, v.quantile(0.05), share)}, "
-                f"{fmt_value(metric, v.quantile(0.95), share)}]" if len(v) else "—")
-        row[col["note"]] = "" if metric in produced else word("not_produced", lang)
-        rows.append(row)
+        # one row per reading of the indicator (its main measure first), then the share of counties meeting
+        # the target where the plan states it per county
+        lines = []
+        for metric in readings:
+            reading = METRICS[metric].reading if len(readings) > 1 and metric in METRICS else None
+            name = word("reading_of", lang, indicator=ind[lang], reading=reading.pick(lang)) if reading else ind[lang]
+            lines.append((name, metric, share, target, ""))
+            if metric in counties_met:
+                lines.append((word("counties_meeting_row", lang, indicator=name), counties_met[metric], True, "—",
+                              word("counties_meeting_note", lang)))
+        for k, (name, metric, is_share, target_text, note) in enumerate(lines):
+            row = {col["indicator"]: name, col["dimension"]: pick(DIMENSIONS[ind["dimension"]], lang),
+                   col["baseline"]: fmt_value(metric, ind.get("baseline"), is_share) if k == 0 else "",
+                   col["target"]: target_text, col["source"]: ind["source"]}
+            for design in designs:
+                v = values.loc[(values["scenario"] == design) & (values["metric"] == metric), "value"]
+                row[labels.get(design, design)] = (
+                    f"{fmt_value(metric, v.mean(), is_share)} [{fmt_value(metric, v.quantile(0.05), is_share)}, "
+                    f"{fmt_value(metric, v.quantile(0.95), is_share)}]" if len(v) else "—")
+            row[col["note"]] = note if metric in produced else word("not_produced", lang)
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _lever_extreme(resolved: dict, lever: str, direction: str) -> float | None:
+    """The furthest value a design's resolved config gives ``lever`` towards a target (its highest for an
+    at-least target, lowest for an at-most one), or None if the config does not say."""
+    spec = (resolved or {}).get("levers", {}).get(lever)
+    values = list(spec.get("values", {}).values()) if isinstance(spec, dict) else [spec]
+    values = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not values:
+        return None
+    return max(values) if direction == "at_least" else min(values)
+
+
+def set_at_target_notes(series: pd.DataFrame, manifest: dict | None = None, lang: str = "en") -> list[str]:
+    """A sentence per design and indicator whose lever (``set_by`` in sim/registry/metrics.yaml) the design
+    sets exactly at the plan's target while some counties do not meet it in 2027 (imperfect fidelity, or a
+    ramp not yet done): such a target is missed by the value pooled over counties."""
+    from .compare import target_attainment
+    from .text import LEVER_NAMES
+
+    manifest = manifest or {}
+    labels = design_labels(manifest, lang)
+    values = replicate_values(series, years=(2027,))
+    if values.empty:
+        return []
+    attainment = target_attainment(values)
+    resolved = {s["name"]: s.get("resolved_config", {}) for s in manifest.get("scenarios", [])}
+    names = {ind["id"]: ind for ind in plan_indicators()}
+    notes = []
+    for design in [d for d in design_order(manifest, series) if d in set(values["scenario"])]:
+        for metric, m in METRICS.items():
+            target = PLAN_TARGETS.get(m.indicator) if m.indicator else None
+            if m.set_by is None or target is None:
+                continue
+            extreme = _lever_extreme(resolved.get(design), m.set_by, target.direction)
+            row = attainment[(attainment["design"] == design) & (attainment["metric"] == metric)]
+            if extreme is None or row.empty or abs(extreme - target.value) > 1e-9 or not meets(extreme, target):
+                continue
+            row = row.iloc[0]
+            counties = row["share_of_counties_meeting"]
+            if not counties < 1.0 - 1e-12:  # every county meets it (or no per-county reading): nothing to say
+                continue
+            ind = names[m.indicator]
+            share = "unit" not in ind
+            readings = []
+            for other in INDICATOR_READINGS[m.indicator]:
+                v = values.loc[(values["scenario"] == design) & (values["metric"] == other), "value"]
+                reading = METRICS[other].reading
+                if len(v):
+                    shown = fmt_value(other, v.mean(), share)
+                    readings.append(word("reading_value", lang, reading=reading.pick(lang), value=shown)
+                                    if reading is not None else shown)
+            notes.append(word("set_at_target", lang, design=labels.get(design, design),
+                              lever=pick(LEVER_NAMES[m.set_by], lang), target=fmt_value(metric, target.value, share),
+                              counties=fmt_value(metric, counties, True), indicator=ind[lang],
+                              value=("，" if lang == "zh" else ", ").join(readings),
+                              probability=fmt_value(metric, row["probability"], True)))
+    return notes
 
 
 def run_figures(series: pd.DataFrame, manifest: dict, lang: str = "en", layout: str = "auto"):
@@ -188,8 +259,10 @@ def _embedded(fig: plt.Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tables=(), lang: str = "en") -> Path:
-    """Save the figures and write report.md and report.html (figures embedded) with the tables."""
+def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tables=(), lang: str = "en",
+                 notes=()) -> Path:
+    """Save the figures and write report.md and report.html (figures embedded) with the tables, and ``notes``
+    (paragraphs on reading the indicators) after the tables."""
     md = [f"# {title}", "", subtitle, ""]
     page = [f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
             f"<title>{html_lib.escape(title)}</title><style>body{{font-family:sans-serif;max-width:60em;"
@@ -206,6 +279,10 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
     for caption, table in tables:
         md += [f"## {caption}", "", markdown_table(table, digits=3), ""]
         page.append(f"<h2>{html_lib.escape(caption)}</h2>" + table.to_html(index=False, float_format="{:.3g}".format))
+    if notes:
+        md += [f"## {word('notes_title', lang)}", "", *(line for note in notes for line in (note, ""))]
+        page.append(f"<h2>{html_lib.escape(word('notes_title', lang))}</h2>"
+                    + "".join(f"<p>{html_lib.escape(note)}</p>" for note in notes))
     page.append("</body></html>")
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / "report.md", "\n".join(md))
@@ -267,4 +344,4 @@ def _build(folder: Path, kind: str, formats, out_dir: Path, lang: str, layout: s
     table = indicator_table(series, manifest, lang)
     return _write_pages(out_dir, word("report_title", lang, designs=", ".join(designs)), provenance(manifest, lang),
                         run_figures(series, manifest, lang, layout), formats,
-                        [(word("indicator_table", lang), table)], lang)
+                        [(word("indicator_table", lang), table)], lang, set_at_target_notes(series, manifest, lang))

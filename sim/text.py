@@ -74,6 +74,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "col_source": ("source", "出处"),
     "col_note": ("note", "说明"),
     "not_produced": ("not produced by the model", "模型不产生该指标"),
+    "reading_of": ("{indicator}: {reading}", "{indicator}：{reading}"),
+    "counties_meeting_row": ("{indicator} — share of counties meeting the target", "{indicator}——达标县占比"),
+    "counties_meeting_note": ("each county's own value against the target", "按各县自身数值对照目标"),
+    "notes_title": ("Reading the indicators", "指标解读"),
+    "set_at_target": (
+        "{design}: {lever} is set exactly at the plan's target ({target}), so the value pooled over counties "
+        "meets the target only if every county implements it in full: {lever} set exactly at the target misses it "
+        "under imperfect fidelity. In 2027 {counties} of counties meet it themselves (the others do not implement "
+        "it, or have not finished their ramp), and {indicator} pooled over counties is {value}, meeting the target "
+        "in {probability} of replicates.",
+        "{design}：{lever}恰好设定在规划目标值（{target}），因此只有所有县都完全落实，全部县汇总值才能达标。"
+        "恰好设定在目标值的{lever}在落实不完全时达不到目标。2027年{counties}的县自身达标（其余县未落实，或尚未完成逐步推进），"
+        "全部县汇总的{indicator}为{value}，达标的重复占比为{probability}。"),
+    "reading_value": ("{reading} {value}", "{reading}{value}"),
     "sobol_first": ("first order (S1)", "一阶指数 S1"),
     "sobol_total": ("total order (ST)", "总效应指数 ST"),
     "sobol_axis": ("Sobol index (share of variance), 95% interval", "Sobol指数（方差贡献），95%区间"),

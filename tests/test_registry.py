@@ -74,7 +74,13 @@ def test_headline_and_targets_come_from_the_registry():
     with_2027_target = {ind["id"] for ind in plan_indicators()
                         if ind.get("target") is not None and ind.get("year", 2027) == 2027}
     assert [t.metric for t in TARGETS_2027][:4] == [*registry.HEADLINE, "meeting_attendance_rate"]
-    assert {t.metric for t in TARGETS_2027} == {m for i, m in registry.INDICATOR_METRIC.items() if i in with_2027_target}
+    assert {t.metric for t in TARGETS_2027} == {m for i, ms in registry.INDICATOR_READINGS.items()
+                                                 if i in with_2027_target for m in ms}
+    # a further reading is a target of its own, named by its reading; the main measure carries no reading
+    effective = next(t for t in TARGETS_2027 if t.metric == "assessment_items_cut_effective")
+    paper = next(t for t in TARGETS_2027 if t.metric == "assessment_items_cut")
+    assert effective.reading == "effective, with rebound" and "effective, with rebound" in effective.label
+    assert paper.reading == "" and effective.value == paper.value == 0.30
     assert registry.INDICATOR_METRIC["talent_gap_fill_rate"] == "talent_gap_filled"
 
 
@@ -118,6 +124,37 @@ def test_a_metric_measures_a_real_plan_indicator(tmp_path):
     with pytest.raises(registry.RegistryError, match=r"metrics.yaml:5: x_share.indicator: 'turnover_rat' is not an "
                                                      r"indicator id .* \(did you mean 'turnover_rate'\?\)"):
         registry._metrics(path)
+
+
+_METRIC = "  unit: share\n  counts: a\n  share_of: b\n  empty: 0\n  label: {en: X, zh: 某}\n"
+
+
+@pytest.mark.parametrize("entries, where, message", [
+    ("x_share:\n  indicator: turnover_rate\n" + _METRIC + "y_share:\n  indicator: turnover_rate\n" + _METRIC,
+     "y_share.indicator", "already measured by x_share; a further metric of an indicator names its `reading`"),
+    ("x_share:\n  reading: {en: r, zh: 某}\n" + _METRIC, "x_share.reading", "give `indicator`"),
+    ("x_share:\n  counties_meeting: trust\n" + _METRIC, "x_share.counties_meeting",
+     "'trust' is not a metric (listed before this one) of an indicator with a target"),
+    ("x_share:\n  set_by: councills\n" + _METRIC, "x_share.set_by", "(did you mean 'councils'?)"),
+])
+def test_readings_of_an_indicator_are_named_and_checked(tmp_path, entries, where, message):
+    path = tmp_path / "metrics.yaml"
+    path.write_text(entries, encoding="utf-8")
+    with pytest.raises(registry.RegistryError) as info:
+        registry._metrics(path)
+    assert "metrics.yaml:" in str(info.value) and f": {where}: " in str(info.value) and message in str(info.value)
+
+
+def test_a_named_reading_is_a_further_metric_of_its_indicator(tmp_path):
+    path = tmp_path / "metrics.yaml"
+    path.write_text("x_share:\n  indicator: turnover_rate\n" + _METRIC + "y_share:\n  indicator: turnover_rate\n"
+                    "  reading: {en: other, zh: 另}\n" + _METRIC + "z_share:\n  counties_meeting: y_share\n" + _METRIC,
+                    encoding="utf-8")
+    metrics = registry._metrics(path)
+    assert metrics["y_share"].reading.en == "other" and metrics["z_share"].counties_meeting == "y_share"
+    assert registry.INDICATOR_READINGS["assessment_items_cut"] == ("assessment_items_cut",
+                                                                   "assessment_items_cut_effective")
+    assert registry.INDICATOR_METRIC["assessment_items_cut"] == "assessment_items_cut"
 
 
 # --------------------------------------------------------------------------- docs/extending.md, followed once

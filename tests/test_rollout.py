@@ -63,10 +63,58 @@ def test_the_plan_ramps_its_levers_in_every_county_that_reforms():
     from sim import GrassrootsModel
 
     model = GrassrootsModel(CONFIGS / "plan.yaml", seed=1, counties=(0, 1))
-    councils = model.policy.tables["councils"]
-    first = model.policy._first
+    policy = model.policy
+    first_adopters = np.flatnonzero(policy.adoption == month_index("2025-01"))
+    assert len(first_adopters)
+    councils = policy.tables["councils"][policy._adoption_row[first_adopters[0]]]
+    first = policy._first
     assert councils[month_index("2025-06") - first] == pytest.approx(0.5 * 6 / 12)
     assert councils[month_index("2027-12") - first] == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- each county's own ramp
+
+
+def test_a_late_adopter_ramps_from_its_own_adoption_month_not_in_one_step():
+    """The pilots' items cut ramps over 2024; a county adopting in the rollout's 10th month starts from
+    its 2023 value that month and rises over 12 months, as the pilots did, instead of jumping to 30%."""
+    policy = policy_of(CONFIGS / "plan.yaml")
+    late = np.flatnonzero(policy.adoption == month_index("2025-10"))
+    assert len(late) and policy.implements["burden"][late].any()
+    county = late[policy.implements["burden"][late]][0]
+    adoption = month_index("2025-10")
+    path = [float(policy.levers_at(m)["assessment_items_cut"][county]) for m in range(adoption - 1, adoption + 13)]
+    assert path[0] == 0.0  # the 2023 value until it adopts
+    assert path[1] == pytest.approx(0.30 / 12)  # its first month: 1/12 of the way, not the whole 30%
+    assert path[6] == pytest.approx(0.30 * 6 / 12)
+    assert path[12] == pytest.approx(0.30) and path[13] == pytest.approx(0.30)  # reached in its 12th month
+    steps = np.diff(path)
+    assert steps.max() == pytest.approx(0.30 / 12) and (steps >= -1e-12).all()
+    # a pilot's ramp is the timeline's own (the pilot phase starts in its adoption month)
+    pilot = np.flatnonzero(policy.pilot & policy.implements["burden"])[0]
+    pilot_path = [float(policy.levers_at(m)["assessment_items_cut"][pilot])
+                  for m in range(month_index("2024-01"), month_index("2024-12") + 1)]
+    assert pilot_path == pytest.approx([0.30 * k / 12 for k in range(1, 13)])
+
+
+def test_a_late_adopter_ramps_to_the_value_in_force_and_later_values_ramp_on_schedule():
+    from sim.model.policy import adopter_table
+
+    calendar = plan_calendar()
+    months = range(calendar.spin_up_start, calendar.end + 1)
+    spec = LeverSpec(values={"baseline": 0.0, "pilot": 0.6, "rollout": 1.0, "2028-01": 0.5}, ramp={"months": 12})
+    at = dict(zip(months, adopter_table(spec, calendar, months, month_index("2025-07"), 0.0)))
+    assert at[month_index("2025-06")] == 0.0
+    assert at[month_index("2025-07")] == pytest.approx(1.0 / 12)  # straight to the value in force (rollout's)
+    assert at[month_index("2026-06")] == pytest.approx(1.0)
+    assert at[month_index("2028-01")] == pytest.approx(1.0 - 0.5 / 12)  # a later value: on its date
+    # adopting at a dated value's own month gives the timeline's table
+    assert np.array_equal(adopter_table(spec, calendar, months, month_index("2024-01"), 0.0),
+                          lever_table(spec, calendar, months))
+    # a step lever is the timeline whenever a county adopts
+    step = LeverSpec(values={"baseline": 0.0, "pilot": 0.6})
+    assert np.array_equal(adopter_table(step, calendar, months, month_index("2025-07"), 0.0),
+                          lever_table(step, calendar, months))
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -21,8 +21,9 @@ from ..config.schema import REGIONS, Scenario
 from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
+from .. import registry
 from ..rules.common import ratio as safe_ratio
-from .metrics import Tally, group_sum
+from .metrics import METRIC_NAMES, METRICS, Tally, group_sum
 from .population import Places, logit_normal, mean_for_share_above, truncated_normal
 from .streams import Streams, poisson_from_uniform
 
@@ -126,10 +127,30 @@ def tally_departments(tally: Tally, d, work: Work) -> None:
     tally.add("authority_devolved_share", counties, d.devolved * townships, townships)
     tally.add("data_shared_share", d.county, d.shared, d.holds_data)
     tally.add("assessment_items_cut", counties, (1 - work.items_official / w.assessment_items_per_year) * townships, townships)
+    tally.add("assessment_items_cut_effective", counties,
+              (1 - work.items_actual / w.assessment_items_per_year) * townships, townships)
     tally.add("assessment_items_actual", counties, work.items_actual * townships, townships)
     tally.add("veto_items", counties, work.veto_official * townships, townships)
     tally.add("rebound_share", counties, work.rebound * townships, townships)
     tally.add("inspections_per_committee", pl.committee_county, 12.0 * work.inspections)
+    tally_counties_meeting(tally, counties, ("assessment_items_cut_counties_met",
+                                             "assessment_items_cut_effective_counties_met", "veto_items_counties_met"))
+
+
+def tally_counties_meeting(tally: Tally, counties: np.ndarray, names) -> None:
+    """Add, for each metric of ``names`` (a share of counties meeting a target, ``counties_meeting`` in
+    metrics.yaml), whether each county's own value of its source metric this month meets the plan's target.
+    The source must be tallied already this month; a county without a denominator counts for nothing."""
+    for name in names:
+        source = registry.COUNTIES_MEETING[name]
+        i = METRIC_NAMES.index(source)
+        num, den = tally.num[i], tally.den[i]
+        has = den > 0
+        value = np.divide(num, den, out=np.zeros_like(num), where=has)
+        transform = METRICS[source].transform
+        met = has & registry.meets(transform(value) if transform else value,
+                                   registry.PLAN_TARGETS[registry.METRICS[source].indicator])
+        tally.add(name, counties, met.astype(float), has.astype(float))
 
 
 # =========================================================================== cadres
@@ -289,6 +310,10 @@ def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
     h = cadres.hours
     start = cadres.filled_at_start
     tally.add("turnover_rate", c, cadres.month_exits, start)
+    # the same count split by post: committee workers (what local reforms report) and township staff
+    township = cadres.township_post
+    tally.add("turnover_rate_committee", c, cadres.month_exits & ~township, start & ~township)
+    tally.add("turnover_rate_township", c, cadres.month_exits & township, start & township)
     tally.add("quit_rate", c, cadres.month_quits, start)
     tally.add("service_time_share", c, h["service"], h["worked"])
     compliance = safe_ratio(h["worked"] - h["service"], h["worked"])

@@ -6,7 +6,10 @@ or, with ``ramp: {months: N}``, each change spread linearly over N months
 the pilot phase only pilot counties move to the reform's values; in the rollout
 phase the other counties adopt it one after another, an equal number each month
 over the first ``implementation.adoption_months`` months of the phase, in an order
-drawn once per replicate (0: all in the phase's first month). A county that
+drawn once per replicate (0: all in the phase's first month). A ramped lever's
+ramp starts in each county at its own adoption month (``adopter_table``): a county
+that adopts late moves from its 2023 value over N months, like the pilots did,
+rather than jumping to where the pilots' ramp has got to. A county that
 does not implement a lever group (drawn once per county and group from the
 region's implementation fidelity, §6.3) keeps its 2023 values for that group
 throughout.
@@ -57,16 +60,39 @@ def lever_table(value, calendar: Calendar, months: range) -> np.ndarray:
     """The value a lever takes in each month of ``months`` in a county that applies the reform."""
     if not isinstance(value, LeverSpec):
         return np.full(len(months), float(value))
-    keyed = sorted(
-        (calendar.phase_starts[k] if k in PHASES else month_index(k), v) for k, v in value.values.items()
-    )
-    starts = np.array([m for m, _ in keyed])
-    vals = np.array([v for _, v in keyed])
+    starts, vals = _keyed(value, calendar)
     if value.ramp is None:
         # the latest key at or before each month; months before the first key take the first value
         idx = np.searchsorted(starts, np.asarray(months), side="right") - 1
         return vals[np.maximum(idx, 0)]
     return _ramped(starts, vals, value.ramp.months, months)
+
+
+def _keyed(value: LeverSpec, calendar: Calendar) -> tuple[np.ndarray, np.ndarray]:
+    """A lever's dated values in month order: (months, values)."""
+    keyed = sorted(
+        (calendar.phase_starts[k] if k in PHASES else month_index(k), v) for k, v in value.values.items()
+    )
+    return np.array([m for m, _ in keyed]), np.array([v for _, v in keyed])
+
+
+def adopter_table(value, calendar: Calendar, months: range, adoption: int, origin: float) -> np.ndarray:
+    """The value a lever takes in each month of ``months`` in a county that starts the reform in month
+    ``adoption`` (before it, the table holds ``origin``, the 2023 value such a county keeps).
+
+    A step lever is the timeline's value (``lever_table``). A ramped lever's ramp starts at the county's
+    own adoption: in its k-th month of the reform the county is k/N of the way from ``origin`` to the
+    value the timeline sets at its adoption (the latest dated value at or before it), as a pilot is k
+    months after the pilot phase starts; values dated after the adoption ramp as the timeline says, each
+    from wherever the county has got to. A county adopting at a dated value's own month (the pilots) gets
+    the timeline's table itself."""
+    if not isinstance(value, LeverSpec) or value.ramp is None:
+        return lever_table(value, calendar, months)
+    starts, vals = _keyed(value, calendar)
+    at = max(int(np.searchsorted(starts, adoption, side="right")) - 1, 0)  # the key in force at adoption
+    later = starts > adoption
+    return _ramped(np.concatenate([[min(adoption, months.start) - 1, adoption], starts[later]]),
+                   np.concatenate([[origin, vals[at]], vals[later]]), value.ramp.months, months)
 
 
 def _ramped(starts: np.ndarray, vals: np.ndarray, ramp_months: int, months: range) -> np.ndarray:
@@ -168,6 +194,13 @@ class Policy:
             fidelity = np.array([getattr(shares, r) for r in REGIONS])[region]
             self.implements[group] = u[g] < np.clip(fidelity + bonus, 0.0, 1.0)
         self.adoption = adoption_months(pilot, u[len(LEVER_GROUPS)], calendar, impl.adoption_months)
+        # a ramped lever's table per adoption month (few distinct ones), a row per county's adoption
+        adoptions, self._adoption_row = np.unique(self.adoption, return_inverse=True)
+        for name in LEVERS:
+            spec = getattr(scenario.levers, name)
+            if isinstance(spec, LeverSpec) and spec.ramp is not None:
+                self.tables[name] = np.stack([adopter_table(spec, calendar, months, int(a), self.baseline[name])
+                                              for a in adoptions])
 
     def reforming(self, month: int) -> np.ndarray:
         """Counties in which the reform's values hold this month (before fidelity)."""
@@ -180,7 +213,9 @@ class Policy:
         out = {}
         for name, (group, *_rest) in LEVERS.items():
             applies = reforming & self.implements[group]
-            out[name] = np.where(applies, self.tables[name][row], self.baseline[name])
+            table = self.tables[name]
+            value = table[row] if table.ndim == 1 else table[self._adoption_row, row]
+            out[name] = np.where(applies, value, self.baseline[name])
         return out
 
     def group_started(self, month: int, group: str) -> np.ndarray:

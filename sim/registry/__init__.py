@@ -33,13 +33,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-__all__ = ["Bounds", "Labels", "Lever", "Parameter", "Metric", "RegistryError", "LEVERS", "LEVER_GROUPS",
+__all__ = ["Bounds", "Labels", "Lever", "Parameter", "Prior", "Metric", "RegistryError", "LEVERS", "LEVER_GROUPS",
            "GROUP_LABELS", "PARAMETERS", "PARAMETER_BLOCKS", "LIMITS", "METRICS", "HEADLINE",
-           "HEADLINE_DIRECTION", "INDICATOR_METRIC", "lever", "parameter", "metric", "levers_in", "files"]
+           "HEADLINE_DIRECTION", "INDICATOR_METRIC", "INDICATOR_READINGS", "COUNTIES_MEETING", "PLAN_TARGETS",
+           "PlanTarget", "meets", "PRIOR_KINDS", "DISTRIBUTIONS", "PARAMETER_PRIORS", "MISSING_PRIORS", "lever",
+           "parameter", "metric", "levers_in", "files"]
 
 HERE = Path(__file__).resolve().parent
+CONFIGS = HERE.parents[1] / "configs"  # the 2023 values a prior must allow (absent in an installed wheel: not checked)
 PLAN_INDICATORS = HERE.parent / "data" / "plan_indicators.yaml"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the registry is read on import
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -173,6 +176,158 @@ class Lever(_Entry):
         return default
 
 
+# --------------------------------------------------------------------------- priors
+
+PriorKind = Literal["published", "plan", "plan-fit", "assumption", "definition", "derived"]
+PRIOR_KINDS: tuple[str, ...] = ("published", "plan", "plan-fit", "assumption", "definition", "derived")
+"""What a prior rests on: a published value, a plan figure (§), a plan figure the calibration fits (the prior
+is the fit's range), the developers' assumption (a wide range, with the reason), a definition (a unit,
+convention or normalisation: a point prior), or derived (a point the calibration computes from the other
+parameters, e.g. the 2023 steady state of residents' opinions: its calibrated value may differ from the
+2023 default)."""
+
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # dist: (its arguments, its optional arguments). Each maps to a scipy.stats distribution (sim/priors.py).
+    "fixed": ((), ()),                                 # the config's value (a point)
+    "uniform": (("low", "high"), ()),
+    "loguniform": (("low", "high"), ()),               # uniform in log(x); low > 0
+    "triangular": (("low", "mode", "high"), ()),
+    "beta": (("a", "b"), ("low", "high")),             # on [low, high], by default [0, 1]
+    "lognormal": (("median", "sigma"), ("low", "high")),  # log x ~ Normal(log median, sigma), cut to [low, high]
+    "normal": (("mean", "sd"), ("low", "high")),       # Normal(mean, sd) cut to [low, high]
+    "integers": (("low", "high"), ()),                 # each whole number from low to high equally likely
+}
+_ARGUMENTS = ("low", "high", "mode", "a", "b", "median", "sigma", "mean", "sd")
+_INHERITED = ("kind", "source", "conversion")
+_UNSOURCED = re.compile(r"^\s*(none|n/a|-|—|assumption)\b", re.I)
+
+
+def _g(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10000 else f"{x:g}"
+
+
+class Prior(_Entry):
+    """A parameter's prior: a distribution (``dist`` and its arguments), what it rests on (``kind``) and its
+    ``source``. A by_type / by_region / by_group_and_region parameter gives one prior per member (``members``)
+    or one for all of them (``shared``: why one will do; each member is drawn from it on its own). Members
+    take ``kind``, ``source`` and ``conversion`` from the prior around them unless they give their own."""
+
+    kind: PriorKind
+    source: str = Field(min_length=1, description="the study, the plan's §, or (an assumption) the reason")
+    dist: str | None = None
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    a: float | None = None
+    b: float | None = None
+    median: float | None = None
+    sigma: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    conversion: str | None = Field(None, description="how the study's figure becomes the model's scale")
+    shared: str | None = Field(None, description="why one prior serves every member")
+    members: dict[str, "Prior"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("members"), dict):
+            data = {**data, "members": {
+                k: ({**{f: data[f] for f in _INHERITED if f in data}, **m} if isinstance(m, dict) else m)
+                for k, m in data["members"].items()}}
+        return data
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> "Prior":
+        if self.members is not None:
+            if self.dist is not None or any(getattr(self, f) is not None for f in _ARGUMENTS):
+                raise ValueError("a prior has either `dist` (with its arguments) or `members`, not both")
+            if not self.members:
+                raise ValueError("`members` is empty")
+            return self
+        if self.dist is None:
+            raise ValueError(f"a prior needs `dist` (one of {', '.join(DISTRIBUTIONS)}) or `members`")
+        if self.dist not in DISTRIBUTIONS:
+            close = difflib.get_close_matches(self.dist, list(DISTRIBUTIONS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown dist {self.dist!r}{hint}; the distributions are {', '.join(DISTRIBUTIONS)}")
+        needed, optional = DISTRIBUTIONS[self.dist]
+        given = [f for f in _ARGUMENTS if getattr(self, f) is not None]
+        missing = [f for f in needed if f not in given]
+        extra = [f for f in given if f not in needed + optional]
+        takes = (f"takes {', '.join(needed)}" if needed else "takes no arguments") + \
+            (f" (and optionally {', '.join(optional)})" if optional else "")
+        if missing or extra:
+            wrong = f"missing {', '.join(missing)}" if missing else f"no {', '.join(extra)}"
+            raise ValueError(f"a {self.dist} prior {takes}: {wrong}")
+        if self.dist == "fixed" and self.kind not in ("definition", "plan", "derived"):
+            raise ValueError(f"a fixed prior is for a definition, an exact plan figure or a derived value, not kind "
+                             f"{self.kind!r}: give a distribution wide enough to say what is not known")
+        if self.kind == "derived" and self.dist != "fixed":
+            raise ValueError("a derived value is computed from the other parameters: its prior is `dist: fixed`")
+        if self.kind == "published" and _UNSOURCED.match(self.source):
+            raise ValueError(f"a published prior names its study (source is {self.source!r})")
+        lo, hi = self.support
+        if not lo < hi and self.dist != "fixed" and not (self.dist == "integers" and lo == hi):
+            raise ValueError(f"low ({_g(lo)}) must be below high ({_g(hi)})")
+        checks = {"a": self.a, "b": self.b, "sigma": self.sigma, "sd": self.sd, "median": self.median}
+        for name, value in checks.items():
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive (got {_g(value)})")
+        if self.dist == "loguniform" and not lo > 0:
+            raise ValueError(f"a loguniform prior needs low > 0 (got {_g(lo)})")
+        if self.dist == "lognormal" and lo < 0:
+            raise ValueError(f"a lognormal prior lies above 0: low must be 0 or more (got {_g(lo)})")
+        if self.dist == "triangular" and not lo <= self.mode <= hi:
+            raise ValueError(f"the mode ({_g(self.mode)}) must be within low and high [{_g(lo)}, {_g(hi)}]")
+        if self.dist == "integers" and not (float(lo).is_integer() and float(hi).is_integer()):
+            raise ValueError(f"an integers prior runs between whole numbers (got {_g(lo)}, {_g(hi)})")
+        if self.dist in ("lognormal", "normal") and self.low is not None and self.high is not None:
+            centre = self.median if self.dist == "lognormal" else self.mean
+            if not self.low <= centre <= self.high:
+                raise ValueError(f"the {'median' if self.dist == 'lognormal' else 'mean'} ({_g(centre)}) must be "
+                                 f"within low and high [{_g(self.low)}, {_g(self.high)}]")
+        return self
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """The values the prior can give (a fixed prior: any; its value is the config's)."""
+        inf = float("inf")
+        if self.dist in ("beta",):
+            return (0.0 if self.low is None else self.low, 1.0 if self.high is None else self.high)
+        if self.dist == "lognormal":
+            return (0.0 if self.low is None else self.low, inf if self.high is None else self.high)
+        if self.dist == "normal":
+            return (-inf if self.low is None else self.low, inf if self.high is None else self.high)
+        if self.dist == "fixed":
+            return (-inf, inf)
+        return (self.low, self.high)
+
+    def contains(self, value: float) -> bool:
+        lo, hi = self.support
+        if self.dist == "integers":
+            return float(value).is_integer() and lo <= value <= hi
+        return lo <= value <= hi
+
+    def text(self) -> str:
+        """The distribution in a few characters: ``Beta(18, 2)``, ``LogNormal(median 12, σ 0.5) on [3, 48]``."""
+        cut = "" if self.low is None and self.high is None else \
+            f" on [{_g(self.support[0])}, {_g(self.support[1])}]"
+        return {
+            "fixed": lambda: "fixed",
+            "uniform": lambda: f"Uniform({_g(self.low)}, {_g(self.high)})",
+            "loguniform": lambda: f"LogUniform({_g(self.low)}, {_g(self.high)})",
+            "triangular": lambda: f"Triangular({_g(self.low)}, {_g(self.mode)}, {_g(self.high)})",
+            "beta": lambda: f"Beta({_g(self.a)}, {_g(self.b)}){cut}",
+            "lognormal": lambda: f"LogNormal(median {_g(self.median)}, σ {_g(self.sigma)}){cut}",
+            "normal": lambda: f"Normal({_g(self.mean)}, {_g(self.sd)}){cut}",
+            "integers": lambda: f"integers {_g(self.low)}–{_g(self.high)}",
+        }[self.dist]()
+
+
+Prior.model_rebuild()
+
+
 ParameterType = Literal["real", "count", "by_type", "by_region", "by_group_and_region"]
 
 
@@ -186,6 +341,8 @@ class Parameter(_Entry):
     source: str = Field(min_length=1)
     note: str | None = None
     label: Labels | None = None
+    prior: Prior | None = Field(None, description="its prior (sim/priors.py); a parameter without one is listed "
+                                                  "by tests/test_priors.py")
 
     _bounds = field_validator("bounds", mode="before")(_bounds_field)
 
@@ -212,10 +369,26 @@ class Metric(_Entry):
     transform: Literal["annual_rate", "annual_probability", "three_year_probability"] | None = None
     headline: Literal["lower", "higher"] | None = Field(None, description="a headline outcome: which way is better")
     indicator: str | None = Field(None, description="the plan indicator it measures (sim/data/plan_indicators.yaml)")
+    reading: Labels | None = Field(None, description="which reading of `indicator` it is, where the plan's wording "
+                                   "allows more than one (the first metric of an indicator is its main measure)")
+    counties_meeting: str | None = Field(None, description="a metric with an indicator: this one is the share of "
+                                         "counties whose own value of it meets the indicator's target")
+    set_by: str | None = Field(None, description="the lever that sets its value on paper in a county that "
+                               "implements the reform")
     plan: str | None = None
     empty: float = Field(description="its value where the denominator is 0 in a populated cell or county "
                                      "(before the transform); docs/ODD.md section 9 says why for each")
     label: Labels
+
+    @field_validator("set_by")
+    @classmethod
+    def _known_lever(cls, lever: str | None, info: ValidationInfo) -> str | None:
+        known = (info.context or {}).get("levers", ())
+        if lever is not None and lever not in known:
+            close = difflib.get_close_matches(lever, known, n=1)
+            raise ValueError(f"{lever!r} is not a lever of levers.yaml" + (f" (did you mean {close[0]!r}?)" if close
+                                                                             else ""))
+        return lever
 
     @field_validator("indicator")
     @classmethod
@@ -287,7 +460,9 @@ def _entry(cls, file: Path, lines: dict, where: tuple, data: Any, context: dict,
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt field first
         loc = tuple(str(p) for p in error["loc"] if p != "__root__")
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and "prior" in loc:
+            message = f"unknown field; a prior has {', '.join(Prior.model_fields)}"
+        elif error["type"] == "extra_forbidden":
             message = f"unknown field; an entry has {', '.join(f for f in cls.model_fields if f not in fields)}"
         raise _fail(file, lines, where + loc, message) from None
 
@@ -312,7 +487,8 @@ def _levers(path: Path) -> tuple[dict[str, Labels], dict[str, Lever]]:
     return groups, levers
 
 
-def _parameters(path: Path) -> tuple[dict[str, Bounds], dict[str, str], dict[str, Parameter]]:
+def _parameters(path: Path) -> tuple[dict[str, Bounds], dict[str, str], dict[str, Parameter],
+                                      dict[str, dict[str, Prior]]]:
     data, lines = _read(path)
     _sections(path, data, lines, ("limits", "parameters", "implementation"))
     limits = {}
@@ -323,51 +499,210 @@ def _parameters(path: Path) -> tuple[dict[str, Bounds], dict[str, str], dict[str
             limits[name] = Bounds.parse(entry["bounds"])
         except (ValueError, ValidationError) as exc:
             raise _fail(path, lines, ("limits", name, "bounds"), str(exc)) from None
+    values = _config_values()
     blocks = {("parameters", name): block for name, block in (data["parameters"] or {}).items()}
     blocks[("implementation",)] = data["implementation"]
-    about, parameters = {}, {}
+    about, parameters, priors = {}, {}, {}
     for where, block in blocks.items():
         if not isinstance(block, dict) or set(block) != {"about", "entries"}:
             raise _fail(path, lines, where, "a block has `about` (what it holds) and `entries`")
         prefix = ".".join(where)
         about[prefix] = block["about"]
         for name, entry in (block["entries"] or {}).items():
-            parameters[f"{prefix}.{name}"] = _entry(Parameter, path, lines, where + ("entries", name), entry,
-                                                    {"limits": limits}, path=f"{prefix}.{name}")
-    return limits, about, parameters
+            p = _entry(Parameter, path, lines, where + ("entries", name), entry, {"limits": limits},
+                       path=f"{prefix}.{name}")
+            if p.prior is not None:
+                priors[p.path] = _prior_leaves(p, path, lines, where + ("entries", name, "prior"), values)
+            parameters[p.path] = p
+    return limits, about, parameters, priors
 
 
-def _indicator_ids() -> tuple[str, ...]:
+_MEMBERS = {"by_type": ("rural", "urban"), "by_region": ("east", "central", "west")}
+
+
+def _config_values() -> list[tuple[str, Path, dict, dict]]:
+    """The parameter values a prior must allow: the 2023 world (``configs/defaults.yaml``) and the calibrated
+    values (``configs/calibrated.yaml``), each as (what, file, data, lines); none where the configs are absent."""
+    found = []
+    for what, name in (("the 2023 value", "defaults.yaml"), ("the calibrated value", "calibrated.yaml")):
+        file = CONFIGS / name
+        if file.is_file():
+            data, lines = _read(file)
+            found.append((what, file, data, lines))
+    return found
+
+
+def _prior_leaves(p: Parameter, file: Path, lines: dict, where: tuple,
+                  values: list[tuple[str, Path, dict, dict]]) -> dict[str, Prior]:
+    """The prior of each value a parameter stands for (``parameters.cadres.county_pay_yuan.east``...), checked
+    against the parameter: its type, its bounds, and the configs' values (each inside the prior's support; a
+    fixed prior's parameter is not fitted). A problem is reported at the prior's file, line and key path."""
+    prior = p.prior
+
+    def fail(at: tuple, message: str) -> RegistryError:
+        return _fail(file, lines, where + at, message)
+
+    # the members' keys, and where each leaf's prior sits
+    if p.type in ("real", "count"):
+        if prior.members is not None:
+            raise fail(("members",), f"a {p.type} parameter has one prior, not members")
+        leaves = {(): ((), prior)}
+    else:
+        regions = _MEMBERS["by_region"]
+        first = _MEMBERS.get(p.type) or ("default", *LEVER_GROUPS)
+        if prior.members is None:
+            if prior.dist != "fixed" and not prior.shared:
+                raise fail((), f"a {p.type} parameter gives a prior per member (`members`) or one for all of them "
+                                "with `shared:` saying why one will do")
+            keys = _MEMBERS.get(p.type) or ("default",)
+            leaves = {(k,): ((), prior) for k in keys} if p.type != "by_group_and_region" else \
+                {(g, r): ((), prior) for g in keys for r in regions}
+        else:
+            unknown = [k for k in prior.members if k not in first]
+            missing = [k for k in _MEMBERS.get(p.type, ()) if k not in prior.members]
+            if unknown or missing:
+                bad = f"unknown member {unknown[0]!r}" if unknown else f"no prior for member {missing[0]!r}"
+                raise fail(("members", unknown[0]) if unknown else ("members",),
+                           f"{bad}; the members are {', '.join(first)}")
+            leaves = {}
+            for key, member in prior.members.items():
+                at = ("members", key)
+                if p.type != "by_group_and_region":
+                    if member.members is not None:
+                        raise fail(at, f"a {p.type} member has one prior, not members")
+                    leaves[(key,)] = (at, member)
+                elif member.members is None:
+                    if member.dist != "fixed" and not member.shared:
+                        raise fail(at, "a group gives a prior per region (`members`) or one for all of them with "
+                                       "`shared:` saying why one will do")
+                    leaves.update({(key, r): (at, member) for r in regions})
+                else:
+                    unknown = [r for r in member.members if r not in regions]
+                    missing = [r for r in regions if r not in member.members]
+                    if unknown or missing:
+                        bad = f"unknown region {unknown[0]!r}" if unknown else f"no prior for region {missing[0]!r}"
+                        raise fail(at + ("members", unknown[0]) if unknown else at + ("members",),
+                                   f"{bad}; a group's members are {', '.join(regions)}")
+                    leaves.update({(key, r): (at + ("members", r), m) for r, m in member.members.items()})
+
+    keys = tuple(p.path.split("."))
+    out = {}
+    for member, (at, leaf) in leaves.items():
+        name = ".".join((p.path, *member))
+        if p.type == "count" and leaf.dist not in ("integers", "fixed"):
+            raise fail(at, f"a count parameter takes whole numbers: an integers (or fixed) prior, not {leaf.dist}")
+        if p.type != "count" and leaf.dist == "integers":
+            raise fail(at, "an integers prior is for a count parameter")
+        lo, hi = leaf.support
+        # a continuous prior reaches its ends with probability 0, so an end may touch an open bound
+        inside = (lo in p.bounds and hi in p.bounds) if leaf.dist == "integers" else \
+            leaf.dist == "fixed" or (p.bounds.low <= lo and hi <= p.bounds.high)
+        if not inside:
+            raise fail(at, f"the prior {leaf.text()} reaches outside the parameter's bounds {p.bounds}")
+        seen = []
+        for what, config, data, config_lines in values:
+            node = data
+            for k in keys + member:
+                node = node.get(k) if isinstance(node, dict) else None
+            if node is None or isinstance(node, (dict, list, bool)):
+                continue
+            line = config_lines.get(keys + member)
+            shown = f"{config.parent.name}/{config.name}" + (f":{line}" if line else "")
+            if not leaf.contains(node):
+                lo_, hi_ = (_g(v) for v in leaf.support)
+                raise fail(at, f"{what} of {'.'.join((p.name, *member))}, {_g(node)} "
+                               f"({shown}), is outside the prior's support [{lo_}, {hi_}]")
+            if leaf.dist == "fixed" and leaf.kind != "derived" and seen and node != seen[0]:
+                raise fail(at, f"a fixed prior's parameter is not fitted, but {what} ({_g(node)}, {shown}) is not "
+                               f"the 2023 value {_g(seen[0])}")
+            seen.append(node)
+        out[name] = leaf
+    # a group the 2023 config sets must have a prior
+    if p.type == "by_group_and_region" and values and prior.members is not None:
+        node = values[0][2]
+        for k in keys:
+            node = node.get(k) if isinstance(node, dict) else None
+        for group in (node or {}):
+            if group not in prior.members:
+                raise fail(("members",), f"configs/defaults.yaml sets {p.name}.{group}, which has no prior")
+    return out
+
+
+class PlanTarget(_Entry):
+    """A plan indicator's target (sim/data/plan_indicators.yaml): its value, which way it points, its year."""
+
+    value: float
+    direction: Literal["at_least", "at_most"]
+    year: int = 2027
+
+
+def meets(values, target: PlanTarget):
+    """Whether ``values`` (a number or an array) meet ``target``, to within rounding (1e-12)."""
+    import numpy as np  # here, not at the top: the registry is read before numpy is needed
+
+    v = np.asarray(values, dtype=float)
+    return v >= target.value - 1e-12 if target.direction == "at_least" else v <= target.value + 1e-12
+
+
+def _plan_targets() -> dict[str, PlanTarget | None]:
     data = yaml.load(PLAN_INDICATORS.read_text(encoding="utf-8"), Loader=_LOADER)
-    return tuple(ind["id"] for ind in data["indicators"])
+    return {ind["id"]: None if ind.get("target") is None else
+            PlanTarget(value=ind["target"], direction=ind["direction"], year=ind.get("year", 2027))
+            for ind in data["indicators"]}
 
 
-def _metrics(path: Path) -> dict[str, Metric]:
+def _metrics(path: Path, levers: tuple[str, ...] | None = None, targets: dict | None = None) -> dict[str, Metric]:
+    """The metrics of ``path``, checked against the levers' names and the plan's indicators (default: the
+    levers read and the plan's indicators)."""
+    levers = tuple(LEVERS) if levers is None else levers
+    targets = _plan_targets() if targets is None else targets
     data, lines = _read(path)
-    context = {"indicators": _indicator_ids()}
+    context = {"indicators": tuple(targets), "levers": levers}
     metrics = {name: _entry(Metric, path, lines, (name,), entry, context, name=name) for name, entry in data.items()}
     measured: dict[str, str] = {}
     for name, m in metrics.items():
-        if m.indicator is not None and m.indicator in measured:
+        if m.reading is not None and m.indicator is None:
+            raise _fail(path, lines, (name, "reading"), "a reading is a reading of an indicator: give `indicator`")
+        if m.indicator is not None and m.indicator in measured and m.reading is None:
             raise _fail(path, lines, (name, "indicator"),
-                        f"{m.indicator!r} is already measured by {measured[m.indicator]}; an indicator has one metric")
+                        f"{m.indicator!r} is already measured by {measured[m.indicator]}; a further metric of an "
+                        "indicator names its `reading` (the plan's wording read another way)")
         if m.indicator is not None:
-            measured[m.indicator] = name
+            measured.setdefault(m.indicator, name)
+        if m.counties_meeting is not None:
+            source = metrics.get(m.counties_meeting)
+            if source is None or source.indicator is None or targets.get(source.indicator) is None:
+                raise _fail(path, lines, (name, "counties_meeting"),
+                            f"{m.counties_meeting!r} is not a metric (listed before this one) of an indicator with "
+                            "a target")
     return metrics
 
 
 _FILES = files()
 GROUP_LABELS, LEVERS = _levers(_FILES["levers"])
 LEVER_GROUPS: tuple[str, ...] = tuple(GROUP_LABELS)  # in the order of the implementation draws
-LIMITS, PARAMETER_BLOCKS, PARAMETERS = _parameters(_FILES["parameters"])
-METRICS: dict[str, Metric] = _metrics(_FILES["metrics"])
+LIMITS, PARAMETER_BLOCKS, PARAMETERS, PARAMETER_PRIORS = _parameters(_FILES["parameters"])
+"""``PARAMETER_PRIORS``: parameter path -> the prior of each value it stands for, by config key path (one for a
+real or count parameter, one per member otherwise). The distributions themselves: ``sim.priors``."""
+MISSING_PRIORS: tuple[str, ...] = tuple(path for path, p in PARAMETERS.items() if p.prior is None)
+"""The parameters that have no prior yet (a test lists them)."""
+PLAN_TARGETS: dict[str, PlanTarget | None] = _plan_targets()
+"""Plan indicator id -> its target (None where the plan gives none)."""
+METRICS: dict[str, Metric] = _metrics(_FILES["metrics"], tuple(LEVERS), PLAN_TARGETS)
 
 HEADLINE: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.headline)
 """The three headline outcomes, in registry order: cadre turnover, service time, participation."""
 HEADLINE_DIRECTION: dict[str, float] = {m: -1.0 if METRICS[m].headline == "lower" else 1.0 for m in HEADLINE}
 """+1 where more is better, -1 where less is (turnover)."""
-INDICATOR_METRIC: dict[str, str] = {m.indicator: name for name, m in METRICS.items() if m.indicator}
-"""Plan indicator id -> the metric that measures it."""
+INDICATOR_READINGS: dict[str, tuple[str, ...]] = {}
+for _name, _m in METRICS.items():
+    if _m.indicator:
+        INDICATOR_READINGS[_m.indicator] = (*INDICATOR_READINGS.get(_m.indicator, ()), _name)
+"""Plan indicator id -> the metrics that read it: its main measure first, then its further readings."""
+INDICATOR_METRIC: dict[str, str] = {i: names[0] for i, names in INDICATOR_READINGS.items()}
+"""Plan indicator id -> the metric that measures it (its main reading)."""
+COUNTIES_MEETING: dict[str, str] = {name: m.counties_meeting for name, m in METRICS.items() if m.counties_meeting}
+"""Metric that is a share of counties meeting a target -> the metric whose county values it compares."""
 
 
 # --------------------------------------------------------------------------- lookups
