@@ -272,14 +272,16 @@ def _looks_like_spec(path: str) -> bool:
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, progress) -> None:
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT."""
+    from .console import headline_text
     from .outputs import run_and_write
-    from .summary import format_summary, interval_summary
 
-    result = run_and_write(_load_all(configs), replicates, out, seed=seed, workers=workers, progress=progress,
+    loaded = _load_all(configs)
+    result = run_and_write(loaded, replicates, out, seed=seed, workers=workers, progress=progress,
                            engine=engine, blocks=blocks, dask=dask, figure=figure)
-    click.echo(format_summary(interval_summary(result.series)))
-    click.echo(f"\nwrote {Path(out)}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
-               f"in {result.manifest['timings']['wall_seconds']:.1f} s")
+    click.echo(headline_text(result.series, [item.scenario.name for item in loaded]))
+    click.echo(f"wrote {Path(out)}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
+               f"in {result.manifest['timings']['wall_seconds']:.1f} s;\n"
+               f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
 @main.command()
@@ -415,9 +417,12 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
             raise
         click.echo(_as_line(_spec_problem(uncertainty, exc)), err=True)
         sys.exit(2)
-    click.echo(result["report"])
-    click.echo(f"wrote {Path(out)}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
-               "series.parquet, manifest.json)")
+    from .console import compare_text
+
+    click.echo(compare_text(result))
+    click.echo(f"wrote {Path(out)}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv,\n"
+               f"  series.parquet, manifest.json{', robustness_*.csv' if uncertainty else ''});\n"
+               f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
 @main.command("evaluate-pilot")

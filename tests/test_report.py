@@ -46,7 +46,7 @@ def test_report_writes_every_figure_as_valid_png_svg_and_the_pages(stored):
     for name in names:
         assert (out / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert (out / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
-    assert png_size(out / "fan_turnover_rate.png") == (1920, 1140)  # 6.4 x 3.8 inches at 300 dpi
+    assert png_size(out / "fan_turnover_rate.png") == (1920, 1260)  # 6.4 x 4.2 inches at 300 dpi
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(names)
     md = (out / "report.md").read_text()
