@@ -163,7 +163,11 @@ def compare_report(level_table, diff_table, attainment, ranks, replicates: int, 
              f"{replicates} replicates per design on common random numbers; differences are design minus "
              f"`{reference}`. The paired 90% intervals of the headline outcomes are a median "
              f"{100 * narrower:.0f}% narrower than unpaired ones.", "",
-             "## Ranking by the plan's 2027 targets", "", markdown_table(ranks), "",
+             "## Ranking by the plan's 2027 targets", "",
+             f"A design meets a target when it does in at least {100 * LIKELY:.0f}% of the replicates; designs are "
+             "ranked by the targets they meet, then by their mean chance of meeting a target; designs equal on both "
+             "share a rank (`tied`). A year's value is the mean of its twelve months.", "",
+             markdown_table(ranks.drop(columns=["missed_metrics"], errors="ignore")), "",
              "## Probability of meeting each 2027 target", "",
              markdown_table(attainment.pivot_table(index="target", columns="design", values="probability"),
                             digits=2, index=True), "",

@@ -36,7 +36,8 @@ p, li { max-width: 60em; }
 .provenance { font-size: 12px; color: #666; }
 #summary { background: #f6f8fa; border: 1px solid #dde3ea; border-radius: 4px; padding: 4px 20px 10px; }
 #summary h2 { border: 0; margin-top: 0.6em; }
-nav ol { columns: 2; font-size: 14px; }
+nav ol { columns: 2; font-size: 14px; margin-top: 0; }
+nav h2.toc { font-size: 16px; border: 0; margin: 1.2em 0 0.3em; }
 table { border-collapse: collapse; font-size: 13px; margin: 0.4em 0 1.4em; max-width: 100%%; }
 caption { caption-side: top; text-align: left; font-size: 13px; color: #444; padding: 0 0 4px; }
 th, td { border: 1px solid #c8c8c8; padding: 3px 8px; vertical-align: top; text-align: left; }
@@ -124,11 +125,12 @@ def figure(png: bytes, caption: str, anchor: str | None = None, title: str | Non
                  f"<figcaption>{esc(caption)}</figcaption></figure>", f"{title or ''} {caption}")
 
 
-def contents(entries) -> Block:
+def contents(entries, title: str) -> Block:
     """A table of contents: (anchor, title) pairs."""
     entries = list(entries)
     items = "".join(f"<li><a href='#{esc(a)}'>{esc(t)}</a></li>" for a, t in entries)
-    return Block(f"<nav aria-label='contents'><ol>{items}</ol></nav>", " ".join(t for _, t in entries))
+    return Block(f"<nav aria-label='{esc(title)}'><h2 class='toc'>{esc(title)}</h2><ol>{items}</ol></nav>",
+                 title + " " + " ".join(t for _, t in entries))
 
 
 @functools.cache

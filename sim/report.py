@@ -263,7 +263,8 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
                                      ("differences", "differences", "sec_differences")):
             if key in told.tables:
                 section(anchor, heading)
-                add_table(*told.tables[key])
+                caption, frame = told.tables[key]
+                add_table(caption, frame, short=list(frame.columns[:2]) if key == "ranking" else [])
         sheets.update(told.sheets)
     linked = "png" if "png" in formats else formats[0]
     if figures:
@@ -303,7 +304,7 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
     blocks.append(H.paragraph(files, "note"))
     md.extend([files, ""])
     if toc is not None:
-        blocks.insert(toc, H.contents([a for a in sections if a[0] != "files"]))
+        blocks.insert(toc, H.contents([a for a in sections if a[0] != "files"], word("sec_contents", lang)))
     sheets = {k: v for k, v in sheets.items() if len(v.columns)}
     if sheets:
         _write_workbook(out_dir / WORKBOOK, sheets)

@@ -42,11 +42,11 @@ class Story:
 def _pct_points(metric: str, value: float, lang: str = "en", unit: bool = True) -> str:
     """A difference: shares in percentage points, signed, with a true minus sign."""
     if is_share(metric):
-        text = f"{100 * value:+.1f}"
+        text = f"{100 * value:+.1f}" if round(100 * value, 1) != 0 else "0.0"
         if unit:
             text += " pp" if lang == "en" else "个百分点"
     else:
-        text = f"{value:+.3g}"
+        text = f"{value:+.3g}" if round(value, 3) != 0 else "0"
     return text.replace("-", "−")
 
 
@@ -245,7 +245,8 @@ def _ranking_cells(ranks: pd.DataFrame, label, lang: str) -> pd.DataFrame:
     for r in ranks.itertuples():
         rank = word("tied_rank", lang, rank=r.rank) if r.tied else str(r.rank)
         rows.append([rank, label(r.design), str(r.targets_likely_met), f"{100 * r.mean_probability:.0f}%",
-                     "; ".join(metric_name(m, lang) for m in r.missed_metrics.split(";") if m) or "—"])
+                     ("、" if lang == "zh" else "; ").join(metric_name(m, lang) for m in r.missed_metrics.split(";")
+                                                            if m) or "—"])
     return pd.DataFrame(rows, columns=[word(f"rk_{k}", lang) for k in ("rank", "design", "met", "mean", "missed")])
 
 
@@ -264,17 +265,20 @@ def _attainment_cells(att, designs, measured, targets, label, lang: str) -> pd.D
 def _difference_cells(diff, designs, reference, measured, label, lang: str) -> pd.DataFrame:
     rows = []
     metrics = [m for m in HEADLINE if m in set(diff["metric"])] + [m for m in measured if m not in HEADLINE]
+    others = [d for d in designs if d != reference]
+    years = [y for y in (TARGET_YEAR, 2030) if y in set(diff["year"])]
     for m in metrics:
-        for year in (TARGET_YEAR, 2030):
-            row = [metric_name(m, lang), str(year)]
-            for design in [d for d in designs if d != reference]:
+        row = [metric_name(m, lang)]
+        for design in others:
+            for year in years:
                 b = diff[(diff["design"] == design) & (diff["metric"] == m) & (diff["year"] == year)]
                 row.append(f"{_pct_points(m, b['difference'].iloc[0], lang)} "
                            f"[{_pct_points(m, b['paired_low'].iloc[0], lang, False)}, "
                            f"{_pct_points(m, b['paired_high'].iloc[0], lang, False)}]"
                            if len(b) else "—")
-            rows.append(row)
-    cols = [word("col_indicator", lang), word("year", lang)] + [label(d) for d in designs if d != reference]
+        rows.append(row)
+    cols = [word("col_indicator", lang)] + [word("design_year", lang, design=label(d), year=y)
+                                            for d in others for y in years]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -167,6 +167,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "phase_col_pilot": ("pilot (2024)", "试点启动（2024年）"),
     "phase_col_rollout": ("full rollout (2025-26)", "全面推进（2025—2026年）"),
     "phase_col_consolidation": ("consolidation (2027-30)", "巩固提升（2027—2030年）"),
+    "design_year": ("{design}, {year}", "{design}（{year}年）"),
     "tied_rank": ("{rank} (tie)", "并列{rank}"),
     "rk_rank": ("rank", "排名"),
     "rk_design": ("design", "方案"),
