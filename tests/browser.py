@@ -131,8 +131,11 @@ def inspect(pages, shots: Path | None = None, selectors=("h1", "#summary p", "ta
                         page.screenshot(path=str(first))
                         page.screenshot(path=str(shots / f"{path.parent.name}_full.png"), full_page=True)
                         page.emulate_media(media="print")
-                        page.pdf(path=str(shots / f"{path.parent.name}_print.pdf"), format="A4") \
-                            if hasattr(page, "pdf") else None
+                        page.pdf(path=str(shots / f"{path.parent.name}_print.pdf"), format="A4")
+                        # an A4 page's printable width (210 mm less 2 x 12 mm margins, at 96 px per inch)
+                        page.set_viewport_size({"width": 703, "height": 1000})
+                        info["print"] = page.evaluate(PROBE)
+                        page.screenshot(path=str(shots / f"{path.parent.name}_print_width.png"), full_page=True)
                         page.emulate_media(media="screen")
                         info["screenshot"] = str(first)
                     out[str(path)] = info
@@ -142,8 +145,28 @@ def inspect(pages, shots: Path | None = None, selectors=("h1", "#summary p", "ta
     return out
 
 
-if __name__ == "__main__":
-    result = inspect(sys.argv[1:], Path("results/report_browser"))
+def main(argv: list[str]) -> int:
+    """``python tests/browser.py [--first-page OUT.png] REPORT.html ...``: inspect the pages, save screenshots
+    under results/report_browser/ and, with --first-page, the first page's top (1280 x 960) as OUT.png."""
+    first = None
+    if argv[:1] == ["--first-page"]:
+        first, argv = Path(argv[1]), argv[2:]
+    if chromium() is None:
+        print(f"no Chromium at {CHROMIUM} or no playwright: nothing drawn", file=sys.stderr)
+        return 1
+    result = inspect(argv, Path("results/report_browser"))
     for name, info in result.items():
         info.pop("han", None)
-        print(name, json.dumps(info, ensure_ascii=False, indent=1)[:3000])
+        print(name, json.dumps({k: info[k] for k in ("errors", "family", "fonts_check", "client", "scroll")},
+                               ensure_ascii=False))
+    if first is not None:
+        from PIL import Image
+
+        shot = Image.open(next(iter(result.values()))["screenshot"])
+        shot.crop((0, 0, shot.width, min(shot.height, 960))).save(first, optimize=True)
+        print(f"wrote {first}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
