@@ -26,7 +26,7 @@ FONT_FAMILY = "Grassroots Noto Sans SC"
 CSS = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
-body { font-family: '%(family)s', 'Noto Sans SC', 'Noto Sans CJK SC', sans-serif; max-width: 1200px;
+body { font-family: %(families)s; max-width: 1200px;
        margin: 0 auto; padding: 16px 32px 48px; color: #1d1d1d; background: #fff; line-height: 1.55;
        font-size: 15px; }
 h1 { font-size: 26px; margin: 0.6em 0 0.2em; }
@@ -166,11 +166,26 @@ def font_face(text: str, font_path: str | Path | None = None) -> str:
             f"font-display: block; src: url(data:font/woff;base64,{data}) format('woff'); }}")
 
 
+# An English page is set in the reader's sans-serif (Latin quotes and symbols in a Chinese font are
+# full-width); the embedded font then only supplies the Chinese characters it may hold (a design's label).
+LATIN = "'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
+
+
+def families(lang: str) -> str:
+    """The page's font-family list: the embedded Chinese font first on a Chinese page, last on others."""
+    return f"'{FONT_FAMILY}', sans-serif" if lang == "zh" else f"{LATIN.removesuffix(', sans-serif')}, " \
+        f"'{FONT_FAMILY}', sans-serif"
+
+
 def page(title: str, blocks, lang: str = "en") -> str:
-    """The whole document: ``blocks`` (each a :class:`Block`) in a page with the styles and the font."""
+    """The whole document: ``blocks`` (each a :class:`Block`) in a page with the styles and the font (on a
+    page not in Chinese, only for the Chinese characters it holds, if any)."""
     blocks = list(blocks)
     body = "\n".join(b.markup for b in blocks)
-    face = font_face(title + "".join(b.text for b in blocks))
+    text = title + "".join(b.text for b in blocks)
+    if lang != "zh":
+        text = "".join(c for c in text if ord(c) >= 0x2E80)
+    face = font_face(text) if text else ""
     return (f"<!DOCTYPE html>\n<html lang='{'zh-CN' if lang == 'zh' else 'en'}'>\n<head>\n<meta charset='utf-8'>\n"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n<link rel='icon' href='data:,'>\n<title>{esc(title)}</title>\n"
-            f"<style>\n{face}\n{CSS % {'family': FONT_FAMILY}}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+            f"<style>\n{face}\n{CSS % {'families': families(lang)}}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")

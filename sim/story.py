@@ -124,8 +124,11 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
         cell = lambda m: word("s_value", lang, name=_name(m, lang),  # noqa: E731
                               value=fmt_value(m, block.at[m, "mean"]), threshold=_threshold(targets[m], lang),
                               chance=_chance(block.at[m, "probability"], lang))
-        text = word("s_meets", lang, design=label(design), k=len(met), total=len(measured),
-                    met=_some(met, lang, cell) if met else word("s_none", lang))
+        if not met:
+            out.summary.append(word("s_meets_none", lang, design=label(design), total=len(measured),
+                                    missed=_some(missed, lang, cell)))
+            continue
+        text = word("s_meets", lang, design=label(design), k=len(met), total=len(measured), met=_some(met, lang, cell))
         if missed:
             text += ("" if lang == "zh" else " ") + word("s_misses", lang, n=len(missed), missed=_some(missed, lang, cell))
         out.summary.append(text)

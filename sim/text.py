@@ -108,11 +108,12 @@ WORDS: dict[str, tuple[str, str]] = {
                     "本报告展示一个方案{design}，共{replicates}次重复。"),
     "s_value": ("{name} ({value} against {threshold}{chance})", "{name}（{value}，目标{threshold}{chance}）"),
     "s_chance": ("; met in {p} of replicates", "，{p}的重复达到"),
-    "s_none": ("none", "无"),
     "s_more": ("{n} more (table below)", "另有{n}项（见下表）"),
     "s_more_contrasts": ("They differ on {n} more targets (table below).", "另有{n}项目标的达标情况不同（见下表）。"),
     "s_meets": ("{design} meets {k} of the {total} 2027 targets the model measures: {met}.",
                 "{design}在模型可测算的{total}项2027年目标中达到{k}项：{met}。"),
+    "s_meets_none": ("{design} meets none of the {total} 2027 targets the model measures; among those it misses are "
+                     "{missed}.", "{design}在模型可测算的{total}项2027年目标中均未达到，其中包括{missed}。"),
     "s_misses": ("It misses {n}, among them {missed}.", "未达到{n}项，其中包括{missed}。"),
     "s_contrast": ("{first} meets the target for {name} ({v1} against {threshold}, met in {p1} of replicates); "
                    "{second} misses it ({v2}, met in {p2}).",

@@ -220,7 +220,8 @@ def target_line(ax, metric: str, lang: str | None = None) -> Target | None:
 
 def provenance(manifest: dict, lang: str = "en") -> str:
     """The small print of a run's figures: version, replicates, seed, each design's config hash, date."""
-    scenarios = ", ".join(f"{s['name']} {s.get('config_hash', '')}".strip() for s in manifest.get("scenarios", []))
+    scenarios = ("、" if lang == "zh" else ", ").join(f"{s['name']} {s.get('config_hash', '')}".strip()
+                                                      for s in manifest.get("scenarios", []))
     return word("provenance", lang, version=manifest.get("versions", {}).get("grassroots", ""),
                 replicates=manifest.get("replicates"), seed=manifest.get("seed"), scenarios=scenarios,
                 date=dt.date.today().isoformat())
