@@ -58,5 +58,9 @@ def test_the_page_has_no_errors_no_table_wider_than_the_page_and_every_figure(pa
     assert info["scroll"] <= info["client"] <= WIDTH
     assert info["tables"] and all(t["right"] <= info["client"] and t["scroll"] <= t["width"] + 1
                                   for t in info["tables"])
+    assert info["print"]["scroll"] <= info["print"]["client"]  # and at the printable width of an A4 page
+    if lang == "en":  # Latin text in a Latin sans-serif (not the Chinese font's full-width quotes, not a serif)
+        fonts = [f for fs in info["platform_fonts"].values() for f in fs]
+        assert fonts and not [f for f in fonts if f["isCustomFont"] or "Serif" in f["familyName"]], fonts
     assert len(info["images"]) >= 7 and all(i["ok"] and i["src"].startswith("data:image/png") for i in info["images"])
     assert Path(info["screenshot"]).stat().st_size > 10_000
