@@ -122,12 +122,14 @@ def target_attainment(values: pd.DataFrame, targets=TARGETS_2027, year: int = TA
 LIKELY = 0.5  # a target is "likely met" by a design that meets it in at least this share of replicates
 
 
-def ranking(attainment: pd.DataFrame) -> pd.DataFrame:
+def ranking(attainment: pd.DataFrame, order=None) -> pd.DataFrame:
     """Designs ranked by the targets they likely meet (in at least :data:`LIKELY` of the replicates), then by
     their mean chance of meeting a target. Designs equal on both share a rank (``tied`` True) and keep the
-    order they were given in: a tie is not broken by name. ``missed`` lists the targets not likely met, with
-    the mean 2027 value and the mean shortfall (shares in percent); ``missed_metrics`` their metrics."""
-    order = list(dict.fromkeys(attainment["design"]))
+    order they were run in (``order``, else as they come in ``attainment``): a tie is not broken by name.
+    ``missed`` lists the targets not likely met, with the mean 2027 value and the mean shortfall (shares in
+    percent); ``missed_metrics`` their metrics."""
+    present = list(dict.fromkeys(attainment["design"]))
+    order = [d for d in (order or []) if d in present] + [d for d in present if d not in (order or [])]
     rows = []
     for design in order:
         b = attainment[attainment["design"] == design]
@@ -227,7 +229,7 @@ def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None 
     values = replicate_values(result.series)
     level_table, diff_table = levels(values), differences(values, reference)
     attainment = target_attainment(values)
-    ranks = ranking(attainment)
+    ranks = ranking(attainment, order=design_names(loaded))
     return {"levels": level_table, "differences": diff_table, "attainment": attainment, "ranking": ranks,
             "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference),
             "manifest": {**result.manifest, "reference": reference}, "series": result.series}

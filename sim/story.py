@@ -188,7 +188,7 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
 
     # --- the tables
     if len(att):
-        ranks = ranking(att)
+        ranks = ranking(att, order=designs)
         out.sheets["ranking"] = ranks
         out.tables["ranking"] = (word("ranking_caption", lang, likely=f"{100 * LIKELY:.0f}%",
                                       replicates=replicates), _ranking_cells(ranks, plain, lang))

@@ -51,6 +51,7 @@ def test_a_tie_is_a_tie_and_is_not_broken_by_name():
                         "target_value": 0.1})
     ranks = ranking(att)
     assert list(ranks["design"]) == ["zeta", "alpha", "mid"]  # the order given, not the alphabet
+    assert list(ranking(att, order=["mid", "alpha", "zeta"])["design"]) == ["alpha", "zeta", "mid"]  # run order
     assert list(ranks["rank"]) == [1, 1, 3] and list(ranks["tied"]) == [True, True, False]
     assert ranks.set_index("design").loc["zeta", "missed_metrics"] == "m2"
 
