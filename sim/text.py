@@ -127,7 +127,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "s_bands": ("The bands and intervals show simulation noise only: the spread of outcomes over {replicates} "
                 "replicates, the model's random draws with its behavioural parameters fixed at their calibrated "
                 "values. They do not include uncertainty about those parameters, so the real range is wider. A year's value "
-                "(2027) is the mean of its twelve months, averaged over the replicates.",
+                "(for 2027, say) is the mean of its twelve months, averaged over the replicates.",
                 "图表中的区间仅反映模拟的随机波动，即在行为参数固定为校准值的条件下，{replicates}次重复之间的差异；"
                 "不包括参数本身的不确定性，因此实际可能的范围更宽。某年（如2027年）的数值为该年12个月的平均值，再对各次重复取均值。"),
     "n_year": ("A year's value (e.g. 2027) is the mean of its twelve monthly values (January to December), not "
