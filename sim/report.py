@@ -64,7 +64,7 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
         metric, share = INDICATOR_METRIC.get(ind["id"], ind["id"]), "unit" not in ind
         target = fmt_value(metric, ind["target"], share) if ind.get("target") is not None else "—"
         if ind.get("year", 2027) != 2027:
-            target += f" ({ind['year']})"
+            target += f" ({ind['year']})" if lang == "en" else f"（{ind['year']}年）"
         row = {col["indicator"]: ind[lang], col["dimension"]: pick(DIMENSIONS[ind["dimension"]], lang),
                col["baseline"]: fmt_value(metric, ind.get("baseline"), share), col["target"]: target,
                col["source"]: source_in(ind["source"], lang)}
@@ -299,7 +299,7 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
         blocks.append(H.bullets(told.notes))
         md.extend([f"- {n}" for n in told.notes] + [""])
     section("files", "sec_files")
-    others = ", ".join(f.upper() for f in formats if f != "png") or "PNG"
+    others = ("、" if lang == "zh" else ", ").join(f.upper() for f in formats if f != "png") or "PNG"
     files = word("files_note", lang, formats=others, workbook=WORKBOOK)
     blocks.append(H.paragraph(files, "note"))
     md.extend([files, ""])
