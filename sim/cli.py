@@ -279,8 +279,8 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, p
     result = run_and_write(loaded, replicates, out, seed=seed, workers=workers, progress=progress,
                            engine=engine, blocks=blocks, dask=dask, figure=figure)
     click.echo(headline_text(result.series, [item.scenario.name for item in loaded]))
-    click.echo(f"wrote {Path(out)}/ (series.parquet, manifest.json{', headline.png' if figure else ''}) "
-               f"in {result.manifest['timings']['wall_seconds']:.1f} s;\n"
+    click.echo(f"wrote {Path(out)}/\n  series.parquet, manifest.json{', headline.png' if figure else ''} "
+               f"({result.manifest['timings']['wall_seconds']:.1f} s)\n"
                f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
@@ -420,8 +420,8 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
     from .console import compare_text
 
     click.echo(compare_text(result))
-    click.echo(f"wrote {Path(out)}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv,\n"
-               f"  series.parquet, manifest.json{', robustness_*.csv' if uncertainty else ''});\n"
+    click.echo(f"wrote {Path(out)}/\n  report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
+               f"series.parquet, manifest.json{', robustness_*.csv' if uncertainty else ''}\n"
                f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
