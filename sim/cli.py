@@ -420,8 +420,8 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
     from .console import compare_text
 
     click.echo(compare_text(result))
-    click.echo(f"wrote {Path(out)}/\n  report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
-               f"series.parquet, manifest.json{', robustness_*.csv' if uncertainty else ''}\n"
+    click.echo(f"wrote {Path(out)}/\n  report.md, levels.csv, differences.csv, attainment.csv, ranking.csv,\n"
+               f"  series.parquet, manifest.json{', robustness_shares.csv, robustness_regret.csv' if uncertainty else ''}\n"
                f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
