@@ -42,7 +42,8 @@ table { border-collapse: collapse; font-size: 13px; margin: 0.4em 0 1.4em; max-w
 caption { caption-side: top; text-align: left; font-size: 13px; color: #444; padding: 0 0 4px; }
 th, td { border: 1px solid #c8c8c8; padding: 3px 8px; vertical-align: top; text-align: left; }
 th { background: #f0f0f0; font-weight: 600; }
-td.num, th.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num span { white-space: nowrap; }
 td.short, th.short { white-space: nowrap; }
 td .iv { color: #555; }
 figure { margin: 1em 0 2em; }
@@ -97,9 +98,13 @@ def _cell(value, tag: str, short: set, column) -> str:
     text = "—" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     cls = "num" if _NUMERIC.match(text) else "short" if column in short else ""
     attr = f" class='{cls}'" if cls else ""
-    # "53.7% [51.1%, 55.9%]": the value and its interval each stay whole; the line may break between them
-    m = re.fullmatch(r"(\S+) (\[.*\])", text) if cls == "num" else None
-    body = f"{esc(m.group(1))} <span class='iv'>{esc(m.group(2))}</span>" if m else esc(text)
+    # "53.7% [51.1%, 55.9%]": the value and its interval each stay whole; a narrow page (print) may break the
+    # line between them, never inside a number
+    m = re.fullmatch(r"(.+?) (\[.*\]|\(.*\))", text) if cls == "num" else None
+    if m:
+        body = f"<span>{esc(m.group(1))}</span> <span class='iv'>{esc(m.group(2))}</span>"
+    else:
+        body = f"<span>{esc(text)}</span>" if cls == "num" else esc(text)
     return f"<{tag}{attr}>{body}</{tag}>"
 
 

@@ -112,9 +112,10 @@ def test_the_page_is_self_contained_with_valid_styles_and_a_font_covering_its_te
 
 def test_numbers_and_intervals_are_kept_whole_in_table_cells(reports):
     html = (reports["en"] / "report.html").read_text(encoding="utf-8")
-    cells = re.findall(r"<td class='num'>([^<]*)(?:<span class='iv'>([^<]*)</span>)?</td>", html)
+    cells = re.findall(r"<td class='num'><span>([^<]*)</span>(?: <span class='iv'>([^<]*)</span>)?</td>", html)
     assert cells and any(iv.startswith("[") for _, iv in cells)
-    assert "td.num, th.num { white-space: nowrap" in html
+    assert all(re.fullmatch(r"[−+]?[\d.,]+(%| pp)?|—|\d+ \(tie\)|[≥≤] [\d.]+%?", v) for v, _ in cells), cells
+    assert "td.num span { white-space: nowrap; }" in html
 
 
 # --------------------------------------------------------------------------- files beside the page
