@@ -299,8 +299,8 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
         blocks.append(H.bullets(told.notes))
         md.extend([f"- {n}" for n in told.notes] + [""])
     section("files", "sec_files")
-    others = ("、" if lang == "zh" else ", ").join(f.upper() for f in formats if f != "png") or "PNG"
-    files = word("files_note", lang, formats=others, workbook=WORKBOOK)
+    shown = [("PNG (300 dpi)" if lang == "en" else "PNG（300 dpi）") if f == "png" else f.upper() for f in formats]
+    files = word("files_note", lang, formats=("、" if lang == "zh" else ", ").join(shown), workbook=WORKBOOK)
     blocks.append(H.paragraph(files, "note"))
     md.extend([files, ""])
     if toc is not None:

@@ -155,10 +155,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "sec_indicators": ("The plan's indicators", "规划指标"),
     "sec_notes": ("How to read the numbers", "数据说明"),
     "sec_files": ("Files", "文件"),
-    "files_note": ("Beside this page: each figure as PNG (300 dpi) and {formats}, its data as CSV with the same "
-                   "name, and every table of this report in {workbook}.",
-                   "本页同一文件夹中：各图的PNG（300 dpi）及{formats}文件、与图同名的CSV数据文件，"
-                   "以及汇总本报告全部表格的{workbook}。"),
+    "files_note": ("Beside this page: each figure as {formats}, its data as CSV with the same name, and every "
+                   "table of this report in {workbook}.",
+                   "本页同一文件夹中：各图的{formats}文件、与图同名的CSV数据文件，以及汇总本报告全部表格的{workbook}。"),
     "levers_caption": ("Levers by phase (a value holds until the next phase sets another): {design}",
                        "各阶段政策杠杆取值（某阶段未设定则沿用上一阶段）：{design}"),
     "no_levers": ("No lever moves from its 2023 value.", "所有政策杠杆均保持2023年取值。"),
