@@ -41,6 +41,8 @@ demo: $(STAMP)
 	$(BIN)/grassroots report results/demo --format png,svg
 	$(BIN)/grassroots report results/demo --format png,svg --lang zh
 	cp results/demo/report/targets_2027.png results/targets_2027.png
+	$(BIN)/python tests/browser.py --first-page results/report_first_page.png results/demo/report/report.html \
+		results/demo/report_zh/report.html || echo "no headless Chromium: results/report_first_page.png not redrawn"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

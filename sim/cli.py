@@ -275,17 +275,20 @@ def _looks_like_spec(path: str) -> bool:
 def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, by, progress) -> None:
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT: the series by
     region and group (series.parquet) and every metric by named county and year (counties.parquet)."""
+    from .console import headline_text
     from .counties import format_counties
     from .outputs import run_and_write
-    from .summary import HEADLINE, SUMMARY_YEARS, format_summary, interval_summary
+    from .summary import HEADLINE, SUMMARY_YEARS
 
-    result = run_and_write(_load_all(configs), replicates, out, seed=seed, workers=workers, progress=progress,
+    loaded = _load_all(configs)
+    result = run_and_write(loaded, replicates, out, seed=seed, workers=workers, progress=progress,
                            engine=engine, blocks=blocks, dask=dask, figure=figure)
-    click.echo(format_summary(interval_summary(result.series)))
+    click.echo(headline_text(result.series, [item.scenario.name for item in loaded]))
     if by == "county":
-        click.echo("\n" + format_counties(result.counties, HEADLINE, SUMMARY_YEARS[:1] + (2027,)))
-    click.echo(f"\nwrote {Path(out)}/ (series.parquet, counties.parquet, manifest.json"
-               f"{', headline.png' if figure else ''}) in {result.manifest['timings']['wall_seconds']:.1f} s")
+        click.echo("\n" + format_counties(result.counties, HEADLINE, SUMMARY_YEARS[:1] + (2027,)) + "\n")
+    click.echo(f"wrote {Path(out)}/\n  series.parquet, counties.parquet, manifest.json"
+               f"{', headline.png' if figure else ''} ({result.manifest['timings']['wall_seconds']:.1f} s)\n"
+               f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
 @main.command()
@@ -424,9 +427,12 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
             raise
         click.echo(_as_line(_spec_problem(uncertainty, exc)), err=True)
         sys.exit(2)
-    click.echo(result["report"])
-    click.echo(f"wrote {Path(out)}/ (report.md, levels.csv, differences.csv, attainment.csv, ranking.csv, "
-               "series.parquet, manifest.json)")
+    from .console import compare_text
+
+    click.echo(compare_text(result))
+    click.echo(f"wrote {Path(out)}/\n  report.md, levels.csv, differences.csv, attainment.csv, ranking.csv,\n"
+               f"  series.parquet, manifest.json{', robustness_shares.csv, robustness_regret.csv' if uncertainty else ''}\n"
+               f"figures and a report: grassroots report {Path(out)} [--lang zh]")
 
 
 @main.command("evaluate-pilot")

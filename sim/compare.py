@@ -138,20 +138,44 @@ def target_attainment(values: pd.DataFrame, targets=TARGETS_2027, year: int = TA
     return pd.DataFrame(rows)
 
 
-def ranking(attainment: pd.DataFrame) -> pd.DataFrame:
-    """Designs ranked by targets likely met (probability >= 0.5), then by mean probability; an indicator counts
-    once, by its main measure (its further readings are in the attainment table, not in the ranking)."""
+LIKELY = 0.5  # a target is "likely met" by a design that meets it in at least this share of replicates
+
+
+def ranking(attainment: pd.DataFrame, order=None) -> pd.DataFrame:
+    """Designs ranked by the targets they likely meet (in at least :data:`LIKELY` of the replicates), then by
+    their mean chance of meeting a target. Designs equal on both share a rank (``tied`` True) and keep the
+    order they were run in (``order``, else as they come in ``attainment``): a tie is not broken by name.
+    ``missed`` lists the targets not likely met, with the mean 2027 value and the mean shortfall (shares in
+    percent); ``missed_metrics`` their metrics. An indicator counts once, by its main measure (its further
+    readings are in the attainment table, not in the ranking)."""
     if "reading" in attainment:
         attainment = attainment[attainment["reading"].fillna("") == ""]
-    g = attainment.groupby("design")
-    table = pd.DataFrame({"targets_likely_met": g["probability"].apply(lambda p: int((p >= 0.5).sum())),
-                          "mean_probability": g["probability"].mean(),
-                          "missed": g.apply(lambda b: "; ".join(
-                              f"{r.target} (mean {r['mean']:.3g}, short by {r.mean_shortfall:.3g})"
-                              for _, r in b[b["probability"] < 0.5].iterrows()), include_groups=False)})
-    table = table.sort_values(["targets_likely_met", "mean_probability"], ascending=False)
-    table.insert(0, "rank", range(1, len(table) + 1))
-    return table.reset_index()
+    present = list(dict.fromkeys(attainment["design"]))
+    order = [d for d in (order or []) if d in present] + [d for d in present if d not in (order or [])]
+    rows = []
+    for design in order:
+        b = attainment[attainment["design"] == design]
+        short = b[b["probability"] < LIKELY]
+        rows.append({"design": design, "targets_likely_met": int((b["probability"] >= LIKELY).sum()),
+                     "mean_probability": float(b["probability"].mean()),
+                     "missed": "; ".join(f"{r.target} (mean {_shown(r.target_value, r['mean'], r.target)}, "
+                                         f"short by {_shown(r.target_value, r.mean_shortfall, r.target)})"
+                                         for _, r in short.iterrows()),
+                     "missed_metrics": ";".join(short["metric"])})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table.assign(rank=[], tied=[])
+    key = list(zip(table["targets_likely_met"], table["mean_probability"].round(12)))
+    table["rank"] = [1 + sum(other > mine for other in key) for mine in key]
+    table["tied"] = table["rank"].map(table["rank"].value_counts()) > 1
+    table = table.sort_values("rank", kind="stable")
+    return table[["rank", "design", "tied", "targets_likely_met", "mean_probability", "missed", "missed_metrics"]] \
+        .reset_index(drop=True)
+
+
+def _shown(target_value: float, value: float, label: str) -> str:
+    """A value beside a target: in percent where the target is given in percent."""
+    return f"{100 * value:.1f}%" if label.endswith("%") else f"{value:.3g}"
 
 
 def compare_report(level_table, diff_table, attainment, ranks, replicates: int, reference: str) -> str:
@@ -163,7 +187,11 @@ def compare_report(level_table, diff_table, attainment, ranks, replicates: int, 
              f"{replicates} replicates per design on common random numbers; differences are design minus "
              f"`{reference}`. The paired 90% intervals of the headline outcomes are a median "
              f"{100 * narrower:.0f}% narrower than unpaired ones.", "",
-             "## Ranking by the plan's 2027 targets", "", markdown_table(ranks), "",
+             "## Ranking by the plan's 2027 targets", "",
+             f"A design meets a target when it does in at least {100 * LIKELY:.0f}% of the replicates; designs are "
+             "ranked by the targets they meet, then by their mean chance of meeting a target; designs equal on both "
+             "share a rank (`tied`). A year's value is the mean of its twelve months.", "",
+             markdown_table(ranks.drop(columns=["missed_metrics"], errors="ignore")), "",
              "## Probability of meeting each 2027 target", "",
              markdown_table(attainment.pivot_table(index="target", columns="design", values="probability"),
                             digits=2, index=True), "",
@@ -239,7 +267,7 @@ def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None 
     values = replicate_values(result.series)
     level_table, diff_table = levels(values), differences(values, reference)
     attainment = target_attainment(values)
-    ranks = ranking(attainment)
+    ranks = ranking(attainment, order=design_names(loaded))
     return {"levels": level_table, "differences": diff_table, "attainment": attainment, "ranking": ranks,
             "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference),
             "manifest": {**result.manifest, "reference": reference}, "series": result.series}

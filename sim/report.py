@@ -20,7 +20,6 @@ percentages on the axes, provenance in small print) and are saved as PNG at 300 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import html as html_lib
@@ -30,19 +29,21 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .compare import replicate_values
-from .figures.fans import LAYOUTS, fan_chart
-from .figures.differences import difference_chart
+from . import html as H
+from .compare import replicate_values, target_attainment
+from .figures.fans import LAYOUTS, fan_chart, fan_data
+from .figures.differences import difference_chart, difference_data
 from .figures.fonts import rc_for
 from .figures.pilot import pilot_chart
 from .figures.style import (FORMATS, design_labels, design_order, distinct, fmt_value, provenance, save,
                             sweep_provenance)
 from .figures.sweeps import factor_scatter, factorial_heatmaps, point_means, sensitivity_figures
 from .figures.targets import attainment_heatmap
-from .store import ResultsError, atomic_write_text, check_writable, read_json, read_run
+from .store import ResultsError, atomic_write, atomic_write_text, check_writable, read_json, read_run
+from .story import Story, story
 from .registry import COUNTIES_MEETING, HEADLINE, INDICATOR_READINGS, METRICS, PLAN_TARGETS, meets
 from .summary import markdown_table
-from .text import DIMENSIONS, LANGS, metric_name, pick, plan_indicators, table_in, word
+from .text import DIMENSIONS, LANGS, metric_name, pick, plan_indicators, source_in, table_in, word
 
 __all__ = ["FORMATS", "LAYOUTS", "build_report", "indicator_table", "kind_of", "run_figures", "set_at_target_notes"]
 
@@ -65,7 +66,7 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
         share = "unit" not in ind
         target = fmt_value(readings[0], ind["target"], share) if ind.get("target") is not None else "—"
         if ind.get("year", 2027) != 2027:
-            target += f" ({ind['year']})"
+            target += f" ({ind['year']})" if lang == "en" else f"（{ind['year']}年）"
         # one row per reading of the indicator (its main measure first), then the share of counties meeting
         # the target where the plan states it per county
         lines = []
@@ -79,7 +80,7 @@ def indicator_table(series: pd.DataFrame, manifest: dict | None = None, lang: st
         for k, (name, metric, is_share, target_text, note) in enumerate(lines):
             row = {col["indicator"]: name, col["dimension"]: pick(DIMENSIONS[ind["dimension"]], lang),
                    col["baseline"]: fmt_value(metric, ind.get("baseline"), is_share) if k == 0 else "",
-                   col["target"]: target_text, col["source"]: ind["source"]}
+                   col["target"]: target_text, col["source"]: source_in(ind["source"], lang)}
             for design in designs:
                 v = values.loc[(values["scenario"] == design) & (values["metric"] == metric), "value"]
                 row[labels.get(design, design)] = (
@@ -206,8 +207,9 @@ def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
                    .agg(mean="mean", low_90=lambda v: v.quantile(0.05), high_90=lambda v: v.quantile(0.95))
                    .reset_index().join(design, on="point"))
         tables.append((word("factorial_table", lang), table_in(summary, lang)))
+    figure_data = analysis if kind in ("sobol", "morris") else means
     return _write_pages(out_dir, word("sweep_title", lang, name=spec.get("name", folder.name)), signature, figures,
-                        formats, tables, lang)
+                        formats, tables, lang, data={name: figure_data for name, _, _ in figures})
 
 
 
@@ -241,7 +243,7 @@ def _pilot_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
     summary = table_in(pilot_summary(table), lang)
     return _write_pages(out_dir, word("pilot_title", lang), signature,
                         [("pilot_evaluation", word("pilot_caption", lang), pilot_chart(table, lang, signature))],
-                        formats, [(word("pilot_table", lang), summary)], lang)
+                        formats, [(word("pilot_table", lang), summary)], lang, data={"pilot_evaluation": table})
 
 
 def _version() -> str:
@@ -253,40 +255,135 @@ def _version() -> str:
 # --------------------------------------------------------------------------- pages
 
 
-def _embedded(fig: plt.Figure) -> str:
+def _png(fig: plt.Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
+
+
+WORKBOOK = "report_tables.xlsx"
+
+
+def _write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """The report's tables as one workbook, a sheet each (written atomically)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
+        for name, frame in sheets.items():
+            frame.to_excel(book, sheet_name=name[:31], index=False)
+            sheet = book.sheets[name[:31]]
+            for i, column in enumerate(frame.columns, start=1):
+                width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+                sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, max(8, width + 2))
+            sheet.freeze_panes = "A2"
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
+
+
+def _markdown_cells(frame: pd.DataFrame) -> str:
+    return markdown_table(frame.astype(str).replace({"nan": "—"}))
 
 
 def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tables=(), lang: str = "en",
-                 notes=()) -> Path:
-    """Save the figures and write report.md and report.html (figures embedded) with the tables, and ``notes``
-    (paragraphs on reading the indicators) after the tables."""
-    md = [f"# {title}", "", subtitle, ""]
-    page = [f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
-            f"<title>{html_lib.escape(title)}</title><style>body{{font-family:sans-serif;max-width:60em;"
-            "margin:auto}} table{{border-collapse:collapse;font-size:small}} td,th{{border:1px solid #ccc;"
-            "padding:2px 6px}}</style></head>"
-            f"<body><h1>{html_lib.escape(title)}</h1><p><small>{html_lib.escape(subtitle)}</small></p>"]
-    linked = "png" if "png" in formats else formats[0]
-    for name, caption, fig in figures:
-        save(fig, out_dir, name, formats)
-        md += [f"## {caption}", "", f"![{caption}]({name}.{linked})", ""]
-        page.append(f"<h2>{html_lib.escape(caption)}</h2><img style='max-width:100%' alt='{html_lib.escape(caption)}'"
-                    f" src='data:image/png;base64,{_embedded(fig)}'>")
-        plt.close(fig)
-    for caption, table in tables:
-        md += [f"## {caption}", "", markdown_table(table, digits=3), ""]
-        page.append(f"<h2>{html_lib.escape(caption)}</h2>" + table.to_html(index=False, float_format="{:.3g}".format))
-    if notes:
-        md += [f"## {word('notes_title', lang)}", "", *(line for note in notes for line in (note, ""))]
-        page.append(f"<h2>{html_lib.escape(word('notes_title', lang))}</h2>"
-                    + "".join(f"<p>{html_lib.escape(note)}</p>" for note in notes))
-    page.append("</body></html>")
+                 told: Story | None = None, data: dict | None = None, captions: dict | None = None,
+                 indicator: pd.DataFrame | None = None, notes=()) -> Path:
+    """Save the figures (each with its data as CSV beside it) and write report.html (self-contained: styles,
+    font and figures inside), report.md and the tables' workbook.
+
+    ``figures``: (file name, title, figure); ``tables``: (caption, table) shown after the figures; ``told``: the
+    story of a run or comparison (summary, designs, ranking, attainment, differences) shown before them;
+    ``data``: each figure's data by file name; ``captions``: each figure's caption by file name;
+    ``indicator``: the plan's indicator table; ``notes``: paragraphs on reading the indicators, after it."""
+    data, captions = data or {}, captions or {}
     out_dir.mkdir(parents=True, exist_ok=True)
+    blocks = [H.heading(title, 1), H.paragraph(subtitle, "provenance")]
+    md = [f"# {title}", "", subtitle, ""]
+    sections: list[tuple[str, str]] = []
+    sheets: dict[str, pd.DataFrame] = {}
+
+    def section(anchor: str, key: str) -> None:
+        sections.append((anchor, word(key, lang)))
+        blocks.append(H.heading(word(key, lang), 2, anchor))
+        md.extend([f"## {word(key, lang)}", ""])
+
+    def add_table(caption: str, frame: pd.DataFrame, short=(), ident=None) -> None:
+        blocks.append(H.table(frame, caption, short, ident))
+        md.extend([caption, "", _markdown_cells(frame), ""])
+
+    toc = None
+    if told is not None:
+        blocks.append(H.raw("<section id='summary'>"))
+        blocks.append(H.heading(word("sec_summary", lang), 2))
+        md.extend([f"## {word('sec_summary', lang)}", ""])
+        for text in told.summary:
+            blocks.append(H.paragraph(text))
+            md.extend([text, ""])
+        blocks.append(H.raw("</section>"))
+        toc = len(blocks)
+        section("designs", "sec_designs")
+        for label, description, levers in told.designs:
+            blocks.append(H.heading(label, 3))
+            blocks.append(H.paragraph(description or word("no_description", lang)))
+            md.extend([f"### {label}", "", description or word("no_description", lang), ""])
+            if levers.empty:
+                blocks.append(H.paragraph(word("no_levers", lang), "note"))
+            else:
+                add_table(word("levers_caption", lang, design=label), levers, short=[levers.columns[-4]])
+        levers = [frame.assign(**{word("design", lang): label}) for label, _, frame in told.designs if len(frame)]
+        if levers:
+            sheets["levers"] = pd.concat(levers, ignore_index=True)
+        for key, anchor, heading in (("ranking", "ranking", "sec_ranking"), ("attainment", "attainment", "sec_attainment"),
+                                     ("differences", "differences", "sec_differences")):
+            if key in told.tables:
+                section(anchor, heading)
+                caption, frame = told.tables[key]
+                add_table(caption, frame, short=list(frame.columns[:2]) if key == "ranking" else [])
+        sheets.update(told.sheets)
+    linked = "png" if "png" in formats else formats[0]
+    if figures:
+        if toc is None:
+            toc = len(blocks)
+        section("figures", "sec_figures")
+    for name, fig_title, fig in figures:
+        save(fig, out_dir, name, formats)
+        if name in data and data[name] is not None:
+            atomic_write_text(out_dir / f"{name}.csv", data[name].to_csv(index=False))
+        caption = captions.get(name, fig_title)
+        md.extend([f"### {fig_title}", "", f"![{fig_title}]({name}.{linked})", "", caption, ""])
+        blocks.append(H.figure(_png(fig), caption, anchor=f"fig-{name}", title=fig_title))
+        plt.close(fig)
+    if indicator is not None:
+        section("indicators", "sec_indicators")
+        add_table(word("indicator_caption", lang), indicator,
+                  short=[word("col_dimension", lang), word("col_baseline", lang), word("col_target", lang)])
+        sheets["indicators"] = indicator
+        for note in notes:  # how to read an indicator (e.g. a cut set exactly at its target)
+            blocks.append(H.paragraph(note, "note"))
+            md.extend([note, ""])
+    for i, (caption, frame) in enumerate(tables):
+        if toc is None:
+            toc = len(blocks)
+        anchor = f"table-{i + 1}"
+        sections.append((anchor, caption))
+        blocks.append(H.heading(caption, 2, anchor))
+        cells = frame.map(lambda v: f"{v:.3g}" if isinstance(v, float) else v)
+        blocks.append(H.table(cells))
+        md.extend([f"## {caption}", "", markdown_table(frame, digits=3), ""])
+        sheets[f"table {i + 1}"] = frame
+    if told is not None:
+        section("notes", "sec_notes")
+        blocks.append(H.bullets(told.notes))
+        md.extend([f"- {n}" for n in told.notes] + [""])
+    section("files", "sec_files")
+    shown = [("PNG (300 dpi)" if lang == "en" else "PNG（300 dpi）") if f == "png" else f.upper() for f in formats]
+    files = word("files_note", lang, formats=("、" if lang == "zh" else ", ").join(shown), workbook=WORKBOOK)
+    blocks.append(H.paragraph(files, "note"))
+    md.extend([files, ""])
+    if toc is not None:
+        blocks.insert(toc, H.contents([a for a in sections if a[0] != "files"], word("sec_contents", lang)))
+    sheets = {k: v for k, v in sheets.items() if len(v.columns)}
+    if sheets:
+        _write_workbook(out_dir / WORKBOOK, sheets)
     atomic_write_text(out_dir / "report.md", "\n".join(md))
-    atomic_write_text(out_dir / "report.html", "\n".join(page))
+    atomic_write_text(out_dir / "report.html", H.page(title, blocks, lang))
     return out_dir
 
 
@@ -341,7 +438,35 @@ def _build(folder: Path, kind: str, formats, out_dir: Path, lang: str, layout: s
     series, manifest = read_run(folder)
     labels = design_labels(manifest, lang)
     designs = [labels.get(d, d) for d in design_order(manifest, series)]
-    table = indicator_table(series, manifest, lang)
-    return _write_pages(out_dir, word("report_title", lang, designs=", ".join(designs)), provenance(manifest, lang),
-                        run_figures(series, manifest, lang, layout), formats,
-                        [(word("indicator_table", lang), table)], lang, set_at_target_notes(series, manifest, lang))
+    told = story(series, manifest, lang)
+    figures = run_figures(series, manifest, lang, layout)
+    data, captions = run_figure_data(series, manifest, lang, told.reference, [name for name, _, _ in figures])
+    return _write_pages(out_dir, word("report_title", lang, designs=_joined(designs, lang)), provenance(manifest, lang),
+                        figures, formats, lang=lang, told=told, data=data, captions=captions,
+                        indicator=indicator_table(series, manifest, lang),
+                        notes=set_at_target_notes(series, manifest, lang))
+
+
+def _joined(items, lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def run_figure_data(series: pd.DataFrame, manifest: dict, lang: str, reference: str, names) -> tuple[dict, dict]:
+    """Each run figure's data (the CSV beside it) and caption, by file name."""
+    replicates = int(series.groupby("scenario", observed=True)["replicate"].nunique().max())
+    labels = design_labels(manifest, lang)
+    data, captions = {}, {}
+    for name in names:
+        if name.startswith("fan_"):
+            metric = name[4:]
+            data[name] = fan_data(series, metric)
+            captions[name] = word("figure_caption_fan", lang, metric=metric_name(metric, lang), replicates=replicates)
+        elif name.startswith("difference_"):
+            metric = name[len("difference_"):]
+            data[name] = difference_data(series, metric, reference)
+            captions[name] = word("figure_caption_difference", lang, metric=metric_name(metric, lang),
+                                  reference=labels.get(reference, reference))
+        elif name == "targets_2027":
+            data[name] = target_attainment(replicate_values(series, years=(2027,)))
+            captions[name] = word("figure_caption_targets", lang, replicates=replicates)
+    return data, captions

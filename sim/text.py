@@ -37,18 +37,20 @@ PHASE_NAMES = {"baseline": ("baseline", "基期"), "pilot": ("pilot", "试点启
 SELECTION_NAMES = {"random": ("random", "随机选点"), "good_base": ("good base", "选基础好的县")}
 
 WORDS: dict[str, tuple[str, str]] = {
-    "bands": ("median, 50% and 90% bands", "中位数及50%、90%区间"),
-    "paired_band": ("mean, paired 90% band", "均值及配对90%区间"),
+    "bands": ("mean, 50% and 90% bands over replicates", "均值及各次重复的50%、90%区间"),
+    "paired_band": ("mean difference and paired 90% band over replicates", "差值均值及配对90%区间"),
     "target_2027": ("2027 target {value} ({source})", "2027年目标 {value}（{source}）"),
-    "share_axis": ("share of cadres / residents", "占干部 / 居民比例"),
-    "per_year_axis": ("share per year", "每年比例"),
+    "target_legend": ("2027 target {sign} {value} ({source})", "2027年目标 {sign}{value}（{source}）"),
+    "share_axis": ("share", "比例"),
+    "target_short": ("2027 target (value in each title)", "2027年目标（数值见各图标题）"),
+    "per_year_axis": ("share per year", "年度比例"),
     "pp_axis": ("difference, percentage points", "差值（百分点）"),
     "difference_axis": ("difference", "差值"),
-    "difference_from": ("{metric}: difference from {reference}", "{metric}：与{reference}之差"),
-    "minus": ("{design} - {reference}", "{design}减{reference}"),
-    "fan_caption": ("{metric}: median and 50%/90% bands", "{metric}：中位数及50%/90%区间"),
+    "difference_from": ("{metric}\neach design minus the reference, {reference}",
+                        "{metric}\n各方案与参照方案（{reference}）之差"),
+    "fan_caption": ("{metric}: mean and 50%/90% bands over replicates", "{metric}：均值及各次重复的50%、90%区间"),
     "targets_title": ("Chance of meeting the plan's 2027 targets", "实现规划2027年目标的概率"),
-    "targets_bar": ("probability of meeting the 2027 target", "实现2027年目标的概率"),
+    "targets_bar": ("chance of meeting the 2027 target\n(share of replicates)", "实现2027年目标的概率\n（占重复次数的比例）"),
     "design": ("design", "方案"),
     "year": ("year", "年份"),
     "provenance": ("grassroots {version} | {replicates} replicates, seed {seed} | {scenarios} | report {date}",
@@ -110,6 +112,109 @@ WORDS: dict[str, tuple[str, str]] = {
     "pilot_power": ("power {value}", "检验效能 {value}"),
     "pilots_n": ("{n} pilots", "{n}个试点"),
     "quota": ("central/west >= {value}", "中西部 ≥ {value}"),
+    # --- the story of a run or comparison report (sim/story.py)
+    "s_intro": ("This report compares {n} designs of the reform: {designs}. The reference is {reference}: "
+                "differences are each design minus it, replicate by replicate ({replicates} replicates each, on "
+                "common random numbers).",
+                "本报告比较{n}个改革方案：{designs}。参照方案为{reference}：差值均为各方案减去参照方案，"
+                "逐次重复配对计算（每个方案{replicates}次重复，使用相同的随机数）。"),
+    "s_intro_one": ("This report shows one design, {design}, over {replicates} replicates.",
+                    "本报告展示一个方案{design}，共{replicates}次重复。"),
+    "s_value": ("{name} ({value} against {threshold}{chance})", "{name}（{value}，目标{threshold}{chance}）"),
+    "s_chance": ("; met in {p} of replicates", "，{p}的重复达到"),
+    "s_more": ("{n} more (table below)", "另有{n}项（见下表）"),
+    "s_more_contrasts": ("They differ on {n} more targets (table below).", "另有{n}项目标的达标情况不同（见下表）。"),
+    "s_meets": ("{design} meets {k} of the {total} 2027 targets the model measures: {met}.",
+                "{design}在模型可测算的{total}项2027年目标中达到{k}项：{met}。"),
+    "s_meets_none": ("{design} meets none of the {total} 2027 targets the model measures; among those it misses are "
+                     "{missed}.", "{design}在模型可测算的{total}项2027年目标中均未达到，其中包括{missed}。"),
+    "s_misses": ("It misses {n}, among them {missed}.", "未达到{n}项，其中包括{missed}。"),
+    "s_contrast": ("{first} meets the target for {name} ({v1} against {threshold}, met in {p1} of replicates); "
+                   "{second} misses it ({v2}, met in {p2}).",
+                   "{first}达到{name}目标（{v1}，目标{threshold}，{p1}的重复达到）；"
+                   "{second}未达到（{v2}，{p2}的重复达到）。"),
+    "s_same_targets": ("{design} and {reference} meet the same 2027 targets.",
+                       "{design}与{reference}达到的2027年目标相同。"),
+    "s_diff": ("{name} {value} (paired 90% interval {low} to {high})", "{name}{value}（配对90%区间{low}至{high}）"),
+    "s_largest": ("The largest differences of {design} from {reference} in {year}: {parts}.",
+                  "{year}年{design}与{reference}差别最大的指标：{parts}。"),
+    "s_bands": ("The bands and intervals show simulation noise only: the spread of outcomes over {replicates} "
+                "replicates, the model's random draws with its behavioural parameters fixed at their calibrated "
+                "values. They do not include uncertainty about those parameters, so the real range is wider. A year's value "
+                "(for 2027, say) is the mean of its twelve months, averaged over the replicates.",
+                "图表中的区间仅反映模拟的随机波动，即在行为参数固定为校准值的条件下，{replicates}次重复之间的差异；"
+                "不包括参数本身的不确定性，因此实际可能的范围更宽。某年（如2027年）的数值为该年12个月的平均值，再对各次重复取均值。"),
+    "n_year": ("A year's value (e.g. 2027) is the mean of its twelve monthly values (January to December), not "
+               "the value in December.",
+               "某一年的数值（如2027年）是该年1月至12月各月数值的平均，而非12月的数值。"),
+    "n_mean": ("Figures and tables show the mean over the {replicates} replicates; bands and intervals in "
+               "brackets are 90% ranges over them (5th to 95th percentile), the darker band 50%.",
+               "图表中的数值为{replicates}次重复的均值；方括号内及图中浅色区间为各次重复的90%范围（第5至第95百分位），"
+               "深色区间为50%范围。"),
+    "n_likely": ("A design meets a target when the target is met in at least {likely} of the replicates; the "
+                 "chance of meeting it is the share of replicates in which it is met.",
+                 "某方案在至少{likely}的重复中达到某项目标，即视为达到该目标；实现概率为达到目标的重复所占比例。"),
+    "n_paired": ("Differences are paired: each replicate of a design is compared with the same replicate of the "
+                 "reference (the same simulated world), which is why their intervals are narrower than the "
+                 "designs' own.",
+                 "差值为配对差值：每个方案的第k次重复与参照方案的第k次重复（同一模拟情境）相比较，"
+                 "因此其区间比各方案自身的区间更窄。"),
+    "sec_summary": ("Summary", "摘要"),
+    "sec_contents": ("Contents", "目录"),
+    "sec_designs": ("The designs", "各方案"),
+    "sec_ranking": ("Ranking by the plan's 2027 targets", "按规划2027年目标排序"),
+    "sec_attainment": ("Meeting the 2027 targets", "2027年目标实现情况"),
+    "sec_differences": ("Differences from the reference", "与参照方案的差值"),
+    "sec_figures": ("Figures", "图"),
+    "sec_indicators": ("The plan's indicators", "规划指标"),
+    "sec_notes": ("How to read the numbers", "数据说明"),
+    "sec_files": ("Files", "文件"),
+    "files_note": ("Beside this page: each figure as {formats}, its data as CSV with the same name, and every "
+                   "table of this report in {workbook}.",
+                   "本页同一文件夹中：各图的{formats}文件、与图同名的CSV数据文件，以及汇总本报告全部表格的{workbook}。"),
+    "levers_caption": ("Levers by phase (a value holds until the next phase sets another): {design}",
+                       "各阶段政策杠杆取值（某阶段未设定则沿用上一阶段）：{design}"),
+    "no_levers": ("No lever moves from its 2023 value.", "所有政策杠杆均保持2023年取值。"),
+    "no_description": ("(no description in the config)", "（配置中无说明）"),
+    "col_lever": ("lever", "政策杠杆"),
+    "col_unit": ("unit", "单位"),
+    "phase_col_baseline": ("2023", "2023年"),
+    "phase_col_pilot": ("pilot (2024)", "试点启动（2024年）"),
+    "phase_col_rollout": ("full rollout (2025-26)", "全面推进（2025—2026年）"),
+    "phase_col_consolidation": ("consolidation (2027-30)", "巩固提升（2027—2030年）"),
+    "design_year": ("{design}, {year}", "{design}（{year}年）"),
+    "tied_rank": ("{rank} (tie)", "并列{rank}"),
+    "rk_rank": ("rank", "排名"),
+    "rk_design": ("design", "方案"),
+    "rk_met": ("targets met", "达到目标数"),
+    "rk_mean": ("mean chance of meeting a target", "各目标平均实现概率"),
+    "rk_missed": ("targets missed", "未达到的目标"),
+    "ranking_caption": ("Designs ranked by the number of 2027 targets they meet (in at least {likely} of the "
+                        "{replicates} replicates), then by their mean chance of meeting a target; designs equal on "
+                        "both share a rank.",
+                        "按达到的2027年目标数（在{replicates}次重复中至少{likely}达到）排序，其次按各目标平均实现概率排序；"
+                        "两项均相同的方案名次并列。"),
+    "attainment_caption": ("Chance of meeting each {year} target (share of the {replicates} replicates in which "
+                           "the {year} value meets it), with the mean {year} value in brackets.",
+                           "各项{year}年目标的实现概率（{replicates}次重复中{year}年数值达到目标的比例），"
+                           "方括号内为{year}年均值。"),
+    "differences_caption": ("Each design minus {reference}: mean over the {replicates} replicates [paired 90% "
+                            "interval]; shares in percentage points (pp).",
+                            "各方案减去{reference}：{replicates}次重复的均值［配对90%区间］；比例类指标单位为百分点。"),
+    "figure_caption_fan": ("{metric}. Lines: the mean over {replicates} replicates; bands: 50% (dark) and 90% "
+                           "(light) of replicates. Shaded: the reform's phases. Dashed: the plan's 2027 target.",
+                           "{metric}。线为{replicates}次重复的均值；深色、浅色区间分别为50%、90%的重复所在范围；"
+                           "灰色底纹为改革各阶段；虚线为规划2027年目标。"),
+    "figure_caption_difference": ("{metric}: each design minus {reference}, replicate by replicate. Lines: the "
+                                  "mean difference; bands: 90% of the paired differences.",
+                                  "{metric}：各方案逐次重复减去{reference}。线为差值均值，区间为90%的配对差值所在范围。"),
+    "figure_caption_targets": ("Chance of meeting each 2027 target: the share of the {replicates} replicates in "
+                               "which the design's 2027 value meets it.",
+                               "各项2027年目标的实现概率：{replicates}次重复中该方案2027年数值达到目标的比例。"),
+    "indicator_caption": ("The plan's indicator system: baseline, 2027 target and source (policy-facts §3), and "
+                          "each design's 2027 mean [90% interval over replicates].",
+                          "规划指标体系：基期值、2027年目标及出处（policy-facts §3），以及各方案2027年均值"
+                          "［各次重复的90%区间］。"),
     "sweep_needs_analysis": ("run `grassroots analyze` on the spec first", "请先对实验运行 `grassroots analyze`"),
 }
 
@@ -153,7 +258,34 @@ def word(key: str, lang: str, **fields) -> str:
 
 
 def metric_name(metric: str, lang: str) -> str:
+    """A metric's name in reports: the plan's own wording for a metric measuring one of its indicators
+    (``sim/data/plan_indicators.yaml``), so that an indicator has one term in headings, figures and tables;
+    else the registry's label."""
+    indicator = _PLAN_WORDING.get(metric)
+    if indicator is not None:
+        return pick(indicator, lang)
     return pick(METRIC_NAMES[metric], lang) if metric in METRIC_NAMES else metric
+
+
+# What a metric's share is of, on the axis of its figures (the denominator of sim/registry/metrics.yaml's
+# `share_of`, in words); metrics not listed get "share" or "share per year".
+AXES: dict[str, tuple[str, str]] = {
+    "turnover_rate": ("share of cadres in post who leave, per year", "离岗人数占在岗干部的比例（每年）"),
+    "service_time_share": ("share of cadres' working hours", "占干部工作时间的比例"),
+    "participation_rate": ("share of residents asked to take part that month", "占当月被征询居民的比例"),
+    "meeting_attendance_rate": ("share of residents asked to take part that month", "占当月被征询居民的比例"),
+    "recent_participation_share": ("share of all residents", "占全体居民的比例"),
+    "voluntary_quit_rate": ("share of cadres in post who quit, per year", "主动离职人数占在岗干部的比例（每年）"),
+    "vacancy_rate": ("share of all posts", "占全部岗位的比例"),
+    "share_under_45": ("share of cadres in post", "占在岗干部的比例"),
+    "share_college": ("share of cadres in post", "占在岗干部的比例"),
+    "share_professional": ("share of cadres in post", "占在岗干部的比例"),
+}
+
+
+def axis_name(metric: str, lang: str) -> str | None:
+    """What ``metric``'s share is of, for an axis label, or None if this module does not say."""
+    return pick(AXES[metric], lang) if metric in AXES else None
 
 
 def phase_name(phase: str, lang: str) -> str:
@@ -193,5 +325,41 @@ def plan_indicators() -> tuple[dict, ...]:
     return tuple(yaml.safe_load(path.read_text(encoding="utf-8"))["indicators"])
 
 
+# The plan's wording of each indicator, keyed by the metric measuring it (sim/registry/metrics.yaml).
+_PLAN_WORDING: dict[str, tuple[str, str]] = {
+    registry.INDICATOR_METRIC[ind["id"]]: (ind["en"], ind["zh"])
+    for ind in plan_indicators() if ind["id"] in registry.INDICATOR_METRIC}
+
+
 DIMENSIONS = {"organisation": ("organisation", "组织"), "talent": ("talent", "人才"),
               "mechanism": ("mechanism", "机制"), "resources": ("resources", "资源")}
+
+
+def source_in(source: str, lang: str) -> str:
+    """A source ("§3.2.1, §3.4") in ``lang``: Chinese lists take the enumeration comma."""
+    return source.replace(", ", "、") if lang == "zh" else source
+
+
+def description_in(description, lang: str) -> str:
+    """A design's description (a config's ``description``: one text, or ``{en: ..., zh: ...}``) in ``lang``,
+    falling back to the other language, or ""."""
+    if isinstance(description, dict):
+        return description.get(lang) or next((v for v in description.values() if v), "")
+    return description or ""
+
+
+# Lever units (sim/registry/levers.yaml) in Chinese.
+LEVER_UNITS_ZH = {
+    "items": "项", "ratio to county organs": "与县直机关之比", "ratio to the same post in the county seat": "与县城同类岗位之比",
+    "strength 0-1": "强度（0—1）", "0 = none, 1 = portable annuity": "0=无，1=可转移年金",
+    "trainings per cadre per year (1: once a year on average)": "每人每年培训次数",
+}
+
+
+def lever_unit(unit: str, lang: str) -> str:
+    """A lever's unit in ``lang``: shares are shown in percent, the rest as the registry says."""
+    if unit.startswith("share"):
+        if lang == "en":
+            return unit.replace("share", "% ", 1).replace("%  ", "% ")
+        return "%"
+    return unit if lang == "en" else LEVER_UNITS_ZH.get(unit, unit)

@@ -123,7 +123,10 @@ def test_run_command_writes_series_and_manifest(tmp_path):
     result = subprocess.run([sys.executable, "-m", "sim", "run", str(small), "-n", "2", "--seed", "3", "--out",
                              str(out), "--no-progress"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    assert "Headline outcomes" in result.stdout and "turnover_rate" in result.stdout
+    assert "Headline outcomes" in result.stdout and "Annual cadre turnover" in result.stdout
+    # fits a 100-column terminal (but the lines naming the output folder, as long as its path)
+    assert max(len(line) for line in result.stdout.splitlines() if str(out) not in line) <= 100
+    assert f"grassroots report {out}" in result.stdout  # where the files are, and what to do next
     series = pd.read_parquet(out / "series.parquet")
     assert {"scenario", "replicate", "date", "region", "group", "metric", "value"} <= set(series.columns)
     assert sorted(series.replicate.unique()) == [0, 1]

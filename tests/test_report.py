@@ -46,7 +46,7 @@ def test_report_writes_every_figure_as_valid_png_svg_and_the_pages(stored):
     for name in names:
         assert (out / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert (out / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
-    assert png_size(out / "fan_turnover_rate.png") == (1920, 1140)  # 6.4 x 3.8 inches at 300 dpi
+    assert png_size(out / "fan_turnover_rate.png") == (1920, 1260)  # 6.4 x 4.2 inches at 300 dpi
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(names)
     md = (out / "report.md").read_text()
@@ -57,19 +57,20 @@ def test_fan_chart_has_labels_and_the_target_line_at_the_target(stored):
     series, manifest = read_run(stored)
     fig = fan_chart(series, manifest, "service_time_share")
     ax = fig.axes[0]
-    assert ax.get_title() == "Cadre time serving residents"
-    assert ax.get_ylabel() == "share of cadres / residents"
+    assert ax.get_title() == "Share of cadre time spent serving residents"  # the plan's wording
+    assert ax.get_ylabel() == "share of cadres' working hours"  # what the share is of
     target = [line for line in ax.get_lines() if line.get_gid() == "target"]
     assert len(target) == 1 and set(target[0].get_ydata()) == {0.60}
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Baseline (no reform)", "The plan as written"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "Baseline (no reform)", "The plan as written", "2027 target ≥ 60% (§3.2.1, §3.4)"}
     assert "replicates" in fig.texts[-1].get_text()
 
 
 def test_headline_figure_draws_the_report_fan_charts(stored):
-    """headline.png shows each headline outcome exactly as its fan chart does: the same median lines and the
-    same 50% and 90% bands, the same target line and legend."""
+    """headline.png shows each headline outcome exactly as its fan chart does: the same mean lines and the
+    same 50% and 90% bands, the same target line and legend (the target named in each panel's title)."""
     series, manifest = read_run(stored)
-    assert png_size(stored / "headline.png") == (2520, 720)  # 12.6 x 3.6 inches at 200 dpi
+    assert png_size(stored / "headline.png") == (2520, 800)  # 12.6 x 4.0 inches at 200 dpi
     head = headline_figure(series, manifest)
 
     def drawn(ax):
@@ -82,10 +83,12 @@ def test_headline_figure_draws_the_report_fan_charts(stored):
         (lines, bands), (fan_lines, fan_bands) = drawn(ax), drawn(fan.axes[0])
         assert len(lines) == len(fan_lines) == 3 and len(bands) == len(fan_bands) == 4  # 2 designs, 2 bands each
         for (label, gid, y), (fan_label, fan_gid, fan_y) in zip(lines, fan_lines):
-            assert (label, gid) == (fan_label, fan_gid) and np.array_equal(y, fan_y)
+            assert gid == fan_gid and np.array_equal(y, fan_y)
+            assert label == fan_label or gid == "target"  # the fan chart names its target in the legend
         assert all(np.array_equal(b, f) for b, f in zip(bands, fan_bands))
         plt.close(fan)
-    assert head.axes[0].get_legend().get_title().get_text() == "median, 50% and 90% bands"
+    assert head.axes[1].get_legend().get_title().get_text() == "mean, 50% and 90% bands over replicates"
+    assert head.axes[0].get_title() == "Annual cadre turnover\n2027 target ≤ 10% (§1.3.2, §9.2)"
     plt.close(head)
 
 
@@ -159,7 +162,7 @@ def test_fan_chart_panels_give_each_design_its_own_panel_with_the_target(stored)
     for ax in panels:
         assert [set(line.get_ydata()) for line in ax.get_lines() if line.get_gid() == "target"] == [{0.60}]
         assert len([line for line in ax.get_lines() if line.get_gid() != "target"]) == 1  # one median line
-    assert "Cadre time serving residents" in fig._suptitle.get_text()
+    assert "Share of cadre time spent serving residents" in fig._suptitle.get_text()
     overlay = fan_chart(series, manifest, "service_time_share", layout="auto")  # two designs: overlaid
     assert len(overlay.axes) == 1
     with pytest.raises(ValueError, match="layout"):
@@ -196,7 +199,7 @@ def test_pilot_chart_shows_each_rule_estimate_and_both_truths(pilot_folder):
     folder, table = pilot_folder
     fig = pilot_chart(table)
     axes = [ax for ax in fig.axes if ax.get_title()]
-    assert [ax.get_title() for ax in axes] == ["Cadre time serving residents", "Cadre turnover (per year)"]
+    assert [ax.get_title() for ax in axes] == ["Share of cadre time spent serving residents", "Annual cadre turnover"]
     ax = axes[0]
     assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["good base", "random"]
     assert all(t.get_text().split("\n")[-1].startswith("power ") for t in ax.get_xticklabels())
@@ -254,7 +257,7 @@ def test_the_chinese_report_is_in_chinese_with_no_missing_glyphs(stored, factori
         page = (build_report(folder, formats=("png",), lang="zh") / "report.md").read_text(encoding="utf-8")
         headers = [line for line in page.splitlines() if line.startswith("| ")]
         assert headers and not [h for h in headers if set(LATIN_WORD.findall(h)) - KEEP_LATIN]
-    assert out.name == "report_zh" and png_size(out / "fan_turnover_rate.png") == (1920, 1140)
+    assert out.name == "report_zh" and png_size(out / "fan_turnover_rate.png") == (1920, 1260)
     plt.close("all")
 
 
@@ -362,7 +365,7 @@ def test_differences_are_taken_from_the_reference_the_comparison_used(stored):
 
     series, manifest = read_run(stored)
     captions = [c for name, c, _ in run_figures(series, {**manifest, "reference": "plan"}) if name.startswith("diff")]
-    assert captions and all(c.endswith("difference from The plan as written") for c in captions)
+    assert captions and all(c.endswith("each design minus the reference, The plan as written") for c in captions)
 
 
 def test_the_indicator_table_lists_every_target_the_model_checks_in_its_unit(stored):

@@ -20,9 +20,9 @@ __all__ = ["ConfigError", "LoadedScenario", "Scenario", "load_scenario", "scenar
 
 
 def config_hash(resolved: dict) -> str:
-    """A stable hash of a resolved config (key order does not matter). Display ``labels`` are left out:
-    they name a design on figures and do not change what it simulates."""
-    content = {k: v for k, v in resolved.items() if k != "labels"}
+    """A stable hash of a resolved config (key order does not matter). Display text (``labels``,
+    ``description``) is left out: it names and describes a design and does not change what it simulates."""
+    content = {k: v for k, v in resolved.items() if k not in ("labels", "description")}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

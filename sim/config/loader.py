@@ -20,7 +20,7 @@ model, and in particular the quality of the error messages users see:
     it, or a list of such paths applied in order). Parents are resolved first and
     the child is deep-merged on top: mappings merge key by key, anything else
     (scalars, lists, null) replaces. The ``extends`` key is removed, and so is a
-    parent's ``labels`` (a design's display names belong to the file that names it). Cycles and
+    parent's ``labels`` and ``description`` (a design's display text belongs to the file that names it). Cycles and
     missing parents are reported at the referencing file's ``extends`` line (for
     a block list, the line of the offending item), and so are chains longer than
     ``MAX_EXTENDS_DEPTH`` and more than ``MAX_FILES`` files read for one config. The
@@ -472,7 +472,7 @@ class _NodeBuilder:
 # --------------------------------------------------------------------------- #
 
 _EXTENDS = "extends"
-_NOT_INHERITED = "labels"
+_NOT_INHERITED = ("labels", "description")  # display text belongs to the file that names a design
 
 
 def resolve(path: str | os.PathLike) -> tuple[dict, Provenance]:
@@ -517,7 +517,8 @@ def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...],
         _overlay(merged, merged_provenance, parent_data, parent_provenance)
         files.extend(f for f in parent_provenance.files if f not in files)
     # A design's display labels belong to the file that names it: an extending config is another design.
-    merged.pop(_NOT_INHERITED, None)
+    for key in _NOT_INHERITED:
+        merged.pop(key, None)
     _overlay(merged, merged_provenance, data, provenance)
     merged_provenance.files = files + [display]
     return merged, merged_provenance

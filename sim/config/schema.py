@@ -549,7 +549,9 @@ class Scenario(Strict):
     """One simulated world: geography, timeline, reform design and behaviour."""
 
     name: str = Field(min_length=1)
-    description: str = ""
+    description: str | Labels = Field("", description=(
+        "what the design does, in a sentence: one text, or per language like `labels` (`{en: ..., zh: ...}`); "
+        "shown under the design's name in reports; not inherited, and not part of the config hash"))
     labels: Labels = Field(default_factory=Labels, description=(
         "the design's name on figures, per language; not inherited: a config that extends this one "
         "is another design and names itself (its `name` is used where it gives no label)"))

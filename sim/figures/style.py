@@ -25,7 +25,7 @@ import seaborn as sns  # noqa: E402
 from ..compare import TARGETS_2027, Target  # noqa: E402
 from ..config.schema import LEVERS  # noqa: E402
 from ..model.metrics import METRICS  # noqa: E402
-from ..text import design_label, metric_name, phase_name, word  # noqa: E402
+from ..text import axis_name, design_label, metric_name, phase_name, source_in, word  # noqa: E402
 from .fonts import rc_for  # noqa: E402
 
 PALETTE = "colorblind"
@@ -43,7 +43,9 @@ def apply_style(lang: str = "en") -> None:
     """The one style of every figure (seaborn whitegrid, paper context, colour-blind palette) with the fonts
     for ``lang``; raises :class:`~sim.figures.fonts.CJKFontNotFound` if Chinese has no font."""
     matplotlib.rcdefaults()
-    sns.set_theme(style="whitegrid", context="paper", palette=PALETTE, rc=rc_for(lang))
+    # TrueType (Type 42) fonts in PDF and PostScript: print shops and journals refuse Type 3 fonts
+    sns.set_theme(style="whitegrid", context="paper", palette=PALETTE,
+                  rc={"pdf.fonttype": 42, "ps.fonttype": 42, **rc_for(lang)})
 
 
 def figure(*args, lang: str = "en", **kwargs):
@@ -101,7 +103,10 @@ def percent_axis(axis, metric: str) -> None:
 
 
 def y_label(metric: str, lang: str) -> str:
-    """The y-axis label of a metric: its unit (share, share per year) or its name."""
+    """The y-axis label of a metric: what its share is of (:data:`sim.text.AXES`), its unit (share, share
+    per year) or its name."""
+    if axis_name(metric, lang):
+        return axis_name(metric, lang)
     if metric in METRICS and METRICS[metric].unit == "share per year":
         return word("per_year_axis", lang)
     if is_share(metric):
@@ -141,14 +146,24 @@ def design_labels(manifest: dict, lang: str) -> dict[str, str]:
             for s in manifest.get("scenarios", [])}
 
 
-def legend(ax, title: str) -> None:
-    """Up to three entries inside the axes; more go below it, in two columns, clear of the lines."""
-    entries = len(ax.get_legend_handles_labels()[1])
-    if entries <= 3:
-        ax.legend(fontsize=7, title=title, title_fontsize=7, loc="best")
-    else:
-        ax.legend(fontsize=7, title=title, title_fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1),
-                  ncol=2, frameon=False)
+def legend(ax, title: str, handles=None, labels=None, ncol: int | None = None):
+    """The legend below the axes, outside them, so that it never covers the data or the phase names (up to
+    three entries a row). ``handles`` and ``labels`` default to the axes' own."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(handles, labels, fontsize=7, title=title, title_fontsize=7, loc="upper center",
+                     bbox_to_anchor=(0.5, -0.12), ncol=ncol or min(3, len(labels)), frameon=False)
+
+
+def headroom(ax, top: float = 0.2, bottom: float = 0.06) -> None:
+    """Y limits with margins around everything drawn (bands, lines, the target): ``top`` of the axis height
+    above it is left free for the phase names, ``bottom`` below it."""
+    lo, hi = ax.dataLim.y0, ax.dataLim.y1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return
+    span = (hi - lo) or abs(hi) or 1.0
+    inner = span / (1 - top - bottom)
+    ax.set_ylim(lo - bottom * inner, hi + top * inner)
 
 
 # --------------------------------------------------------------------------- phases and targets
@@ -162,8 +177,8 @@ def shade_phases(ax, frame: pd.DataFrame, lang: str, names: bool = True) -> None
         if len(dates):
             ax.axvspan(dates.min(), dates.max() + pd.offsets.MonthEnd(1), color=colour, zorder=0, lw=0)
             if names:  # staggered, so that the names of short phases do not run into each other
-                ax.text(dates.min(), 0.99 - 0.06 * (i % 2), f" {phase_name(phase, lang)}",
-                        transform=ax.get_xaxis_transform(), fontsize=6, va="top", color="0.35")
+                ax.text(dates.min(), 0.985 - 0.06 * (i % 2), f" {phase_name(phase, lang)}",
+                        transform=ax.get_xaxis_transform(), fontsize=6, va="top", color="0.35", gid="phase")
 
 
 def target_for(metric: str) -> Target | None:
@@ -174,20 +189,29 @@ def target_for(metric: str) -> Target | None:
 def target_label(target: Target, lang: str) -> str:
     """'name ≥ value' of a target."""
     sign = "≥" if target.direction == "at_least" else "≤"
-    return f"{metric_name(target.metric, lang)} {sign} {fmt_value(target.metric, target.value)}"
+    return f"{metric_name(target.metric, lang)} {sign} {fmt_target(target.metric, target.value)}"
+
+
+def fmt_target(metric: str, value: float) -> str:
+    """A target as the plan states it: 60%, 10 (no trailing zeros)."""
+    return f"{100 * value:g}%" if is_share(metric) else f"{value:g}"
+
+
+def target_text(target: Target, lang: str) -> str:
+    """'2027 target ≥ 60% (§3.2.1, §3.4)'."""
+    return word("target_legend", lang, sign="≥" if target.direction == "at_least" else "≤",
+                value=fmt_target(target.metric, target.value), source=source_in(target.source, lang))
 
 
 def target_line(ax, metric: str, lang: str | None = None) -> Target | None:
-    """The metric's 2027 target as a dashed line (gid ``target``), annotated with its value and source when
-    ``lang`` is given. Returns the target, or None if the metric has none."""
+    """The metric's 2027 target as a dashed line (gid ``target``), named in the legend (its value and source)
+    when ``lang`` is given; the line is kept inside the axis range by :func:`headroom`. Returns the target, or
+    None if the metric has none."""
     target = target_for(metric)
     if target is None:
         return None
-    ax.axhline(target.value, color=TARGET_COLOUR, ls="--", lw=0.9, gid="target")
-    if lang is not None:
-        ax.annotate(word("target_2027", lang, value=fmt_value(metric, target.value), source=target.source),
-                    (1.0, target.value), xycoords=("axes fraction", "data"), ha="right", va="top",
-                    xytext=(-2, -2), textcoords="offset points", fontsize=6)
+    label = target_text(target, lang) if lang is not None else "_nolegend_"
+    ax.axhline(target.value, color=TARGET_COLOUR, ls="--", lw=0.9, gid="target", label=label)
     return target
 
 
@@ -196,7 +220,8 @@ def target_line(ax, metric: str, lang: str | None = None) -> Target | None:
 
 def provenance(manifest: dict, lang: str = "en") -> str:
     """The small print of a run's figures: version, replicates, seed, each design's config hash, date."""
-    scenarios = ", ".join(f"{s['name']} {s.get('config_hash', '')}" for s in manifest.get("scenarios", []))
+    scenarios = ("、" if lang == "zh" else ", ").join(f"{s['name']} {s.get('config_hash', '')}".strip()
+                                                      for s in manifest.get("scenarios", []))
     return word("provenance", lang, version=manifest.get("versions", {}).get("grassroots", ""),
                 replicates=manifest.get("replicates"), seed=manifest.get("seed"), scenarios=scenarios,
                 date=dt.date.today().isoformat())

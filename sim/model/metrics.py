@@ -137,7 +137,8 @@ def cell_values(num: np.ndarray, den: np.ndarray, membership: np.ndarray) -> np.
     n = num @ membership.T
     d = den @ membership.T
     values = np.where(d > 0, n / np.where(d > 0, d, 1.0), EMPTY[:, None])
-    values[:, ~(membership > 0).any(axis=1)] = np.nan
+    populated = np.asarray(membership.sum(axis=1)).ravel() > 0  # dense or sparse (per-county tables)
+    values[:, ~populated] = np.nan
     for i, name in enumerate(METRIC_NAMES):
         transform = METRICS[name].transform
         if transform is not None:
