@@ -147,7 +147,8 @@ def test_hire_age_min_above_the_mean_is_refused_with_the_reason(tmp_path):
     path = child(tmp_path, "parameters:\n  cadres:\n    hire_age_min: 50\n")
     msg = str(refusal(path))
     # a check of two keys is reported at their block, in the file that wrote it last
-    assert f"{path}:{line_of(path, 'cadres')}: parameters.cadres: hire_age_mean (41.8181) must be within " \
+    mean = load_scenario(CONFIGS / "baseline.yaml").scenario.parameters.cadres.hire_age_mean  # the calibrated one
+    assert f"{path}:{line_of(path, 'cadres')}: parameters.cadres: hire_age_mean ({mean:g}) must be within " \
         "hire_age_min and hire_age_max [50, 55]" in msg
 
 
@@ -367,3 +368,11 @@ def test_a_mutated_plan_is_refused_with_lines_or_runs_clean(mutation):
         resolved["pilot"]["counties"] = min(resolved["pilot"]["counties"], counties)
         scenario = scenario_from_dict(resolved)
     clean_run(scenario)
+
+
+def test_a_number_with_an_exponent_and_no_dot_is_a_number(tmp_path):
+    # PyYAML (YAML 1.1) reads 1e2 without a dot as text; a config means the number
+    path = child(tmp_path, "parameters:\n  workload:\n    inspection_hours: 4e1\n")
+    from sim.config import load_scenario
+
+    assert load_scenario(path).scenario.parameters.workload.inspection_hours == 40.0

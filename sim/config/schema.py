@@ -38,8 +38,13 @@ def _not_a_bool(value: Any) -> Any:
         raise ValueError("must be a number, not true/false (YAML reads unquoted true/false, yes/no, on/off "
                          "as booleans)")
     if isinstance(value, str):
+        if _EXPONENT.match(value):  # PyYAML (YAML 1.1) reads 1e5 and 2E-3, without a dot, as text
+            return float(value)
         raise ValueError("must be a number, not text (in YAML a quoted number is text: drop the quotes)")
     return value
+
+
+_EXPONENT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")
 
 
 # Every number in a config: finite (no .nan / .inf: each quantity here has a finite meaning) and not a boolean.
