@@ -77,8 +77,9 @@ def test_pilot_phase_moves_only_pilot_counties():
     # the plan ramps the cut over 12 months (configs/levers/burden.yaml): full in the pilot's 12th month
     first = policy.levers_at(cal.phase_starts["pilot"])["assessment_items_cut"]
     pilot = policy.levers_at(cal.phase_starts["pilot"] + 11)["assessment_items_cut"]
-    # the other counties adopt over the rollout's first 24 months (implementation.adoption_months)
-    rollout = policy.levers_at(cal.phase_starts["rollout"] + 23)["assessment_items_cut"]
+    # the other counties adopt over the rollout's first 24 months (implementation.adoption_months), each
+    # ramping over 12 months from its own adoption: the last is done 23 + 11 months into the rollout
+    rollout = policy.levers_at(cal.phase_starts["rollout"] + 34)["assessment_items_cut"]
     assert np.all(before == 0.0)
     assert np.all(first[model.pilot] == pytest.approx(0.30 / 12)) and np.all(first[~model.pilot] == 0.0)
     assert np.all(pilot[model.pilot] == pytest.approx(0.30)) and np.all(pilot[~model.pilot] == 0.0)
@@ -89,7 +90,7 @@ def test_counties_that_do_not_implement_keep_2023_values():
     sc = scenario("plan.yaml", geography={"counties": 20}, pilot={"counties": 2},
                   implementation={"fidelity": {"pay": {"east": 0.0, "central": 0.0, "west": 0.0}}})
     model = GrassrootsModel(sc, seed=2)
-    late = model.policy.levers_at(model.calendar.phase_starts["consolidation"])
+    late = model.policy.levers_at(model.calendar.phase_starts["rollout"] + 34)  # every adopter's ramp done
     assert np.all(late["committee_pay_ratio"] == pytest.approx(0.70))  # pay not raised anywhere
     assert np.all(late["assessment_items_cut"][model.policy.implements["burden"]] == pytest.approx(0.30))
 

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from scipy import stats
 
 from helpers import CONFIGS, ROOT, SMALL, deep_update, run
 from sim import registry
 from sim.config import load_scenario, scenario_from_dict
 from sim.priors import PRIORS, apply_parameters, kind_counts, sample_parameters
+
+_CALIBRATED_QUIT = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "calibrated.yaml").read_text())[
+    "parameters"]["cadres"]["quit_intercept"]
 
 SHIPPED = (registry.HERE / "parameters.yaml").read_text(encoding="utf-8")
 
@@ -170,7 +174,7 @@ SHARE_AT = "parameters.workload.entries.item_share_to_committees.prior"
     ("prior: {kind: plan-fit, dist: uniform, low: -4, high: -0.5,",
      "prior: {kind: plan-fit, dist: uniform, low: -4, high: -2.35,", "high: -2.35",
      "parameters.cadres.entries.quit_intercept.prior",
-     "the calibrated value of quit_intercept, -2.341 (configs/calibrated.yaml:"),
+     f"the calibrated value of quit_intercept, {_CALIBRATED_QUIT:g} (configs/calibrated.yaml:"),
     ("            west: {dist: uniform, low: 4300, high: 5200}\n", "", "county_pay_yuan: >> members:",
      "parameters.cadres.entries.county_pay_yuan.prior.members", "no prior for member 'west'"),
     ("            rural: {dist: beta, a: 11, b: 9}\n", "            rural: {dist: uniform, low: 0.6, high: 0.9}\n",
