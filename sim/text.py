@@ -50,7 +50,7 @@ WORDS: dict[str, tuple[str, str]] = {
                         "{metric}\n各方案与参照方案（{reference}）之差"),
     "fan_caption": ("{metric}: mean and 50%/90% bands over replicates", "{metric}：均值及各次重复的50%、90%区间"),
     "targets_title": ("Chance of meeting the plan's 2027 targets", "实现规划2027年目标的概率"),
-    "targets_bar": ("chance of meeting the 2027 target\n(share of replicates)", "实现2027年目标的概率\n（占重复次数的比例）"),
+    "targets_bar": ("chance\n(share of\nreplicates)", "实现概率\n（占重复\n次数比例）"),
     "design": ("design", "方案"),
     "year": ("year", "年份"),
     "provenance": ("grassroots {version} | {replicates} replicates, seed {seed} | {scenarios} | report {date}",

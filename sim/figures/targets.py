@@ -28,6 +28,10 @@ def attainment_heatmap(series: pd.DataFrame, manifest: dict, lang: str = "en") -
     fig, ax = figure(figsize=(5.6 + 1.0 * table.shape[1], 0.32 * table.shape[0] + 2.0), lang=lang)
     sns.heatmap(table, annot=True, fmt=".0%", cmap="cividis", vmin=0, vmax=1, ax=ax, annot_kws={"fontsize": 7},
                 cbar_kws={"label": word("targets_bar", lang), "format": mticker.PercentFormatter(1.0)})
+    bar = ax.collections[0].colorbar  # labelled above, where the figure has room (beside it, it was cut off)
+    bar.set_label("")
+    bar.ax.set_title(word("targets_bar", lang), fontsize=7, loc="left")
+    bar.ax.tick_params(labelsize=7)
     ax.set_title(word("targets_title", lang))
     ax.set_xlabel(word("design", lang))
     ax.set_ylabel("")
