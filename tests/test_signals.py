@@ -89,10 +89,12 @@ def test_sigterm_stops_a_run_and_keeps_the_previous_result(tmp_path):
                             "--no-figure", "--seed", "5"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     before = (tmp_path / "out" / "manifest.json").read_text()
+    counties = (tmp_path / "out" / "counties.parquet").read_bytes()
     process, children = start(tmp_path, "run", "tiny.yaml", "-n", "60", "-w", "2", "--out", "out", "--no-progress",
                               "--seed", "6")
     time.sleep(2)
     stopped_cleanly(process, children, signal.SIGTERM)
     assert (tmp_path / "out" / "manifest.json").read_text() == before
+    assert (tmp_path / "out" / "counties.parquet").read_bytes() == counties
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
-        "manifest.json", "series.parquet"]
+        "counties.parquet", "manifest.json", "series.parquet"]
