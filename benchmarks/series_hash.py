@@ -15,6 +15,9 @@ After the ramps and adoption of issue 13 (deliberate; CHANGELOG): county 1 b7fcb
 After each county's own ramp (issue 13, deliberate; CHANGELOG), with the issue's new metrics dropped
 (--drop): county 1, baseline 3 and per-agent county 2 unchanged, plan 5 ad0b458326bfadae, burden_then_pay 1
   3f3e026419699640, all 8590a6632eb35ed5.
+After all of issue 13 and the recalibration with steady opinions (deliberate; CHANGELOG; 50,688 rows):
+  county 1 0bedd6dee54bde0b, baseline 3 f7d3719e75677134, per-agent county 2 96d12c7d43eec021, plan 5
+  7ee2a9abf634dd36, burden_then_pay 1 8f52b9c69a36d0b1, all 1797dad53a0b508a.
 
 ``--drop m1,m2`` hashes the series without those metrics: a change that only adds metrics leaves the
 hashes of the others as they were.
