@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import scenario_from_dict
+from .config import scenario_from_dict, set_paths
 from .model.metrics import METRIC_NAMES, cell_values
 from .model.model import GrassrootsModel
 from .run import executor_context, map_tasks
@@ -207,11 +207,6 @@ def _opinion_means(model: GrassrootsModel) -> dict[str, float]:
     return {name: float(np.average(getattr(r, name), weights=r.weight)) for name in OPINIONS}
 
 
-def _logit(x: float) -> float:
-    x = min(max(x, 1e-6), 1 - 1e-6)
-    return float(np.log(x / (1 - x)))
-
-
 def steady_opinions(base: dict, counties: int = 24, seed: int = 1, years: int = 20, rounds: int = 3,
                     tolerance: float = 0.002) -> dict[str, float]:
     """The initial medians of residents' trust and efficacy (``OPINIONS``) at which the 2023 world is at rest.
@@ -222,21 +217,19 @@ def steady_opinions(base: dict, counties: int = 24, seed: int = 1, years: int = 
     logit scale by the gap between the weighted mean at the end and at the start; it stops when every gap is
     below ``tolerance``. Returns {config path: median}.
     """
-    config = _with_values(base, (), np.array([]), counties)
-    medians = {path: float(Free(path, 0, 1).get(config)) for path in OPINIONS.values()}
-    for _ in range(rounds):
-        trial = _with_values(config, (), np.array([]), None)
-        from .config import set_paths
+    from scipy.special import expit, logit
 
-        trial = set_paths(trial, {**medians, "timeline.spin_up_months": 12 * years})
+    config = _with_values(base, (), np.array([]), counties)
+    medians = {path: Free(path, 0, 1).get(config) for path in OPINIONS.values()}
+    for _ in range(rounds):
+        trial = set_paths(config, {**medians, "timeline.spin_up_months": 12 * years})
         model = GrassrootsModel(scenario_from_dict(trial), seed=seed)
         before = _opinion_means(model)
         model.run(until=trial["timeline"]["start"])
         after = _opinion_means(model)
-        gaps = {name: after[name] - before[name] for name in OPINIONS}
         for name, path in OPINIONS.items():
-            medians[path] = 1 / (1 + np.exp(-(_logit(medians[path]) + _logit(after[name]) - _logit(before[name]))))
-        if max(abs(g) for g in gaps.values()) < tolerance:
+            medians[path] = float(expit(logit(medians[path]) + logit(after[name]) - logit(before[name])))
+        if max(abs(after[name] - before[name]) for name in OPINIONS) < tolerance:
             break
     return {path: round(float(v), 4) for path, v in medians.items()}
 
@@ -257,8 +250,6 @@ def calibrate(base: dict, free: tuple[Free, ...] = FREE, replicates: int = 4, co
     many years) before the fit and again at the fitted values; 0 keeps the config's starting opinions.
     """
     from scipy.optimize import least_squares
-
-    from .config import set_paths
 
     started = time.perf_counter()
     opinions: dict[str, float] = {}
