@@ -94,41 +94,30 @@ def test_nan_refused_in_a_lever_value(tmp_path, value):
     assert "finite number" in msg and "(got nan) (got nan)" not in msg
 
 
-@pytest.mark.parametrize("key,value", [("parameters.workload.inspection_hours", ".inf"),
-                                       ("parameters.cadres.quit_pay", ".inf"),
-                                       ("parameters.cadres.quit_intercept", "-.inf"),
-                                       ("parameters.residents.hours_per_case", "1e400"),
-                                       ("levers.veto_items_cap", "{values: {pilot: .inf}}")])
-def test_inf_refused(tmp_path, key, value):
+INF, BOOL, TEXT = "finite number", "must be a number, not true/false", "must be a number, not text"
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("parameters.workload.inspection_hours", ".inf", INF),
+    ("parameters.cadres.quit_pay", ".inf", INF),
+    ("parameters.cadres.quit_intercept", "-.inf", INF),
+    ("parameters.residents.hours_per_case", "1e400", INF),
+    ("levers.veto_items_cap", "{values: {pilot: .inf}}", INF),
+    ("parameters.workload.inspection_hours", "true", BOOL),
+    ("geography.resident_sample_per_committee", "yes", BOOL),
+    ("parameters.residents.participation_window_months", "on", BOOL),
+    ("levers.recognition", "true", BOOL),
+    ("levers.recognition", "{values: {pilot: true}}", BOOL),
+    ("geography.committee_posts.rural", "'1.5'", TEXT),  # quoted: text in YAML, not 1.5
+    ("geography.resident_sample_per_committee", '"40"', TEXT),
+    ("levers.recognition", "{values: {pilot: '0.5'}}", TEXT),
+])
+def test_a_value_that_is_not_a_finite_number_is_refused_at_its_line(tmp_path, key, value, message):
     *parents, leaf = key.split(".")
     text = "".join("  " * i + f"{k}:\n" for i, k in enumerate(parents)) + "  " * len(parents) + f"{leaf}: {value}\n"
     path = child(tmp_path, text)
     msg = str(refusal(path))
-    assert f"{path}:{line_of(path, leaf)}: {key}" in msg and "finite number" in msg
-
-
-@pytest.mark.parametrize("key,value", [("parameters.workload.inspection_hours", "true"),
-                                       ("geography.resident_sample_per_committee", "yes"),
-                                       ("parameters.residents.participation_window_months", "on"),
-                                       ("levers.recognition", "true"),
-                                       ("levers.recognition", "{values: {pilot: true}}")])
-def test_true_is_not_a_number(tmp_path, key, value):
-    *parents, leaf = key.split(".")
-    text = "".join("  " * i + f"{k}:\n" for i, k in enumerate(parents)) + "  " * len(parents) + f"{leaf}: {value}\n"
-    path = child(tmp_path, text)
-    msg = str(refusal(path))
-    assert f"{path}:{line_of(path, leaf)}: {key}" in msg and "must be a number, not true/false" in msg
-
-
-@pytest.mark.parametrize("key,value", [("geography.committee_posts.rural", "'1.5'"),
-                                       ("geography.resident_sample_per_committee", '"40"'),
-                                       ("levers.recognition", "{values: {pilot: '0.5'}}")])
-def test_a_quoted_number_is_text_not_a_number(tmp_path, key, value):
-    *parents, leaf = key.split(".")
-    text = "".join("  " * i + f"{k}:\n" for i, k in enumerate(parents)) + "  " * len(parents) + f"{leaf}: {value}\n"
-    path = child(tmp_path, text)
-    msg = str(refusal(path))
-    assert f"{path}:{line_of(path, leaf)}: {key}" in msg and "must be a number, not text" in msg
+    assert f"{path}:{line_of(path, leaf)}: {key}" in msg and message in msg
 
 
 # --------------------------------------------------------------------------- valid values run, impossible ones are refused
