@@ -207,6 +207,8 @@ class Cadres:
         self.month_quits = np.zeros(n, dtype=bool)
         self.month_hires = np.zeros(n, dtype=bool)
         self.month_promotions = np.zeros(n, dtype=bool)
+        self.month_trained = np.zeros(n, dtype=bool)
+        self.month_applied = np.zeros(n, dtype=bool)
         self.vacant_at_start = ~self.filled
         self.filled_at_start = self.filled.copy()
         self.vacancies_first = None  # vacancies in the first recorded month: the talent gap
@@ -296,7 +298,8 @@ class Cadres:
             self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, coverage[c],
             levers["training_coverage"][c], levers["training_mentoring"][c], levers["promotion_rate_3y"][c],
             coverage_target[c], enrol_months, u_train, u_apply, u_prom, u_ins, self.p)
-        self.skill, self.grade, self.month_promotions, self.insured, self.age, self.tenure = new
+        (self.skill, self.grade, self.month_promotions, self.insured, self.age, self.tenure, self.month_trained,
+         self.month_applied) = new
 
     def tally(self, tally: Tally, levers: dict) -> None:
         tally_cadres(tally, self, levers)
@@ -314,6 +317,7 @@ def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
     township = cadres.township_post
     tally.add("turnover_rate_committee", c, cadres.month_exits & ~township, start & ~township)
     tally.add("turnover_rate_township", c, cadres.month_exits & township, start & township)
+    tally.add("training_applied_share", c, cadres.month_applied, cadres.month_trained)
     tally.add("quit_rate", c, cadres.month_quits, start)
     tally.add("service_time_share", c, h["service"], h["worked"])
     compliance = safe_ratio(h["worked"] - h["service"], h["worked"])

@@ -59,7 +59,7 @@ from .streams import poisson_from_uniform
 DEPARTMENT_STATE = ("shared", "devolved", "burden_reform_start")
 CADRE_STATE = ("filled", "age", "college", "professional", "contract", "insured", "tenure", "skill", "burnout",
                "grade", "intention", "month_exits", "month_quits", "month_hires", "month_promotions", "vacant_at_start",
-               "filled_at_start")
+               "filled_at_start", "month_trained", "month_applied")
 CADRE_HOURS = ("veto", "other", "data", "service", "worked")
 RESIDENT_STATE = ("pending", "request_month", "request_day", "last_part", "satisfaction", "trust", "efficacy")
 RESIDENT_MONTH = ("need", "authority", "local", "referred", "served", "resolved", "complains", "cause", "rectified",
@@ -110,6 +110,7 @@ class CadreAgent(mesa.Agent):
         self.index = index  # row in the columnar population: addresses this agent's draws
         self.hours_veto = self.hours_other = self.hours_data = self.hours_service = self.hours_worked = 0.0
         self.month_exits = self.month_quits = self.month_hires = self.month_promotions = False
+        self.month_trained = self.month_applied = False
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -173,8 +174,8 @@ class CadreAgent(mesa.Agent):
         """Training, skill decay, promotion, social-insurance enrolment, and a month older
         (``train_promote_and_age``); ``u`` are the post's 4 ``training`` draws."""
         u_train, u_apply, u_prom, u_ins = u
-        (self.skill, self.grade, self.month_promotions, self.insured, self.age,
-         self.tenure) = plain_all(cadre_rules.train_promote_and_age(
+        (self.skill, self.grade, self.month_promotions, self.insured, self.age, self.tenure, self.month_trained,
+         self.month_applied) = plain_all(cadre_rules.train_promote_and_age(
             self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, county_coverage,
             lev["training_coverage"], lev["training_mentoring"], lev["promotion_rate_3y"],
             lev["social_insurance_coverage"], enrol_months, u_train, u_apply, u_prom, u_ins,

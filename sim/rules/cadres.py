@@ -223,6 +223,8 @@ class Development(NamedTuple):
     insured: object
     age: object
     tenure: object
+    trained: object  # trained this month
+    applied: object  # trained this month and applies what was learned
 
 
 @stage
@@ -234,7 +236,8 @@ def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, 
     decays by ``skill_decay_per_year`` / 12; holders are promoted with the monthly form of the
     promotion lever (``promotion_probability_monthly``, ``promote``); contract staff without insurance
     are enrolled at a monthly hazard with time constant ``enrol_months`` while their county's coverage
-    is below the target; everyone is a month older and a month longer in post.
+    is below the target; everyone is a month older and a month longer in post. ``trained`` and
+    ``applied`` (trained and applying what was learned) are the month's flags the tally counts.
     """
     trained = filled & (u_train < training_coverage / 12.0)
     applies = u_apply < application_probability(training_mentoring, p.application_rate, p.application_rate_mentored)
@@ -243,7 +246,7 @@ def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, 
     enrol = (filled & contract & np.logical_not(insured) & (county_coverage < coverage_target)
              & (u_enrol < monthly_hazard(enrol_months)))
     return Development(skill=skill, grade=promote(grade, promoted), promoted=promoted, insured=insured | enrol,
-                       age=age + 1.0 / 12.0, tenure=tenure + 1.0 / 12.0)
+                       age=age + 1.0 / 12.0, tenure=tenure + 1.0 / 12.0, trained=trained, applied=trained & applies)
 
 
 # =========================================================================== forms

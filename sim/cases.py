@@ -1,0 +1,262 @@
+"""The local reform cases as simulator outputs: the evidence the plan reports from local reforms
+(policy-facts §7), each a config of its own (``configs/cases/``) and a function of the parameters.
+
+A case is a place, an instrument and a before/after figure. Its config represents the place as the schema
+can (region, urban or rural, size), holds the 2023 world before, and switches on only the case's
+instrument, in every county from 2024-01 (the model's calendar: 2023 is "the year before", 2024 the first
+year after; the case's own years do not matter). ``case_outcome`` applies a parameter set to the case's
+config, tunes the case's local baseline to the reported before-value for *that* parameter set (where the
+case has a before-level: Pudong), runs the case and reads the outcome as the report states it:
+
+    from sim.cases import CASES, case_outcome, observations
+    case_outcome("pudong", {"parameters.cadres.quit_pay": 2.0})
+    # {'before': 0.2203, 'after': 0.13, 'tuned': -2.55, 'seconds': 0.9}
+    observations()      # one row per case: the observed value, its sd and why (the likelihood)
+
+Showcase reports are success-selected (a place reports because its reform worked), come from a single
+place, and measure something close to, not the same as, the model's metric: each reported after-value is a
+noisy observation with the sd given in ``CASES`` and argued in docs/cases.md, not a number to hit.
+
+Every run uses the columnar engine (``GrassrootsModel.county_tallies``, as ``sim.calibrate`` does) and
+common random numbers: the same seed and replicates give the same numbers, for any parameter set.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+
+from .config import load_scenario, scenario_from_dict, set_paths
+from .model.metrics import METRIC_NAMES, cell_values
+from .model.model import GrassrootsModel
+from .priors import apply_parameters
+
+__all__ = ["Case", "CASES", "case_outcome", "observations", "case_config"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE_YEAR = 2023  # the model's year before every case; its instrument starts in 2024-01
+
+
+@dataclass(frozen=True)
+class Case:
+    """One local reform case: where its config is, what it measures and how, and what was reported."""
+
+    name: str
+    place: str
+    config: str  # relative to the project root
+    metric: str  # a metric of sim/registry/metrics.yaml
+    reading: str  # "level": the metric's value in after_year; "relative_change": after_year vs BEFORE_YEAR
+    after_year: int  # the model's year the after-value is read in
+    how: str  # how the outcome is read, in words
+    before: float | None  # the reported before-value (None: the report gives only a change)
+    after: float  # the reported after-value, on the scale of the reading
+    sd: float  # the observation sd of ``after``
+    sd_reason: str
+    source: str
+    instrument: tuple[str, ...]  # the levers the case switches on (the before-only world keeps their 2023 values)
+    tuned: str | None = None  # the local parameter tuned to the before-value (None: nothing to tune)
+    tuning: str = ""  # why that parameter, or why none
+    tolerance: float = 0.0  # how close the tuned before-value comes to the reported one
+    informs: str = ""  # which parameters the case can inform
+
+
+CASES: dict[str, Case] = {c.name: c for c in (
+    Case(
+        name="pudong",
+        place="Shanghai Pudong (urban district, east)",
+        config="configs/cases/pudong.yaml",
+        metric="turnover_rate_committee",
+        reading="level",
+        after_year=2026,
+        how="annual turnover of committee posts (exits / posts filled at the start of each month, x12, pooled "
+            "over the year's months and the counties) in the third year after the start, 2026",
+        before=0.22,
+        after=0.08,
+        sd=0.04,
+        sd_reason=(
+            "success selection (a showcase district, reported because turnover fell: the average district "
+            "would see less), a single place (Shanghai's labour market is not the model's east district), and "
+            "definitional mismatch ('community workers' vs the model's committee posts; 'within three years' "
+            "read as the third year's annual rate; exits include retirements): half the reported level, so "
+            "4-12% (+-1 sd) are all consistent with the report"),
+        source="plan §5.2, §7.1, §9.2 (policy-facts §7)",
+        instrument=("career_ladder", "occupational_annuity"),
+        tuned="parameters.cadres.quit_intercept",
+        tuning=("the local quit intercept, shifted so that 2023 committee turnover is 22% (the calibrated "
+                "national world has ~24%); secant steps on the logit scale with before-only runs through 2023"),
+        tolerance=0.005,
+        informs="quit_pay, quit_annuity (and grade_pay_step, the ladder's pay) jointly: the drop from 22% to the "
+                "third year's level; not each of them alone",
+    ),
+    Case(
+        name="hangzhou_shangcheng",
+        place="Hangzhou Shangcheng (urban district, east)",
+        config="configs/cases/hangzhou_shangcheng.yaml",
+        metric="complaints_per_1000_residents",
+        reading="relative_change",
+        after_year=2024,
+        how="relative change of complaints per 1,000 residents, the first year after (2024) vs the year "
+            "before (2023), each pooled over its months and the counties",
+        before=None,
+        after=-0.65,
+        sd=0.15,
+        sd_reason=(
+            "success selection (a showcase district), a single place, and definitional mismatch: 'complaint "
+            "volume' is what the district's channels recorded, and a platform that moves complaints online "
+            "also changes what is recorded as one; the model counts residents who complained about any cause. "
+            "+-0.15 takes -50% to -80% as consistent with the report"),
+        source="plan §5.3, §7.4 (policy-facts §7)",
+        instrument=("supervision_platform", "complaint_deadline_days"),
+        tuning=("none: the report gives a relative change only, no before-level; the local baseline is the "
+                "calibrated 2023 world of an urban east district"),
+        informs="attitude_supervision_cut, opacity_supervision_cut, deadline_delay_relief and "
+                "deadline_escalation jointly (their combined complaint reduction); the complaint_* weights set "
+                "how the reduction splits over causes",
+    ),
+    Case(
+        name="sichuan_capability",
+        place="Sichuan (province, west)",
+        config="configs/cases/sichuan_capability.yaml",
+        metric="training_applied_share",
+        reading="level",
+        after_year=2024,
+        how="share of cadres trained in a month who apply what they learned, pooled over the first year after "
+            "(2024) and the counties; 'applied capability up 40%' read as a relative rise of the plan's 31% "
+            "(0.31 x 1.4 = 0.434)",
+        before=0.31,
+        after=0.434,
+        sd=0.10,
+        sd_reason=(
+            "success selection (a province's own report of its plan), definitional mismatch ('applied "
+            "capability' may be an assessed score, not a share of cadres applying; '+40%' may be relative, "
+            "0.434, or percentage points, 0.71: the relative reading is taken and the points reading is 2.8 sd "
+            "away), and the 31% before-figure is national (§2.2.3), not Sichuan's own"),
+        source="plan §4.3 (policy-facts §7); before: §2.2.3",
+        instrument=("training_coverage", "training_mentoring"),
+        tuning=("none: the before-value is the plan's national 31%, the fixed prior of "
+                "parameters.cadres.application_rate; the model's before-share is that parameter by construction"),
+        tolerance=0.02,
+        informs="application_rate_mentored alone (the share applying under full mentoring): the case pins it "
+                "down directly, up to the observation sd",
+    ),
+)}
+
+
+@lru_cache(maxsize=None)
+def _resolved(name: str) -> dict:
+    return load_scenario(ROOT / CASES[name].config).resolved
+
+
+def _case(name: str) -> Case:
+    if name not in CASES:
+        raise KeyError(f"unknown case {name!r}; the cases are {', '.join(CASES)}")
+    return CASES[name]
+
+
+# the case is a place that implemented its instrument: every county implements every lever group
+_FIDELITY_ONE = {f"implementation.fidelity.{group}.{region}": 1.0 for group in ("default", "pay")
+                 for region in ("east", "central", "west")}
+
+
+def case_config(case_name: str, params: Mapping[str, float] | None = None, instrument: bool = True) -> dict:
+    """The case's resolved config with the parameter set applied (``sim.priors.apply_parameters``) and
+    implementation fidelity kept at 1 (the case reports a place that implemented); ``instrument=False``:
+    the before-only world, the case's instrument levers at their 2023 values."""
+    case = _case(case_name)
+    config = apply_parameters(_resolved(case_name), dict(params or {}))
+    config = set_paths(config, _FIDELITY_ONE)
+    if not instrument:
+        for lever in case.instrument:  # a resolved lever always has its 2023 (baseline) value
+            spec = config["levers"][lever]
+            spec["values"] = {"baseline": spec["values"]["baseline"]}
+    return config
+
+
+def _annual(scenario, years: list[int], seed: int, replicates: int) -> np.ndarray:
+    """Each metric's value in each of ``years``, pooled over the year's months, the counties and the
+    replicates: (years, metrics). The run stops after the last year asked."""
+    num = den = 0.0
+    for r in range(replicates):
+        n, d = GrassrootsModel(scenario, seed=seed, replicate=r).county_tallies(years=years)
+        num = num + n.reshape(len(years), 12, *n.shape[1:]).sum(axis=(1, 3))
+        den = den + d.reshape(len(years), 12, *d.shape[1:]).sum(axis=(1, 3))
+    everyone = np.ones((1, 1))
+    return np.stack([cell_values(n[:, None], d[:, None], everyone)[:, 0] for n, d in zip(num, den)])
+
+
+def _read(case: Case, values: np.ndarray) -> tuple[float, float]:
+    """(before, after) from the annual values of (BEFORE_YEAR, after_year)."""
+    i = METRIC_NAMES.index(case.metric)
+    before, after = float(values[0, i]), float(values[1, i])
+    if case.reading == "relative_change":
+        return before, (after - before) / before if before > 0 else math.nan
+    return before, after
+
+
+def _tune(case: Case, params: dict, seed: int, replicates: int) -> float:
+    """The local value of ``case.tuned`` at which the before-only world's before-value is the reported one:
+    secant steps on the logit scale of the before-value, from the parameter set's own value, each a run
+    through 2023 only. Two runs: a first step with the slope of a pure logit shift (1), then a secant step."""
+    base = case_config(case.name, params, instrument=False)
+    node = base
+    for key in case.tuned.split("."):
+        node = node[key]
+    x0 = float(node)
+    i = METRIC_NAMES.index(case.metric)
+
+    def before(x: float) -> float:
+        scenario = scenario_from_dict(set_paths(base, {case.tuned: x}))
+        return float(_annual(scenario, [BEFORE_YEAR], seed, replicates)[0, i])
+
+    goal = logit(case.before)
+    y0 = logit(before(x0))
+    x1 = x0 + (goal - y0)  # slope 1: the quit intercept shifts the log-odds of the quits one for one
+    y1 = logit(before(x1))
+    slope = (y1 - y0) / (x1 - x0) if abs(x1 - x0) > 1e-9 else 1.0
+    if not 0.2 <= slope <= 2.0:  # noise or a flat stretch: keep the first step's slope
+        slope = 1.0
+    return x1 + (goal - y1) / slope
+
+
+def case_outcome(case_name: str, params: Mapping[str, float] | None = None, seed: int = 1,
+                 replicates: int = 1) -> dict:
+    """Run one case at one parameter set (config key path -> value, as a row of
+    ``sim.priors.sample_parameters``; None: the calibrated values).
+
+    The local baseline is tuned to the reported before-value for this parameter set (``Case.tuned``, where
+    the case has one), then the case runs with its instrument on from 2024-01. Returns ``before`` (the
+    before-value the run achieved, in the metric's units: for a relative-change case the 2023 level),
+    ``after`` (the outcome on the scale of the report: a level, or the relative change), ``tuned`` (the
+    tuned local value; NaN when nothing is tuned) and ``seconds`` (wall time). The same seed and
+    replicates give the same result.
+    """
+    case = _case(case_name)
+    if not isinstance(replicates, (int, np.integer)) or replicates < 1:
+        raise ValueError(f"replicates must be a positive whole number (got {replicates!r})")
+    start = time.perf_counter()
+    params = dict(params or {})
+    tuned = math.nan
+    if case.tuned is not None:
+        tuned = _tune(case, params, seed, replicates)
+        params[case.tuned] = tuned
+    scenario = scenario_from_dict(case_config(case_name, params))
+    before, after = _read(case, _annual(scenario, [BEFORE_YEAR, case.after_year], seed, replicates))
+    return {"before": before, "after": after, "tuned": tuned, "seconds": time.perf_counter() - start}
+
+
+def observations() -> pd.DataFrame:
+    """The cases' observed values as a tidy table (one row per case): what the lead's likelihood uses.
+    ``observed`` is on the scale ``case_outcome(...)["after"]`` returns; ``sd`` its observation sd."""
+    return pd.DataFrame([{
+        "case": c.name, "place": c.place, "metric": c.metric, "reading": c.reading, "year": c.after_year,
+        "before": c.before, "observed": c.after, "sd": c.sd, "reason": c.sd_reason, "source": c.source,
+        "tuned": c.tuned, "informs": c.informs,
+    } for c in CASES.values()]).set_index("case")
