@@ -388,7 +388,11 @@ def write_calibration(result: CalibrationResult, out: str | Path = "results/cali
              out / "parameters.csv": result.parameters().to_csv(index=False),
              out / "jacobian.csv": jacobian.to_csv(), out / "report.md": text}
     if report:
-        files[Path(report)] = text
+        from .inference import posterior_section
+
+        old = Path(report).read_text(encoding="utf-8") if Path(report).exists() else ""
+        kept = posterior_section(old)  # the posterior ensemble's section is written by `calibrate --posterior`
+        files[Path(report)] = text + ("\n" + kept if kept else "")
     if calibrated:
         calibrated = Path(calibrated)
         if config is None:

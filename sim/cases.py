@@ -214,7 +214,8 @@ def _tune(case: Case, params: dict, seed: int, replicates: int) -> float:
 
     def before(x: float) -> float:
         scenario = scenario_from_dict(set_paths(base, {case.tuned: x}))
-        return float(_annual(scenario, [BEFORE_YEAR], seed, replicates)[0, i])
+        # a prior's far corner can give no exits or an annual rate of 1: keep the logit finite
+        return float(np.clip(_annual(scenario, [BEFORE_YEAR], seed, replicates)[0, i], 1e-3, 0.999))
 
     goal = logit(case.before)
     y0 = logit(before(x0))
