@@ -32,6 +32,8 @@ def cross_section_2023(scenario, seed: int, replicate: int) -> dict:
     worked = np.zeros(m)
     settled = np.zeros(m)
     issues = np.zeros(m)
+    attended = np.zeros(m)
+    asked = np.zeros(m)
     for month in range(1, 13):  # after each month of 2023 (the spin-up runs before January)
         model.run(until=(2023, month))
         start = c.filled_at_start
@@ -52,13 +54,55 @@ def cross_section_2023(scenario, seed: int, replicate: int) -> dict:
         worked += np.bincount(unit, weights=c.hours["worked"][committee_post], minlength=m)
         settled += np.bincount(r.committee, weights=r.weight * s["settled"], minlength=m)
         issues += np.bincount(r.committee, weights=r.weight * s["had_issue"], minlength=m)
+        attended += np.bincount(r.committee, weights=r.weight * s["attends"], minlength=m)
+        asked += np.bincount(r.committee, weights=r.weight * s["meeting"], minlength=m)
     posts = np.asarray(model.places.committee_posts, dtype=float) * 12
     satisfaction = (np.bincount(r.committee, weights=r.weight * r.satisfaction, minlength=m)
                     / np.bincount(r.committee, weights=r.weight, minlength=m))
     return {"quits": quits, "attend": attend, "vacancy_share": vacancy / posts,
             "service_share": np.divide(service, worked, out=np.full(m, np.nan), where=worked > 0),
             "served_share": np.divide(settled, issues, out=np.full(m, np.nan), where=issues > 0),
-            "satisfaction": satisfaction}
+            "satisfaction": satisfaction,
+            "attendance": np.divide(attended, asked, out=np.full(m, np.nan), where=asked > 0)}
+
+
+POINTS_LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)  # V7: the points system in the rollout (docs/validation-plan.md)
+
+
+def participation_2027(config: dict, seed: int, replicate: int) -> float:
+    """2027 participation (all counties, mean of the months) of one run of a resolved config."""
+    from .config import scenario_from_dict
+    from .model.metrics import METRIC_NAMES, cell_values
+
+    scenario = scenario_from_dict(config)
+    num, den = GrassrootsModel(scenario, seed=seed, replicate=replicate).county_tallies(years=2027)
+    everyone = np.ones((1, num.shape[2]))
+    monthly = np.stack([cell_values(n, d, everyone)[:, 0] for n, d in zip(num, den)])
+    return float(np.nanmean(monthly[:, METRIC_NAMES.index("participation_rate")]))
+
+
+def threshold_jump(baseline, draws: pd.DataFrame | None, counties: int = 12, seed: int = 7, pool=None) -> dict:
+    """V7: 2027 participation with the points system set to each of ``POINTS_LEVELS`` in the rollout (everything
+    else as 2023), for each posterior draw (or the calibrated values); the largest step between neighbouring
+    settings over the mean step, of the mean over draws."""
+    from .experiments import apply_point
+    from .priors import apply_parameters
+
+    base = apply_point(baseline.model_dump(mode="json"), {}, counties)
+    rows = [None] if draws is None else [row for _, row in draws.iterrows()]
+    configs, keys = [], []
+    for d, row in enumerate(rows):
+        drawn = base if row is None else apply_parameters(base, row)
+        for level in POINTS_LEVELS:
+            point = {"levers.points_system.values.rollout": level, "levers.points_system.values.consolidation": level}
+            configs.append(apply_point(drawn, point))
+            keys.append((d, level))
+    values = list(map_tasks(pool, participation_2027, configs, [seed] * len(configs), [0] * len(configs)))
+    table = pd.DataFrame(keys, columns=["draw", "level"]).assign(participation=values)
+    curve = table.groupby("level")["participation"].mean().to_numpy()
+    steps = np.diff(curve)
+    return {"curve": curve, "ratio": float(steps.max() / steps.mean()) if steps.mean() > 0 else float("nan"),
+            "draws": len(rows), "table": table}
 
 
 def _rate(pair) -> float:
@@ -72,8 +116,11 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers: int = 1,
                    executor: Executor | None = None, dask: str | None = None,
-                   report: str | Path | None = None) -> pd.DataFrame:
-    """Check patterns V1-V6 of docs/validation-plan.md; one row per check with value, threshold and result.
+                   report: str | Path | None = None, draws: int = 16, posterior=None) -> pd.DataFrame:
+    """Check patterns V1-V8 of docs/validation-plan.md; one row per check with value, threshold and result.
+
+    V7 runs with ``draws`` parameter sets of the posterior ensemble (``sim.posterior``; ``posterior``: its
+    file, default the package's); ``draws=0``, or no ensemble, runs it at the calibrated values and says so.
 
     ``baseline`` and ``plan`` are Scenarios, ``LoadedScenario``s or config paths. With ``report`` (e.g.
     ``docs/validation.md``), its folder is checked to be writable before anything runs and the Markdown
@@ -87,6 +134,15 @@ def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers:
                                   range(replicates)))
         runs = run_scenarios([baseline, plan.model_copy(update={"name": plan.name + "_plan"})
                               if plan.name == baseline.name else plan], replicates, seed=seed, executor=pool)
+        ensemble = None
+        if draws:
+            try:
+                from .posterior import ensemble_draws
+
+                ensemble = ensemble_draws(draws, posterior)
+            except (ImportError, OSError, ValueError):
+                ensemble = None
+        jump = threshold_jump(baseline, ensemble, seed=seed, pool=pool)
     rows = []
 
     def add(pattern, check, value, threshold, passed):
@@ -127,6 +183,15 @@ def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers:
     rho6 = float(np.mean([_spearman(s["served_share"], s["satisfaction"]) for s in sections]))
     add("V6 satisfaction tracks service", "Spearman(needs served, satisfaction), committees", round(rho6, 3), "> 0.2",
         rho6 > 0.2)
+    jump_check = ("largest step of 2027 participation between points-system settings "
+                  + ", ".join(f"{v:g}" for v in POINTS_LEVELS) + " / mean step, "
+                  + (f"{jump['draws']} posterior draws" if ensemble is not None else "calibrated values (no ensemble)")
+                  + ": " + ", ".join(f"{100 * v:.1f}%" for v in jump["curve"]))
+    add("V7 a threshold-driven jump in participation", jump_check, round(jump["ratio"], 3), ">= 1.5",
+        jump["ratio"] >= 1.5)
+    rho8 = float(np.mean([_spearman(s["vacancy_share"], s["attendance"]) for s in sections]))
+    add("V8 understaffed committees have lower attendance", "Spearman(vacancy share, meeting attendance), committees",
+        round(rho8, 3), "< -0.05", rho8 < -0.05)
     table = pd.DataFrame(rows)
     if report:
         atomic_write_text(Path(report), patterns_report(table, replicates, seed, *labels))
@@ -153,5 +218,8 @@ def patterns_report(table: pd.DataFrame, replicates: int, seed: int, baseline: s
               "coefficients (`quit_young`, `quit_college`, `quit_contract`; `attend_age`), so a pass checks the "
               "size of the gradient, not its existence; V3 and V6 emerge from the mechanisms (no rule relates them "
               "directly); V4 and V5 check that stated inputs (fidelity by region, rebound) carry through to "
-              "outcomes."]
+              "outcomes. V7 and V8 are not built in at all (registered with the posterior ensemble, issue 14): "
+              "no coefficient sets a jump in participation or links vacancies to attendance; V7 can only come "
+              "from the crowd rule acting across residents, V8 only through three rules (vacancies -> cases "
+              "served -> trust -> attendance)."]
     return "\n".join(lines) + "\n"
