@@ -209,8 +209,8 @@ def _read(case: Case, values: np.ndarray) -> tuple[float, float]:
 
 FIRST_SLOPE = 0.85
 """d logit(monthly exit rate) / d quit intercept for the first tuning step: quits move one for one with the
-intercept on their log-odds, retirements (about a sixth of committee exits in 2023) not at all; measured
-slopes at prior draws lie between 0.65 and 1.05 (single-county noise), 0.85 in the middle."""
+intercept on their log-odds, retirements (about an eighth of exits in 2023) not at all; measured slopes at
+prior draws lie between 0.65 and 1.05 (single-county noise), 0.85 in the middle."""
 MAX_STEPS = 5  # tries after the parameter set's own value, at most (each a run through 2023)
 
 
@@ -296,3 +296,31 @@ def observations() -> pd.DataFrame:
         "before": c.before, "observed": c.after, "sd": c.sd, "reason": c.sd_reason, "source": c.source,
         "tuned": c.tuned, "informs": c.informs,
     } for c in CASES.values()]).set_index("case")
+
+
+def summary(seeds: int = 10, replicates: int = 1) -> pd.DataFrame:
+    """Each case at the calibrated parameters over seeds 1..``seeds``: the mean before- and after-values,
+    the after-value's sd over seeds, the reported after-value and the seconds per evaluation, wall and CPU
+    (the CPU time does not depend on what else the machine runs; the first evaluation of a process also
+    pays for imports and caches: a warm-up evaluation runs first)."""
+    case_outcome(next(iter(CASES)))
+    rows = []
+    for name, case in CASES.items():
+        runs = []
+        for s in range(1, seeds + 1):
+            cpu = time.process_time()
+            runs.append({**case_outcome(name, seed=s, replicates=replicates), "cpu": time.process_time() - cpu})
+        runs = pd.DataFrame(runs)
+        rows.append({"case": name, "before": runs["before"].mean(), "reported_before": case.before,
+                     "after": runs["after"].mean(), "after_sd_over_seeds": runs["after"].std(ddof=1),
+                     "reported_after": case.after, "observation_sd": case.sd,
+                     "seconds_mean": runs["seconds"].mean(), "seconds_max": runs["seconds"].max(),
+                     "cpu_seconds_mean": runs["cpu"].mean()})
+    return pd.DataFrame(rows).set_index("case")
+
+
+if __name__ == "__main__":  # python -m sim.cases [SEEDS]: the cases at the calibrated parameters
+    import sys
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary(int(sys.argv[1]) if len(sys.argv) > 1 else 10).round(4))
