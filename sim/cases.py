@@ -10,7 +10,7 @@ case has a before-level: Pudong), runs the case and reads the outcome as the rep
 
     from sim.cases import CASES, case_outcome, observations
     case_outcome("pudong", {"parameters.cadres.quit_pay": 2.0})
-    # {'before': 0.2203, 'after': 0.13, 'tuned': -2.55, 'seconds': 0.9}
+    # {'before': 0.2199, 'after': 0.1201, 'tuned': -2.6998, 'seconds': 1.2}  (committee turnover 2023, 2026)
     observations()      # one row per case: the observed value, its sd and why (the likelihood)
 
 Showcase reports are success-selected (a place reports because its reform worked), come from a single
@@ -64,7 +64,7 @@ class Case:
     instrument: tuple[str, ...]  # the levers the case switches on (the before-only world keeps their 2023 values)
     tuned: str | None = None  # the local parameter tuned to the before-value (None: nothing to tune)
     tuning: str = ""  # why that parameter, or why none
-    tolerance: float = 0.0  # how close the tuned before-value comes to the reported one
+    tolerance: float = 0.0  # how close the tuned before-value comes to the reported one (a tuned case)
     informs: str = ""  # which parameters the case can inform
 
 
@@ -143,7 +143,6 @@ CASES: dict[str, Case] = {c.name: c for c in (
         instrument=("training_coverage", "training_mentoring"),
         tuning=("none: the before-value is the plan's national 31%, the fixed prior of "
                 "parameters.cadres.application_rate; the model's before-share is that parameter by construction"),
-        tolerance=0.02,
         informs="application_rate_mentored alone (the share applying under full mentoring): the case pins it "
                 "down directly, up to the observation sd",
     ),
@@ -161,18 +160,16 @@ def _case(name: str) -> Case:
     return CASES[name]
 
 
-# the case is a place that implemented its instrument: every county implements every lever group
-_FIDELITY_ONE = {f"implementation.fidelity.{group}.{region}": 1.0 for group in ("default", "pay")
-                 for region in ("east", "central", "west")}
-
-
 def case_config(case_name: str, params: Mapping[str, float] | None = None, instrument: bool = True) -> dict:
     """The case's resolved config with the parameter set applied (``sim.priors.apply_parameters``) and
     implementation fidelity kept at 1 (the case reports a place that implemented); ``instrument=False``:
     the before-only world, the case's instrument levers at their 2023 values."""
     case = _case(case_name)
     config = apply_parameters(_resolved(case_name), dict(params or {}))
-    config = set_paths(config, _FIDELITY_ONE)
+    # the case is a place that implemented its instrument: every county implements every lever group
+    fidelity = config["implementation"]["fidelity"]
+    config = set_paths(config, {f"implementation.fidelity.{group}.{region}": 1.0
+                                for group, shares in fidelity.items() for region in shares})
     if not instrument:
         for lever in case.instrument:  # a resolved lever always has its 2023 (baseline) value
             spec = config["levers"][lever]
