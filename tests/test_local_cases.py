@@ -75,7 +75,7 @@ def test_pudong_is_tuned_to_its_before_value_for_each_parameter_set(params, cali
 
 
 def test_the_tuning_works_from_far_off():
-    """A parameter set whose own 2023 committee turnover is far from 22% (about 45%) is tuned all the same."""
+    """A parameter set whose own 2023 committee turnover is far from 22% (about 74%) is tuned all the same."""
     out = case_outcome("pudong", {"parameters.cadres.quit_intercept": -1.0})
     assert abs(out["before"] - 0.22) <= CASES["pudong"].tolerance
     assert out["tuned"] < -2.0
