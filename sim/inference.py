@@ -260,7 +260,7 @@ def log_likelihood(emulators: dict[str, Emulator], observations: list[Observatio
 
 def _t_fit(points: np.ndarray, widen: float):
     mean = points.mean(axis=0)
-    cov = np.cov(points, rowvar=False) * widen ** 2 + 1e-6 * np.eye(points.shape[1])
+    cov = np.atleast_2d(np.cov(points, rowvar=False)) * widen ** 2 + 1e-6 * np.eye(points.shape[1])
     return stats.multivariate_t(loc=mean, shape=cov, df=5)
 
 
@@ -282,7 +282,7 @@ def next_wave(emulators, observations, n: int, d: int, rng: np.random.Generator,
         proposal = _t_fit(np.concatenate([found, survivors]), widen=1.5)
         more, tried2 = [found], 0
         while sum(len(k) for k in more) < 4 * n and tried2 < budget:
-            u = proposal.rvs(size=batch, random_state=rng)
+            u = np.asarray(proposal.rvs(size=batch, random_state=rng)).reshape(batch, -1)
             tried2 += batch
             more.append(u[implausibility(emulators, observations, u, cutoff) <= cutoff])
         found = np.concatenate(more)
@@ -510,7 +510,7 @@ def _importance_sample(emulators, observations, keep: np.ndarray, d: int, settin
     active = sorted({int(i) for e in emulators.values() for i in e.active})
     proposal = _t_fit(keep[:, active], widen=1.5)
     for round_ in range(rounds):
-        ua = proposal.rvs(size=settings.proposals, random_state=rng)
+        ua = np.asarray(proposal.rvs(size=settings.proposals, random_state=rng)).reshape(settings.proposals, -1)
         log_prior_ratio = stats.norm.logpdf(ua).sum(axis=1) - proposal.logpdf(ua)
         u = rng.standard_normal((settings.proposals, d))
         u[:, active] = ua
@@ -520,7 +520,7 @@ def _importance_sample(emulators, observations, keep: np.ndarray, d: int, settin
         weights, ess = _ess(log_prior_ratio + sum(logl.values()))
         if round_ < rounds - 1:
             mean = weights @ ua
-            cov = np.cov(ua, rowvar=False, aweights=weights) * 1.2 ** 2 + 1e-6 * np.eye(len(active))
+            cov = np.atleast_2d(np.cov(ua, rowvar=False, aweights=weights)) * 1.2 ** 2 + 1e-6 * np.eye(len(active))
             proposal = stats.multivariate_t(loc=mean, shape=cov, df=5)
     return {"u": u, "weights": weights, "ess": ess, "log_prior_ratio": log_prior_ratio, "logl": logl,
             "terms": terms, "active": active}
