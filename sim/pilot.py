@@ -28,7 +28,8 @@ from pydantic import ValidationError
 from .config.schema import LEVERS, PilotDesign
 from .model.metrics import METRIC_NAMES
 from .registry import HEADLINE
-from .run import _progress, draw_runs, draws_record, drawn_scenario, executor_context, model_class, run_tasks, warn_replaced
+from .run import (_progress, draw_runs, draws_record, drawn_scenario, executor_context, model_class, run_tasks,
+                  warn_replaced)
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
 

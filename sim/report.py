@@ -460,7 +460,8 @@ def run_figure_data(series: pd.DataFrame, manifest: dict, lang: str, reference: 
         if name.startswith("fan_"):
             metric = name[4:]
             data[name] = fan_data(series, metric)
-            captions[name] = word_runs("figure_caption_fan", lang, manifest, metric=metric_name(metric, lang), replicates=replicates)
+            captions[name] = word_runs("figure_caption_fan", lang, manifest, metric=metric_name(metric, lang),
+                                       replicates=replicates)
         elif name.startswith("difference_"):
             metric = name[len("difference_"):]
             data[name] = difference_data(series, metric, reference)

@@ -433,7 +433,8 @@ def warn_replaced(resolved: list[dict], names: list[str], paths) -> None:
         replaced = replaced_parameters(config, paths)
         if replaced:
             shown = ", ".join(replaced[:3]) + (f" and {len(replaced) - 3} more" if len(replaced) > 3 else "")
-            warnings.warn(f"{name} sets {shown} itself; the posterior draws replace {'it' if len(replaced) == 1 else 'them'} "
+            them = "it" if len(replaced) == 1 else "them"
+            warnings.warn(f"{name} sets {shown} itself; the posterior draws replace {them} "
                           "(parameters are the world's, not the design's)", stacklevel=3)
 
 

@@ -112,8 +112,9 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
 
     # --- the summary's sentences
     if len(designs) > 1:
-        out.summary.append(word_runs("s_intro", lang, manifest, n=len(designs), designs=_series_list([label(d) for d in designs], lang),
-                                reference=label(reference), replicates=replicates))
+        out.summary.append(word_runs("s_intro", lang, manifest, n=len(designs),
+                                     designs=_series_list([label(d) for d in designs], lang),
+                                     reference=label(reference), replicates=replicates))
     else:
         out.summary.append(word_runs("s_intro_one", lang, manifest, design=label(designs[0]), replicates=replicates))
     measured = sorted(set(att["metric"]), key=list(targets).index) if len(att) else []
@@ -195,7 +196,8 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
         out.tables["ranking"] = (word_runs("ranking_caption", lang, manifest, likely=f"{100 * LIKELY:.0f}%",
                                       replicates=replicates), _ranking_cells(ranks, plain, lang))
         out.sheets["attainment"] = att
-        out.tables["attainment"] = (word_runs("attainment_caption", lang, manifest, replicates=replicates, year=TARGET_YEAR),
+        out.tables["attainment"] = (word_runs("attainment_caption", lang, manifest, replicates=replicates,
+                                              year=TARGET_YEAR),
                                     _attainment_cells(att, designs, measured, targets, plain, lang))
     if len(designs) > 1:
         diff = differences(values, reference)
