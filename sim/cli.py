@@ -467,7 +467,8 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
 
 @main.command("evaluate-pilot")
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", default=5, show_default=True, type=click.IntRange(2))
+@click.option("--replicates", "-n", default=5, show_default=True, type=click.IntRange(1),
+              help="replicates per design (per parameter draw with --draws); at least 2 runs per design in all")
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--pilots", default=None, callback=_number_list(int),
               help="numbers of pilot counties to try, e.g. 20,50,100 (default: the config's)")
@@ -490,6 +491,9 @@ def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas,
 
     loaded = _load_all((config,))[0]
     sets = _draws_of(draws, posterior)
+    if replicates * max(draws, 1) < 2:
+        raise click.BadParameter("a pilot evaluation needs at least 2 runs per design (its spread and power); "
+                                 "give -n 2 or more, or --draws 2 or more", param_hint="'--replicates' / '-n'")
     table = evaluate_pilot(loaded, replicates=replicates, seed=seed, selections=tuple(selections),
                            pilot_counts=pilots, quotas=quotas, counties=counties, workers=workers, dask=dask,
                            progress=True, out=out, draws=sets)  # the designs and --out are checked before anything runs
