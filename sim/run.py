@@ -6,7 +6,9 @@ split into county blocks (``blocks`` > 1): each block draws exactly the random
 numbers the whole run draws for its agents, so the pieces put together equal
 the one-piece run. Results are gathered in (scenario, replicate) order
 whatever order tasks finish in: the same configs and seed give an identical
-table with any number of processes, blocks or Dask workers.
+table with any number of processes, blocks or Dask workers. Under parameter draws
+(``draws=``, ``--draws N``) draw d's replicate r is run number d * R + r, the
+same parameters and streams in every scenario (see "parameter draws" below).
 
 One seam runs every model run of the package (``run_scenarios``, sweeps,
 calibration, pilot evaluation, validation patterns, robustness):
