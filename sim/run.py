@@ -382,11 +382,19 @@ def draw_runs(draws: pd.DataFrame | None, replicates: int, first_replicate: int 
 def drawn_scenario(resolved: dict, row, keep=()):
     """The scenario of a resolved config under one parameter set (a row of an ensemble): its values replace
     the config's (``sim.priors.apply_parameters``), except the key paths in ``keep`` (a sweep's own factors).
-    A value the schema refuses is a ``ConfigError`` naming the key path."""
-    from .config import scenario_of
+    A value the schema refuses is a ``ValueError`` naming the key path and the draw."""
+    from pydantic import ValidationError
+
+    from .config import scenario_from_dict
 
     values = {path: value for path, value in row.items() if path not in set(keep)}
-    return scenario_of(with_parameters(resolved, values))
+    try:
+        return scenario_from_dict(with_parameters(resolved, values))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"parameter draw {getattr(row, 'name', '')}: {where}: {first['msg']} "
+                         f"(the ensemble's values do not make a valid config of {resolved.get('name')})") from None
 
 
 def with_parameters(resolved: dict, row) -> dict:

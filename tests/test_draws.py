@@ -318,3 +318,9 @@ def test_compare_takes_one_replicate_per_draw_but_not_one_run_in_all(files, tmp_
                                        "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "needs at least 2 runs per design" in result.stderr and "--draws 2 or more" in result.stderr
+
+
+def test_a_draw_the_schema_refuses_is_named(files):
+    row = pd.Series({PATHS[0]: -5.0}, name=3)
+    with pytest.raises(ValueError, match=r"parameter draw 3: parameters.cadres.quit_pay: .*greater than or equal"):
+        drawn_scenario(loaded(files, "a")[0].resolved, row)
