@@ -20,6 +20,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -84,7 +85,7 @@ def ensemble_record(path: Path, available: int) -> dict:
 def ensemble_draws(n: int, path: str | Path | None = None) -> pd.DataFrame:
     """The first ``n`` parameter sets of the ensemble (a random subset: the file is in random order),
     numbered 0..n-1; ``n`` more than it holds is a ``ValueError`` saying how many it has."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"the number of draws must be a whole number of at least 1 (got {n!r})")
     frame = load_ensemble(path)
     if n > len(frame):
