@@ -209,6 +209,28 @@ def _spec_problem(spec: str, exc: Exception) -> str:
     return str(exc)
 
 
+def _draw_options(command):
+    """``--draws N`` and ``--posterior PATH``: run under N parameter sets of the posterior ensemble."""
+    command = click.option("--posterior", default=None, type=click.Path(dir_okay=False),
+                           help="the posterior ensemble (Parquet) to draw from; default: the package's "
+                                "sim/data/posterior.parquet")(command)
+    return click.option("--draws", default=0, show_default=True, type=click.IntRange(0),
+                        help="parameter sets from the posterior ensemble, paired across designs; -n replicates "
+                             "per set, so intervals include parameter uncertainty (0: parameters fixed at "
+                             "their calibrated values)")(command)
+
+
+def _draws_of(draws: int, posterior: str | None):
+    """The first ``draws`` parameter sets of the ensemble (None for 0), checked before anything runs."""
+    if not draws:
+        if posterior:
+            raise click.UsageError("--posterior is used with --draws N (N >= 1); give both or neither")
+        return None
+    from .posterior import ensemble_draws
+
+    return ensemble_draws(draws, posterior)
+
+
 def _show_version(ctx: click.Context, param, value: bool) -> None:
     if value and not ctx.resilient_parsing:
         from . import __version__
@@ -272,7 +294,9 @@ def _looks_like_spec(path: str) -> bool:
 @click.option("--by", "by", type=click.Choice(["county"]), default=None,
               help="also print the headline outcomes county by county (named as in a county table)")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, by, progress) -> None:
+@_draw_options
+def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, by, progress, draws,
+        posterior) -> None:
     """Run one or more scenario CONFIGS (paired by replicate) and write tidy results to OUT: the series by
     region and group (series.parquet) and every metric by named county and year (counties.parquet)."""
     from .console import headline_text
@@ -281,8 +305,9 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, b
     from .summary import HEADLINE, SUMMARY_YEARS
 
     loaded = _load_all(configs)
+    sets = _draws_of(draws, posterior)
     result = run_and_write(loaded, replicates, out, seed=seed, workers=workers, progress=progress,
-                           engine=engine, blocks=blocks, dask=dask, figure=figure)
+                           engine=engine, blocks=blocks, dask=dask, figure=figure, draws=sets)
     click.echo(headline_text(result.series, [item.scenario.name for item in loaded]))
     if by == "county":
         click.echo("\n" + format_counties(result.counties, HEADLINE, SUMMARY_YEARS[:1] + (2027,)) + "\n")
@@ -394,7 +419,8 @@ def patterns(baseline, plan, replicates, seed, workers, dask, report_path) -> No
 @click.option("--fresh", is_flag=True,
               help="discard the runs already in OUT/<name>/ (e.g. of an earlier version of the spec) and start again")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def sweep(spec, workers, dask, out, resume, fresh, progress) -> None:
+@_draw_options
+def sweep(spec, workers, dask, out, resume, fresh, progress, draws, posterior) -> None:
     """Run (or resume) the experiment SPEC: every design point x replicate once, streamed to Parquet parts.
 
     Runs are identified by what determines them; an intact part of the same run is reused, a damaged one is run
@@ -404,9 +430,10 @@ def sweep(spec, workers, dask, out, resume, fresh, progress) -> None:
 
     if resume and fresh:
         raise click.UsageError("--resume and --fresh contradict each other; give one")
+    sets = _draws_of(draws, posterior)
     try:
         summary = run_sweep(spec, out_root=out, workers=workers, dask=dask, progress=progress, fresh=fresh,
-                            log=lambda note: click.echo(note, err=True))
+                            log=lambda note: click.echo(note, err=True), draws=sets)
     except (ConfigError, ValueError) as exc:
         click.echo(_as_line(_spec_problem(spec, exc)), err=True)
         sys.exit(2)
@@ -438,7 +465,8 @@ def analyze(spec, out, region) -> None:
 
 @main.command()
 @click.argument("designs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(2, MAX_REPLICATES))
+@click.option("--replicates", "-n", default=10, show_default=True, type=click.IntRange(1, MAX_REPLICATES),
+              help="replicates per design (per parameter draw with --draws); at least 2 runs per design in all")
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--reference", default=None, help="design (scenario name) to difference against; default: the first")
 @click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1))
@@ -446,15 +474,17 @@ def analyze(spec, out, region) -> None:
 @click.option("--out", "-o", default="results/compare", show_default=True, type=click.Path(file_okay=False))
 @click.option("--uncertainty", default=None, type=click.Path(dir_okay=False, exists=True),
               help="an experiment spec whose uncertainties and design sample futures: robustness and regret")
-def compare(designs, replicates, seed, reference, workers, dask, out, uncertainty) -> None:
+@_draw_options
+def compare(designs, replicates, seed, reference, workers, dask, out, uncertainty, draws, posterior) -> None:
     """Compare DESIGNS on common random numbers: levels, paired differences, 2027 target attainment, ranking."""
     from .compare import compare_and_write
     from .config import ConfigError
 
     loaded = _load_all(designs)
+    sets = _draws_of(draws, posterior)
     try:
         result = compare_and_write(loaded, replicates, out, seed=seed, reference=reference, workers=workers,
-                                   dask=dask, uncertainty=uncertainty, progress=True)
+                                   dask=dask, uncertainty=uncertainty, progress=True, draws=sets)
     except ConfigError as exc:  # the --uncertainty spec cannot be read (the designs were loaded above)
         if not uncertainty:
             raise
@@ -470,7 +500,8 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
 
 @main.command("evaluate-pilot")
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", default=5, show_default=True, type=click.IntRange(2))
+@click.option("--replicates", "-n", default=5, show_default=True, type=click.IntRange(1),
+              help="replicates per design (per parameter draw with --draws); at least 2 runs per design in all")
 @click.option("--seed", "-s", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--pilots", default=None, callback=_number_list(int),
               help="numbers of pilot counties to try, e.g. 20,50,100 (default: the config's)")
@@ -483,20 +514,25 @@ def compare(designs, replicates, seed, reference, workers, dask, out, uncertaint
 @click.option("--dask", default=None, metavar="local|tcp://HOST:PORT", callback=_dask_address,
               help="run on Dask: a LocalCluster of --workers processes, or an existing scheduler")
 @click.option("--out", "-o", default="results/pilot", show_default=True, type=click.Path(file_okay=False))
+@_draw_options
 def evaluate_pilot_command(config, replicates, seed, pilots, selections, quotas, counties, workers, dask,
-                           out) -> None:
+                           out, draws, posterior) -> None:
     """Simulate the 2024 pilot evaluation: difference-in-differences beside the true effects; bias and power."""
     import pandas as pd
 
     from .pilot import evaluate_pilot, pilot_summary
 
     loaded = _load_all((config,))[0]
+    sets = _draws_of(draws, posterior)
+    if replicates * max(draws, 1) < 2:
+        raise click.BadParameter("a pilot evaluation needs at least 2 runs per design (its spread and power); "
+                                 "give -n 2 or more, or --draws 2 or more", param_hint="'--replicates' / '-n'")
     table = evaluate_pilot(loaded, replicates=replicates, seed=seed, selections=tuple(selections),
                            pilot_counts=pilots, quotas=quotas, counties=counties, workers=workers, dask=dask,
-                           progress=True, out=out)  # the designs and --out are checked before anything runs
+                           progress=True, out=out, draws=sets)  # the designs and --out are checked before anything runs
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         click.echo(pilot_summary(table).round(4).to_string(index=False))
-    click.echo(f"wrote {Path(out)}/ (pilot_summary.csv, pilot_replicates.csv)")
+    click.echo(f"wrote {Path(out)}/ (pilot_summary.csv, pilot_replicates.csv, pilot_manifest.json)")
 
 
 @main.command()

@@ -178,13 +178,32 @@ def _shown(target_value: float, value: float, label: str) -> str:
     return f"{100 * value:.1f}%" if label.endswith("%") else f"{value:.3g}"
 
 
-def compare_report(level_table, diff_table, attainment, ranks, replicates: int, reference: str) -> str:
-    """The comparison in Markdown."""
+def runs_phrase(replicates: int, draws: int = 0) -> str:
+    """How many runs a design's numbers pool, and what their spread includes."""
+    if not draws:
+        return f"{replicates} replicates per design on common random numbers"
+    return (f"{draws} posterior parameter draws x {replicates} replicates = {draws * replicates} runs per design, "
+            "paired across designs (draw d's replicate r is the same parameters and random numbers in every "
+            "design); the spread includes parameter uncertainty and simulation noise")
+
+
+def check_runs(replicates: int, draws=None) -> None:
+    """A comparison's intervals need at least two runs per design (replicates, or draws x replicates)."""
+    runs = replicates * (1 if draws is None else len(draws))
+    if runs < 2:
+        raise ValueError(f"a comparison needs at least 2 runs per design for its intervals, got {runs} "
+                         f"({replicates} replicate(s){'' if draws is None else f' x {len(draws)} draw(s)'}); "
+                         "give -n 2 or more, or --draws 2 or more")
+
+
+def compare_report(level_table, diff_table, attainment, ranks, replicates: int, reference: str,
+                   draws: int = 0) -> str:
+    """The comparison in Markdown (``draws``: parameter sets the ``replicates`` were run under, 0 for none)."""
     headline = HEADLINE
     d = diff_table[diff_table["metric"].isin(headline)]
     narrower = 1 - d["paired_width_share"].median() if len(d) else float("nan")
     lines = ["# Comparison of designs", "",
-             f"{replicates} replicates per design on common random numbers; differences are design minus "
+             f"{runs_phrase(replicates, draws)}; differences are design minus "
              f"`{reference}`. The paired 90% intervals of the headline outcomes are a median "
              f"{100 * narrower:.0f}% narrower than unpaired ones.", "",
              "## Ranking by the plan's 2027 targets", "",
@@ -255,21 +274,27 @@ def check_designs(loaded: list, reference: str | None = None) -> str:
 
 
 def compare(loaded: list, replicates: int, seed: int = 0, reference: str | None = None, workers: int = 1,
-            dask: str | None = None, progress: bool = False, executor: Executor | None = None) -> dict:
+            dask: str | None = None, progress: bool = False, executor: Executor | None = None,
+            draws: pd.DataFrame | None = None) -> dict:
     """Run the designs paired by replicate and compute levels, differences, target attainment and ranking.
 
+    With ``draws`` (parameter sets, ``sim.posterior.ensemble_draws``), ``replicates`` runs per parameter set
+    (``sim.run.run_scenarios``): draw d's replicate r is the same world for every design, and intervals,
+    target chances and the ranking are over all draws x replicates, so they include parameter uncertainty.
     Designs that cannot be compared (see ``check_designs``) are refused before anything runs."""
     from .run import run_scenarios
 
     reference = check_designs(loaded, reference)
+    check_runs(replicates, draws)
     result = run_scenarios(loaded, replicates, seed=seed, workers=workers, dask=dask, progress=progress,
-                           executor=executor)
+                           executor=executor, draws=draws)
     values = replicate_values(result.series)
     level_table, diff_table = levels(values), differences(values, reference)
     attainment = target_attainment(values)
     ranks = ranking(attainment, order=design_names(loaded))
     return {"levels": level_table, "differences": diff_table, "attainment": attainment, "ranking": ranks,
-            "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference),
+            "report": compare_report(level_table, diff_table, attainment, ranks, replicates, reference,
+                                     draws=0 if draws is None else len(draws)),
             "manifest": {**result.manifest, "reference": reference}, "series": result.series}
 
 
@@ -278,7 +303,7 @@ COMPARE_TABLES = ("levels", "differences", "attainment", "ranking")
 
 def compare_and_write(loaded: list, replicates: int, out: str | Path, seed: int = 0, reference: str | None = None,
                       workers: int = 1, dask: str | None = None, uncertainty: str | Path | None = None,
-                      progress: bool = False) -> dict:
+                      progress: bool = False, draws: pd.DataFrame | None = None) -> dict:
     """:func:`compare` the designs and write the comparison into ``out`` as one set (all of it or none):
     ``levels.csv``, ``differences.csv``, ``attainment.csv``, ``ranking.csv``, ``report.md``, ``series.parquet``
     and ``manifest.json``. With an ``uncertainty`` spec, also :func:`robustness` across the futures it samples:
@@ -291,11 +316,12 @@ def compare_and_write(loaded: list, replicates: int, out: str | Path, seed: int 
     from .store import check_writable, write_run
 
     check_designs(loaded, reference)
+    check_runs(replicates, draws)
     if uncertainty:
         robustness_futures(loaded, uncertainty)
     check_writable(out)
     result = compare(loaded, replicates, seed=seed, reference=reference, workers=workers, dask=dask,
-                     progress=progress)
+                     progress=progress, draws=draws)
     files = {f"{name}.csv": result[name].to_csv(index=False) for name in COMPARE_TABLES}
     robust = None
     if uncertainty:

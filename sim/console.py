@@ -43,7 +43,10 @@ def headline_text(series: pd.DataFrame, designs=None, labels: dict | None = None
     years = [y for y in years if y in set(summary["year"])]
     cell = 12
     first = max(16, min(width - cell * len(years), max([len(labels.get(d, d)) for d in designs] + [6]) + 2))
-    lines = [f"Headline outcomes, all counties: mean over {n} replicates, 90% interval below; in percent", ""]
+    over = f"{n} replicates"
+    if "draw" in series.columns:  # runs under parameter draws (sim.run.run_scenarios(draws=...))
+        over = f"{n} runs ({series['draw'].nunique()} parameter draws x replicates)"
+    lines = [f"Headline outcomes, all counties: mean over {over}, 90% interval below; in percent", ""]
     for metric in [m for m in metrics if m in set(summary["metric"])]:
         lines.append(_fit(_name(metric), width))
         lines.append(f"{'':{first}}" + "".join(f"{y:>{cell}}" for y in years))
@@ -75,9 +78,18 @@ def compare_text(result: dict, width: int = WIDTH) -> str:
     present = set(att["design"]) if len(att) else set(designs)
     order = [d for d in run if d in present] + sorted(present - set(run))
     replicates = result["manifest"].get("replicates")
-    lines = [f"Ranking by the plan's 2027 targets over {replicates} replicates. A design meets a target if it",
-             f"does in at least {100 * LIKELY:.0f}% of the replicates; ranked by targets met, then by the mean chance",
-             "of meeting a target; designs equal on both share a rank (=).", ""]
+    draws = result["manifest"].get("draws")
+    if draws:  # parameter draws x replicates: the runs pool both kinds of uncertainty
+        lines = [f"Ranking by the plan's 2027 targets over {draws['runs_per_scenario']} runs ({draws['draws']} "
+                 f"posterior parameter draws x {replicates} replicates:",
+                 "parameter uncertainty and simulation noise). A design meets a target if it does in at least "
+                 f"{100 * LIKELY:.0f}% of the runs;",
+                 "ranked by targets met, then by the mean chance of meeting a target; designs equal on both share a "
+                 "rank (=).", ""]
+    else:
+        lines = [f"Ranking by the plan's 2027 targets over {replicates} replicates. A design meets a target if it",
+                 f"does in at least {100 * LIKELY:.0f}% of the replicates; ranked by targets met, then by the mean chance",
+                 "of meeting a target; designs equal on both share a rank (=).", ""]
     name_w = max(12, min(40, max(len(d) for d in designs) + 2)) if designs else 12
     lines.append(f"{'rank':<8}{'design':<{name_w}}{'targets met':>12}{'mean chance':>13}")
     for r in ranks.itertuples():

@@ -371,12 +371,16 @@ def code_version() -> str:
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
-def run_key(config: dict, seed: int, replicate: int, outcomes, years) -> str:
+def run_key(config: dict, seed: int, replicate: int, outcomes, years, draws: dict | None = None) -> str:
     """What identifies a run: a hash of the resolved config of its point (names and labels left out), the
-    root seed, the replicate, the outcomes and years kept and the code version."""
+    root seed, the replicate, the outcomes and years kept and the code version; with parameter draws also
+    ``draws`` (how many, replicates per draw, the ensemble's hash, this run's draw), so a sweep run with
+    another ``--draws`` or ensemble never reuses these parts."""
     content = {"config": {k: v for k, v in config.items() if k not in ("name", "description", "labels")},
                "seed": int(seed), "replicate": int(replicate), "outcomes": sorted(set(outcomes)),
                "years": sorted(set(int(y) for y in years)), "code": code_version()}
+    if draws is not None:
+        content["draws"] = draws
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -454,6 +458,12 @@ def _changes(old: dict, new: dict) -> list[str]:
         else:
             out.append(f"base config: {old.get('config')} (hash {old.get('config_hash')}) -> {new.get('config')} "
                        f"(hash {new.get('config_hash')})")
+    draws_of = lambda m: (m.get("draws") or {}).get("draws", 0)  # noqa: E731
+    sha_of = lambda m: (m.get("draws") or {}).get("values_sha256")  # noqa: E731
+    if draws_of(old) != draws_of(new):
+        out.append(f"parameter draws: {draws_of(old)} -> {draws_of(new)}")
+    elif sha_of(old) != sha_of(new):
+        out.append(f"parameter draws: other values (ensemble {sha_of(old)} -> {sha_of(new)})")
     if old.get("code_version") != new.get("code_version"):
         out.append(f"code version: {old.get('code_version', 'unrecorded')} -> {new.get('code_version')}")
     return out
@@ -461,7 +471,7 @@ def _changes(old: dict, new: dict) -> list[str]:
 
 def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: int = 1, dask: str | None = None,
               executor: Executor | None = None, progress: bool = False, max_runs: int | None = None,
-              fresh: bool = False, log=None) -> dict:
+              fresh: bool = False, log=None, draws: pd.DataFrame | None = None) -> dict:
     """Run (or resume) a sweep; returns a summary: runs done, skipped as already done, failed.
 
     Each run is identified by ``run_key`` (its point's resolved config, seed, replicate, outcomes, years
@@ -470,12 +480,41 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
     another spec (other levels, seed, base config, code...) is refused with what changed, unless
     ``fresh`` discards them. Only one sweep may write a folder at a time. ``max_runs`` stops after that
     many new runs (a partial sweep, e.g. to test resuming). ``log`` receives one-line notes.
+
+    ``draws`` (parameter sets, ``sim.posterior.ensemble_draws``): every design point runs the spec's
+    replicates under each parameter set, draw d's replicate r being run number ``d * replicates + r`` (its
+    part's ``replicate``; the part has a ``draw`` column), the same at every point. The ensemble sets every
+    parameter it holds except the spec's own factors, which keep the point's value. The analysis averages
+    each point over all its runs (draws and replicates), so indices are of the expected outcome over
+    parameter uncertainty.
     """
-    from .run import _progress, executor_context, run_tasks, versions
+    from .run import _progress, draw_runs, draws_record, drawn_scenario, executor_context, run_tasks, versions
 
     say = log or (lambda message: None)
     spec, spec_resolved, base, matrix = _checked(spec_path)
     points = matrix.to_dict("records")
+    runs = draw_runs(draws, spec.replicates)  # (draw or None, run number) of every point
+    draw_of = dict((k, d) for d, k in runs)
+    factors = list(matrix.columns)
+    if draws is not None:
+        record = draws_record(draws, spec.replicates)
+        identity = {"draws": record["draws"], "replicates_per_draw": record["replicates_per_draw"],
+                    "values_sha256": record["values_sha256"]}
+        for d in range(len(draws)):  # every parameter set makes a valid config (ConfigError, before anything runs)
+            drawn_scenario(base.resolved, draws.iloc[d], keep=factors)
+
+    def point_config(i: int, k: int) -> dict:
+        """The resolved config of point i's run k: under its draw's parameters, the point's factors kept."""
+        resolved = base.resolved
+        if draws is not None:
+            from .run import with_parameters
+
+            row = draws.iloc[draw_of[k]]
+            resolved = with_parameters(resolved, {p: v for p, v in row.items() if p not in factors})
+        return apply_point(resolved, points[i], spec.counties)
+
+    def key_draws(k: int):
+        return None if draws is None else {**identity, "draw": draw_of[k]}
     out = Path(out_root) / spec.name
     check_writable(out)
     with folder_lock(out, f"sweep {spec.name}"):
@@ -489,9 +528,10 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
                 stale.unlink(missing_ok=True)
         keys = {}
         for i, point in enumerate(points):
-            config = apply_point(base.resolved, point, spec.counties)
-            for k in range(spec.replicates):
-                keys[(i, k)] = run_key(config, spec.seed, k, spec.outcomes, spec.years)
+            config = apply_point(base.resolved, point, spec.counties) if draws is None else None
+            for _, k in runs:
+                keys[(i, k)] = run_key(config or point_config(i, k), spec.seed, k, spec.outcomes, spec.years,
+                                       key_draws(k))
         manifest = {"spec": spec_resolved, "spec_file": str(spec_path), "config": str(base.path),
                     "config_hash": base.hash, "points": len(matrix), "replicates": spec.replicates,
                     "seed": spec.seed, "code_version": code_version(),
@@ -499,6 +539,10 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
                     "run_identity": "run_key: SHA-256 of the point's resolved config, seed, replicate, outcomes, "
                                     "years and code version (runs.csv; each part's footer)",
                     "versions": versions()}
+        if draws is not None:
+            manifest["draws"] = record
+            manifest["draws_analysis"] = ("each design point's outcome is the mean over all its runs: "
+                                          f"{record['draws']} parameter draws x {spec.replicates} replicates")
         done, damaged, foreign = _scan_parts(parts_dir, keys)
         try:
             previous = read_json(out / MANIFEST, "sweep manifest") if (out / MANIFEST).exists() else None
@@ -518,12 +562,14 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
         for path, reason in damaged:
             say(f"{path} is damaged ({reason}); running it again")
             path.unlink(missing_ok=True)
-        runs = pd.DataFrame([(i, k, key) for (i, k), key in keys.items()], columns=["point", "replicate", "run_key"])
+        listing = pd.DataFrame([(i, k, key) for (i, k), key in keys.items()], columns=["point", "replicate", "run_key"])
+        if draws is not None:
+            listing.insert(2, "draw", listing["replicate"].map(draw_of))
         atomic_write_text(out / DESIGN, matrix.to_csv(index_label="point"))
-        atomic_write_text(out / RUNS, runs.to_csv(index=False))
+        atomic_write_text(out / RUNS, listing.to_csv(index=False))
         manifest["files"] = {DESIGN: sha256_of(out / DESIGN), RUNS: sha256_of(out / RUNS)}
         atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
-        tasks = [(i, k) for k in range(spec.replicates) for i in range(len(matrix))  # replicate-major: even coverage
+        tasks = [(i, k) for _, k in runs for i in range(len(matrix))  # replicate-major: even coverage
                  if (i, k) not in done]
         skipped = len(keys) - len(tasks)
         if max_runs is not None:
@@ -532,7 +578,7 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
         bar = _progress(len(tasks), progress, desc="sweep")
 
         def submit_args(i, k):
-            return (apply_point(base.resolved, points[i], spec.counties), spec.seed, k, spec.outcomes, spec.years)
+            return (point_config(i, k), spec.seed, k, spec.outcomes, spec.years)
 
         try:
             # each result is stored as it arrives, whichever run finishes first; if this process is stopped
@@ -543,6 +589,8 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
                     i, k = tasks[n]
                     name = _part_name(i, k)
                     if error is None:
+                        if draws is not None:
+                            frame.insert(0, "draw", draw_of[k])
                         frame.insert(0, "replicate", k)
                         frame.insert(0, "point", i)
                         frame["run_key"] = keys[(i, k)]
@@ -550,9 +598,9 @@ def run_sweep(spec_path: str | Path, out_root: str | Path = "results", workers: 
                         write_part(parts_dir / f"{name}.parquet", frame, keys[(i, k)])
                         (failed_dir / f"{name}.json").unlink(missing_ok=True)
                     else:
-                        record = {"point": i, "replicate": k, "run_key": keys[(i, k)], "parameters": points[i],
-                                  **error}
-                        atomic_write_text(failed_dir / f"{name}.json", json.dumps(record, indent=2, default=str))
+                        failure = {"point": i, "replicate": k, **({} if draws is None else {"draw": draw_of[k]}),
+                                   "run_key": keys[(i, k)], "parameters": points[i], **error}
+                        atomic_write_text(failed_dir / f"{name}.json", json.dumps(failure, indent=2, default=str))
                     counts["done" if error is None else "failed"] += 1
                     bar.update(1)
                     bar.set_postfix(failed=counts["failed"])

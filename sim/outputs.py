@@ -43,9 +43,11 @@ def write_run_outputs(out: str | Path, result: RunResult, figure: bool = True) -
 
 def run_and_write(loaded: list, replicates: int, out: str | Path, seed: int = 0, workers: int = 1,
                   progress: bool = False, executor: Executor | None = None, blocks: int = 1,
-                  engine: str | None = None, dask: str | None = None, figure: bool = True) -> RunResult:
+                  engine: str | None = None, dask: str | None = None, figure: bool = True,
+                  draws=None) -> RunResult:
     """Run the scenarios (``LoadedScenario`` or ``Scenario``; arguments as :func:`sim.run.run_scenarios`) and
     write their results into ``out`` (:func:`write_run_outputs`, with the table by county); returns the result.
+    ``draws`` (parameter sets, ``sim.posterior.ensemble_draws``) runs ``replicates`` per parameter set.
 
     Refused before anything runs (a ``ValueError`` or ``OSError``): two scenarios with one name, or an ``out``
     that cannot be written (read-only, full, a file in the way)."""
@@ -54,6 +56,6 @@ def run_and_write(loaded: list, replicates: int, out: str | Path, seed: int = 0,
     design_names(loaded)  # two configs with one scenario name: refused, naming the files
     check_writable(out)  # a read-only or full folder is found now, not after the run
     result = run_scenarios(loaded, replicates, seed=seed, workers=workers, progress=progress, executor=executor,
-                           blocks=blocks, engine=engine, dask=dask, by_county=True)
+                           blocks=blocks, engine=engine, dask=dask, by_county=True, draws=draws)
     write_run_outputs(out, result, figure=figure)
     return result

@@ -28,7 +28,8 @@ from pydantic import ValidationError
 from .config.schema import LEVERS, PilotDesign
 from .model.metrics import METRIC_NAMES
 from .registry import HEADLINE
-from .run import _progress, executor_context, model_class, run_tasks
+from .run import (_progress, draw_runs, draws_record, drawn_scenario, executor_context, model_class, run_tasks,
+                  warn_replaced)
 
 Z90 = 1.6448536269514722  # two-sided 90% interval
 
@@ -117,8 +118,8 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
                    pilot_counts=None, quotas=None,
                    metrics=HEADLINE,
                    workers: int = 1, executor: Executor | None = None, progress: bool = False,
-                   dask: str | None = None, counties: int | None = None, out: str | Path | None = None
-                   ) -> pd.DataFrame:
+                   dask: str | None = None, counties: int | None = None, out: str | Path | None = None,
+                   draws: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per selection rule, central/west quota, number of pilots, metric and replicate: the office's
     estimate and the truths.
 
@@ -127,7 +128,12 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
     are checked first (``pilot_designs``): a bad one raises a ``ValueError`` before anything runs. With
     ``out``, the folder is checked to be writable before anything runs and gets ``pilot_replicates.csv``
     (this table) and ``pilot_summary.csv`` (``pilot_summary``), each written atomically, as
-    ``grassroots evaluate-pilot`` writes them."""
+    ``grassroots evaluate-pilot`` writes them, and ``pilot_manifest.json`` (seed, replicates, draws).
+
+    With ``draws`` (parameter sets, ``sim.posterior.ensemble_draws``), every design runs ``replicates``
+    replicates under each parameter set, as ``sim.run.run_scenarios`` does: draw d's replicate r is run
+    number ``d * replicates + r`` (the table's ``replicate``; its ``draw`` column says which set), the same
+    world for every design and variant, so bias and power are over parameter uncertainty too."""
     scenario = _sized(scenario, counties)
     table = scenario.geography.table
     if table is not None and table.pilots is not None:
@@ -139,18 +145,27 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
 
         check_writable(out)
     designs = list(reforms)
+    runs = draw_runs(draws, replicates)  # (draw or None, run number)
+    if draws is None:
+        worlds = {None: reforms}
+    else:
+        resolved = scenario.model_dump(mode="json")
+        warn_replaced([resolved], [scenario.name], draws.columns)
+        worlds = {d: pilot_designs(drawn_scenario(resolved, draws.iloc[d]), selections, pilot_counts, quotas)
+                  for d in range(len(draws))}
     jobs = []
-    for (selection, quota, k), reform in reforms.items():
-        for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
-            for r in range(replicates):
-                jobs.append(((selection, quota, k, variant, r), sc))
+    for design in designs:
+        for d, r in runs:
+            reform = worlds[d][design]
+            for variant, sc in (("reform", reform), ("none", without_reform(reform)), ("all", everywhere(reform))):
+                jobs.append(((*design, variant, r), sc))
     with executor_context(executor, workers, dask) as pool, _progress(len(jobs), progress, "pilot runs") as bar:
         tasks = [(sc, seed, key[-1], metrics) for key, sc in jobs]
         panel = {jobs[n][0]: res for n, res in run_tasks(pool, county_values, tasks,
                                                          progress=lambda *_: bar.update(1))}
     rows = []
     for selection, quota, k in designs:
-        for r in range(replicates):
+        for d, r in runs:
             reform, none, full = (panel[(selection, quota, k, v, r)] for v in ("reform", "none", "all"))
             pilot = reform["pilot"]
             for metric in metrics:
@@ -158,24 +173,38 @@ def evaluate_pilot(scenario, replicates: int = 5, seed: int = 0, selections=("ra
                 treated = float((reform[(metric, 2024)] - none[(metric, 2024)])[pilot].mean())
                 average = float((full[(metric, 2024)] - none[(metric, 2024)]).mean())
                 rows.append({"selection": selection, "central_west_quota": quota, "pilots": k, "metric": metric,
-                             "replicate": r,
+                             "replicate": r, **({} if d is None else {"draw": d}),
                              "did_estimate": estimate, "did_low": estimate - Z90 * se,
                              "did_high": estimate + Z90 * se, "true_effect_pilots": treated,
                              "true_effect_rollout": average,
                              "detected": bool(estimate - Z90 * se > 0 or estimate + Z90 * se < 0)})
     table = pd.DataFrame(rows)
+    table.attrs["manifest"] = {"config": scenario.name, "seed": seed, "replicates": replicates,
+                               "selections": list(selections), "metrics": list(metrics),
+                               **({} if draws is None else {"draws": draws_record(draws, replicates)})}
     if out is not None:
         write_pilot_evaluation(table, out)
     return table
 
 
+PILOT_MANIFEST = "pilot_manifest.json"
+
+
 def write_pilot_evaluation(table: pd.DataFrame, out: str | Path) -> list[Path]:
-    """Write a pilot evaluation's table and its summary into ``out`` (atomically); returns the paths."""
+    """Write a pilot evaluation's table and its summary into ``out`` (atomically), and what it was run with
+    (the table's ``attrs["manifest"]``, when it has one) as ``pilot_manifest.json``; returns the paths."""
+    import json
+
+    from .run import versions
     from .store import atomic_write_text
 
     out = Path(out)
-    return [atomic_write_text(out / "pilot_replicates.csv", table.to_csv(index=False)),
-            atomic_write_text(out / "pilot_summary.csv", pilot_summary(table).to_csv(index=False))]
+    paths = [atomic_write_text(out / "pilot_replicates.csv", table.to_csv(index=False)),
+             atomic_write_text(out / "pilot_summary.csv", pilot_summary(table).to_csv(index=False))]
+    if "manifest" in table.attrs:
+        record = {**table.attrs["manifest"], "versions": versions()}
+        paths.append(atomic_write_text(out / PILOT_MANIFEST, json.dumps(record, indent=2, default=str)))
+    return paths
 
 
 def _sized(config, counties: int | None):

@@ -43,7 +43,7 @@ from .store import ResultsError, atomic_write, atomic_write_text, check_writable
 from .story import Story, story
 from .registry import COUNTIES_MEETING, HEADLINE, INDICATOR_READINGS, METRICS, PLAN_TARGETS, meets
 from .summary import markdown_table
-from .text import DIMENSIONS, LANGS, metric_name, pick, plan_indicators, source_in, table_in, word
+from .text import DIMENSIONS, LANGS, metric_name, pick, plan_indicators, source_in, table_in, word, word_runs
 
 __all__ = ["FORMATS", "LAYOUTS", "build_report", "indicator_table", "kind_of", "run_figures", "set_at_target_notes"]
 
@@ -460,7 +460,8 @@ def run_figure_data(series: pd.DataFrame, manifest: dict, lang: str, reference: 
         if name.startswith("fan_"):
             metric = name[4:]
             data[name] = fan_data(series, metric)
-            captions[name] = word("figure_caption_fan", lang, metric=metric_name(metric, lang), replicates=replicates)
+            captions[name] = word_runs("figure_caption_fan", lang, manifest, metric=metric_name(metric, lang),
+                                       replicates=replicates)
         elif name.startswith("difference_"):
             metric = name[len("difference_"):]
             data[name] = difference_data(series, metric, reference)
@@ -468,5 +469,5 @@ def run_figure_data(series: pd.DataFrame, manifest: dict, lang: str, reference: 
                                   reference=labels.get(reference, reference))
         elif name == "targets_2027":
             data[name] = target_attainment(replicate_values(series, years=(2027,)))
-            captions[name] = word("figure_caption_targets", lang, replicates=replicates)
+            captions[name] = word_runs("figure_caption_targets", lang, manifest, replicates=replicates)
     return data, captions

@@ -6,7 +6,9 @@ split into county blocks (``blocks`` > 1): each block draws exactly the random
 numbers the whole run draws for its agents, so the pieces put together equal
 the one-piece run. Results are gathered in (scenario, replicate) order
 whatever order tasks finish in: the same configs and seed give an identical
-table with any number of processes, blocks or Dask workers.
+table with any number of processes, blocks or Dask workers. Under parameter draws
+(``draws=``, ``--draws N``) draw d's replicate r is run number d * R + r, the
+same parameters and streams in every scenario (see "parameter draws" below).
 
 One seam runs every model run of the package (``run_scenarios``, sweeps,
 calibration, pilot evaluation, validation patterns, robustness):
@@ -356,15 +358,128 @@ def as_scenario(item) -> tuple[Scenario, dict]:
     return item, {"name": item.name, "config": None, "resolved_config": item.model_dump(mode="json")}
 
 
+# --------------------------------------------------------------------------- parameter draws
+#
+# A forecast with parameter uncertainty runs every design under each of N parameter sets (draws of the
+# posterior ensemble, sim.posterior) and R replicates per set. Draw d's replicate r is run number d * R + r:
+# the number every table's ``replicate`` column holds and the random streams it seeds, so code that groups
+# by replicate pools draws and replicates, and the same (d, r) of two designs is one simulated world: the
+# same parameters and the same random numbers. The ensemble sets parameters only (its columns are key paths
+# of sim.priors.PRIORS, never levers): where a design's config sets one of them itself, the ensemble's value
+# wins (the parameters are the world's, not the design's), and the manifest says so.
+
+
+def draw_runs(draws: pd.DataFrame | None, replicates: int, first_replicate: int = 0) -> list[tuple[int | None, int]]:
+    """The (draw, run number) of every run of a scenario, in run order: without draws ``(None, k)`` for the
+    replicates ``first_replicate`` on; with N draws ``(d, first_replicate + d * replicates + r)``."""
+    if draws is None:
+        return [(None, first_replicate + r) for r in range(replicates)]
+    if not len(draws):
+        raise ValueError("draws: give at least one parameter set (or none at all)")
+    return [(d, first_replicate + d * replicates + r) for d in range(len(draws)) for r in range(replicates)]
+
+
+def drawn_scenario(resolved: dict, row, keep=()):
+    """The scenario of a resolved config under one parameter set (a row of an ensemble): its values replace
+    the config's (``sim.priors.apply_parameters``), except the key paths in ``keep`` (a sweep's own factors).
+    A value the schema refuses is a ``ValueError`` naming the key path and the draw."""
+    from pydantic import ValidationError
+
+    from .config import scenario_from_dict
+
+    values = {path: value for path, value in row.items() if path not in set(keep)}
+    try:
+        return scenario_from_dict(with_parameters(resolved, values))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"parameter draw {getattr(row, 'name', '')}: {where}: {first['msg']} "
+                         f"(the ensemble's values do not make a valid config of {resolved.get('name')})") from None
+
+
+def with_parameters(resolved: dict, row) -> dict:
+    """A copy of a resolved config with one parameter set's values in it (``sim.priors.apply_parameters``)."""
+    from .priors import apply_parameters
+
+    return apply_parameters(resolved, row)
+
+
+def _with_draw(frame, draw: int):
+    """A replicate's series (or ``(series, counties)``) with a ``draw`` column after ``replicate``."""
+    if isinstance(frame, tuple):
+        return tuple(_with_draw(f, draw) for f in frame)
+    frame.insert(frame.columns.get_loc("replicate") + 1, "draw", np.int32(draw))
+    return frame
+
+
+def draws_record(draws: pd.DataFrame, replicates: int, resolved: list[dict] | None = None,
+                 names: list[str] | None = None) -> dict:
+    """What a manifest records about the parameter draws of a run: how many, replicates per draw, how run
+    numbers map to them, a hash of the values used, the ensemble file (path, SHA-256, provenance) and, per
+    design, the parameters its own config set that the draws replaced."""
+    import hashlib
+
+    values = pd.util.hash_pandas_object(draws.reset_index(drop=True), index=True).to_numpy()
+    record = {"draws": int(len(draws)), "replicates_per_draw": int(replicates),
+              "runs_per_scenario": int(len(draws) * replicates),
+              "run_numbers": "draw d, replicate r -> replicate number d * replicates_per_draw + r (+ the first "
+                             "replicate); the same number is the same parameter set and random streams in every "
+                             "scenario",
+              "parameters": list(draws.columns), "rows": [int(i) for i in draws.index],
+              "values_sha256": hashlib.sha256(values.tobytes()).hexdigest()[:24],
+              "ensemble": draws.attrs.get("posterior"),
+              "precedence": "the ensemble sets parameters only; where a design sets one itself, the ensemble wins"}
+    if resolved is not None:
+        record["replaced"] = {name: replaced for name, config in zip(names or [], resolved)
+                              if (replaced := replaced_parameters(config, draws.columns))}
+    return record
+
+
+def warn_replaced(resolved: list[dict], names: list[str], paths) -> None:
+    """A warning for each design whose config sets parameters that the draws replace."""
+    import warnings
+
+    for name, config in zip(names, resolved):
+        replaced = replaced_parameters(config, paths)
+        if replaced:
+            shown = ", ".join(replaced[:3]) + (f" and {len(replaced) - 3} more" if len(replaced) > 3 else "")
+            them = "it" if len(replaced) == 1 else "them"
+            warnings.warn(f"{name} sets {shown} itself; the posterior draws replace {them} "
+                          "(parameters are the world's, not the design's)", stacklevel=3)
+
+
+def replaced_parameters(resolved: dict, paths) -> list[str]:
+    """The key paths among ``paths`` that a config sets to a value other than the baseline's (the prior's
+    ``value``): what an ensemble's draws replace in that design."""
+    from .priors import PRIORS
+
+    out = []
+    for path in paths:
+        node = resolved
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None and path in PRIORS and node != PRIORS[path].value:
+            out.append(path)
+    return out
+
+
 def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1, progress: bool = False,
                   executor: Executor | None = None, blocks: int = 1, engine: str | None = None,
-                  dask: str | None = None, first_replicate: int = 0, by_county: bool = False) -> RunResult:
+                  dask: str | None = None, first_replicate: int = 0, by_county: bool = False,
+                  draws: pd.DataFrame | None = None) -> RunResult:
     """Run each scenario (``LoadedScenario`` or ``Scenario``) for replicates 0..N-1 with the root seed.
 
     ``workers`` > 1 uses a local process pool (or that many Dask workers with
     ``dask='local'``); ``executor`` lets a caller pass any Executor. ``engine``
     overrides each scenario's own ``engine``. ``by_county`` also gives the result's ``counties``: every
     metric by named county and year, replicate by replicate (``sim.counties.county_frame``).
+
+    ``draws`` (parameter sets, one per row, e.g. ``sim.posterior.ensemble_draws``): every scenario runs
+    ``replicates`` replicates under each parameter set, paired: draw d is the same parameter set for every
+    scenario (the ensemble's values replace the scenario's own, :func:`drawn_scenario`), and its replicate r
+    is run number ``d * replicates + r`` (:func:`draw_runs`), with that number's random streams in every
+    scenario. The series (and counties) get a ``draw`` column; the manifest records the draws
+    (:func:`draws_record`).
     """
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
@@ -374,7 +489,15 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be told apart in the results: {names}")
     engines = [engine or s.engine for s in scenarios]
-    reps = range(first_replicate, first_replicate + replicates)
+    runs = draw_runs(draws, replicates, first_replicate)  # (draw or None, run number), in run order
+    reps = [k for _, k in runs]
+    draw_of = dict((k, d) for d, k in runs)
+    if draws is None:
+        world = {(i, None): s for i, s in enumerate(scenarios)}
+    else:
+        warn_replaced([m["resolved_config"] for _, m in pairs], names, draws.columns)
+        world = {(i, d): drawn_scenario(meta["resolved_config"], draws.iloc[d])
+                 for i, (_, meta) in enumerate(pairs) for d in range(len(draws))}
     splits = {i: county_blocks(s.geography.counties, blocks) for i, s in enumerate(scenarios)}
     # interleaved: replicate k of every scenario before replicate k+1, so early results cover all
     tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
@@ -382,15 +505,17 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
 
     def call(i, k, b):
         first, stop = splits[i][b]
-        return scenarios[i], seed, k, first, stop, engines[i]
+        return world[(i, draw_of[k])], seed, k, first, stop, engines[i]
 
     with _progress(len(tasks), progress) as bar, executor_context(executor, workers, dask) as pool:
         done = run_tasks(pool, run_block, [call(*task) for task in tasks], ordered=False,
                          progress=lambda *_: bar.update(1))
         parts = {tasks[n]: part for n, part in done}
     wall = time.perf_counter() - started
-    frames = [assemble(scenarios[i], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))], by_county)
-              for i in range(len(scenarios)) for k in reps]
+    frames = [assemble(world[(i, draw_of[k])], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))],
+                       by_county) for i in range(len(scenarios)) for k in reps]
+    if draws is not None:
+        frames = [_with_draw(f, draw_of[k]) for f, k in zip(frames, [k for _ in scenarios for k in reps])]
     counties = None
     if by_county:
         from .counties import categorical
@@ -405,6 +530,8 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
         "seed": seed,
         "replicates": replicates,
         "replicate_numbers": list(reps),
+        **({} if draws is None else {"draws": draws_record(draws, replicates, [m["resolved_config"] for _, m in pairs],
+                                                           names)}),
         "seeding": "per agent: PCG64(SeedSequence(seed, spawn_key=(replicate, stream, month, column))) advanced "
                    "to the agent's global index; replicate k shares streams across scenarios (common random numbers)",
         "engine": dict(zip(names, engines)),

@@ -9,7 +9,8 @@ tables come back twice: formatted for the page (:class:`Story` ``tables``) and a
 
 Conventions stated on the page: a year's value is the mean of its twelve monthly values; a design "meets"
 a target when it is met in at least :data:`LIKELY` of the replicates; intervals are 90% ranges over the
-replicates (simulation noise only: the model's random draws with the behavioural parameters fixed).
+replicates (simulation noise only: the model's random draws with the behavioural parameters fixed), or, for a
+run under parameter draws (``--draws N``), over its N x R runs: parameter uncertainty and simulation noise.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from .compare import (LIKELY, TARGET_YEAR, TARGETS_2027, differences, levels, ra
 from .config.schema import PHASES
 from .figures.style import design_labels, design_order, fmt_value, is_share
 from .registry import HEADLINE, LEVERS
-from .text import LEVER_NAMES, description_in, source_in, lever_unit, metric_name, phase_name, pick, word
+from .text import (LEVER_NAMES, description_in, source_in, lever_unit, metric_name, phase_name, pick, word,
+                   word_runs)
 
 __all__ = ["LIKELY", "Story", "story"]
 
@@ -110,10 +112,11 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
 
     # --- the summary's sentences
     if len(designs) > 1:
-        out.summary.append(word("s_intro", lang, n=len(designs), designs=_series_list([label(d) for d in designs], lang),
-                                reference=label(reference), replicates=replicates))
+        out.summary.append(word_runs("s_intro", lang, manifest, n=len(designs),
+                                     designs=_series_list([label(d) for d in designs], lang),
+                                     reference=label(reference), replicates=replicates))
     else:
-        out.summary.append(word("s_intro_one", lang, design=label(designs[0]), replicates=replicates))
+        out.summary.append(word_runs("s_intro_one", lang, manifest, design=label(designs[0]), replicates=replicates))
     measured = sorted(set(att["metric"]), key=list(targets).index) if len(att) else []
     for design in designs:
         block = att[att["design"] == design].set_index("metric")
@@ -174,9 +177,9 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
                      for r in top.itertuples()]
             out.summary.append(word("s_largest", lang, design=label(design), reference=label(reference),
                                     year=TARGET_YEAR, parts=_series_list(parts, lang)))
-    out.summary.append(word("s_bands", lang, replicates=replicates))
+    out.summary.append(word_runs("s_bands", lang, manifest, replicates=replicates))
 
-    out.notes = [word("n_year", lang), word("n_mean", lang, replicates=replicates),
+    out.notes = [word("n_year", lang), word_runs("n_mean", lang, manifest, replicates=replicates),
                  word("n_likely", lang, likely=f"{100 * LIKELY:.0f}%"), word("n_paired", lang)]
 
     # --- the designs: description and levers by phase
@@ -190,15 +193,16 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
     if len(att):
         ranks = ranking(att, order=designs)
         out.sheets["ranking"] = ranks
-        out.tables["ranking"] = (word("ranking_caption", lang, likely=f"{100 * LIKELY:.0f}%",
+        out.tables["ranking"] = (word_runs("ranking_caption", lang, manifest, likely=f"{100 * LIKELY:.0f}%",
                                       replicates=replicates), _ranking_cells(ranks, plain, lang))
         out.sheets["attainment"] = att
-        out.tables["attainment"] = (word("attainment_caption", lang, replicates=replicates, year=TARGET_YEAR),
+        out.tables["attainment"] = (word_runs("attainment_caption", lang, manifest, replicates=replicates,
+                                              year=TARGET_YEAR),
                                     _attainment_cells(att, designs, measured, targets, plain, lang))
     if len(designs) > 1:
         diff = differences(values, reference)
         out.sheets["differences"] = diff
-        out.tables["differences"] = (word("differences_caption", lang, reference=label(reference),
+        out.tables["differences"] = (word_runs("differences_caption", lang, manifest, reference=label(reference),
                                           replicates=replicates),
                                      _difference_cells(diff, designs, reference, measured, plain, lang))
     out.sheets["levels"] = levels(values)

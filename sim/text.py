@@ -216,6 +216,60 @@ WORDS: dict[str, tuple[str, str]] = {
                           "规划指标体系：基期值、2027年目标及出处（policy-facts §3），以及各方案2027年均值"
                           "［各次重复的90%区间］。"),
     "sweep_needs_analysis": ("run `grassroots analyze` on the spec first", "请先对实验运行 `grassroots analyze`"),
+    # --- the same words for runs under parameter draws (--draws N: N posterior parameter sets x R replicates
+    # each; word_runs picks these when the manifest records draws). Fields: runs (N x R), draws (N), per_draw (R).
+    "s_intro_draws": ("This report compares {n} designs of the reform: {designs}. The reference is {reference}: "
+                      "differences are each design minus it, run by run ({runs} runs each: {draws} posterior "
+                      "parameter draws x {per_draw} replicates; run k is the same parameters and random numbers "
+                      "in every design).",
+                      "本报告比较{n}个改革方案：{designs}。参照方案为{reference}：差值均为各方案减去参照方案，"
+                      "逐次模拟配对计算（每个方案{runs}次模拟：{draws}组后验参数抽样 x 每组{per_draw}次重复；"
+                      "同一编号的模拟在各方案中使用相同的参数和随机数）。"),
+    "s_intro_one_draws": ("This report shows one design, {design}, over {runs} runs ({draws} posterior parameter "
+                          "draws x {per_draw} replicates).",
+                          "本报告展示一个方案{design}，共{runs}次模拟（{draws}组后验参数抽样 x 每组{per_draw}次重复）。"),
+    "s_bands_draws": ("The bands and intervals include parameter uncertainty ({draws} posterior draws of the "
+                      "behavioural parameters, fitted to the 2023 baseline) and simulation noise ({per_draw} "
+                      "replicates per draw): {runs} runs per design. They do not include uncertainty about the "
+                      "model's structure. A year's value (for 2027, say) is the mean of its twelve months, "
+                      "averaged over the runs.",
+                      "图表中的区间同时反映参数不确定性（行为参数的{draws}组后验抽样，依据2023年基期拟合）和模拟的随机波动"
+                      "（每组参数{per_draw}次重复），每个方案共{runs}次模拟；不包括模型结构本身的不确定性。"
+                      "某年（如2027年）的数值为该年12个月的平均值，再对各次模拟取均值。"),
+    "n_mean_draws": ("Figures and tables show the mean over the {runs} runs ({draws} parameter draws x {per_draw} "
+                     "replicates); bands and intervals in brackets are 90% ranges over them (5th to 95th "
+                     "percentile), the darker band 50%.",
+                     "图表中的数值为{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）的均值；方括号内及图中浅色"
+                     "区间为各次模拟的90%范围（第5至第95百分位），深色区间为50%范围。"),
+    "ranking_caption_draws": ("Designs ranked by the number of 2027 targets they meet (in at least {likely} of the "
+                              "{runs} runs: {draws} parameter draws x {per_draw} replicates), then by their mean "
+                              "chance of meeting a target; designs equal on both share a rank.",
+                              "按达到的2027年目标数（在{runs}次模拟中至少{likely}达到；{draws}组参数抽样 x 每组{per_draw}"
+                              "次重复）排序，其次按各目标平均实现概率排序；两项均相同的方案名次并列。"),
+    "attainment_caption_draws": ("Chance of meeting each {year} target (share of the {runs} runs, {draws} parameter "
+                                 "draws x {per_draw} replicates, in which the {year} value meets it), with the mean "
+                                 "{year} value in brackets.",
+                                 "各项{year}年目标的实现概率（{runs}次模拟中{year}年数值达到目标的比例；{draws}组参数抽样 x "
+                                 "每组{per_draw}次重复），方括号内为{year}年均值。"),
+    "differences_caption_draws": ("Each design minus {reference}: mean over the {runs} runs ({draws} parameter draws "
+                                  "x {per_draw} replicates) [paired 90% interval]; shares in percentage points (pp).",
+                                  "各方案减去{reference}：{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）的均值"
+                                  "［配对90%区间］；比例类指标单位为百分点。"),
+    "figure_caption_fan_draws": ("{metric}. Lines: the mean over {runs} runs ({draws} parameter draws x {per_draw} "
+                                 "replicates); bands: 50% (dark) and 90% (light) of the runs, parameter uncertainty "
+                                 "and simulation noise. Shaded: the reform's phases. Dashed: the plan's 2027 target.",
+                                 "{metric}。线为{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）的均值；深色、浅色区间"
+                                 "分别为50%、90%的模拟所在范围，包括参数不确定性和随机波动；灰色底纹为改革各阶段；"
+                                 "虚线为规划2027年目标。"),
+    "figure_caption_targets_draws": ("Chance of meeting each 2027 target: the share of the {runs} runs ({draws} "
+                                     "parameter draws x {per_draw} replicates) in which the design's 2027 value "
+                                     "meets it.",
+                                     "各项2027年目标的实现概率：{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）中"
+                                     "该方案2027年数值达到目标的比例。"),
+    "provenance_draws": ("grassroots {version} | {draws} posterior parameter draws x {replicates} replicates, "
+                         "seed {seed}, ensemble {ensemble} | {scenarios} | report {date}",
+                         "grassroots {version} | {draws}组后验参数抽样 x {replicates}次重复，随机种子{seed}，"
+                         "参数集{ensemble} | {scenarios} | 报告日期{date}"),
 }
 
 
@@ -255,6 +309,23 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 
 def word(key: str, lang: str, **fields) -> str:
     return pick(WORDS[key], lang).format(**fields)
+
+
+def draws_fields(manifest: dict | None) -> dict | None:
+    """``draws``, ``per_draw`` and ``runs`` of a run under parameter draws (its manifest's ``draws``), else None."""
+    record = (manifest or {}).get("draws")
+    if not record:
+        return None
+    return {"draws": record["draws"], "per_draw": record["replicates_per_draw"], "runs": record["runs_per_scenario"]}
+
+
+def word_runs(key: str, lang: str, manifest: dict | None, **fields) -> str:
+    """``word(key)``, or for a run under parameter draws its ``key_draws`` form, which says that the bands
+    include parameter uncertainty and how many runs (draws x replicates) they pool."""
+    draws = draws_fields(manifest)
+    if draws is None:
+        return word(key, lang, **fields)
+    return word(f"{key}_draws", lang, **{**fields, **draws})
 
 
 def metric_name(metric: str, lang: str) -> str:

@@ -222,9 +222,13 @@ def provenance(manifest: dict, lang: str = "en") -> str:
     """The small print of a run's figures: version, replicates, seed, each design's config hash, date."""
     scenarios = ("、" if lang == "zh" else ", ").join(f"{s['name']} {s.get('config_hash', '')}".strip()
                                                       for s in manifest.get("scenarios", []))
-    return word("provenance", lang, version=manifest.get("versions", {}).get("grassroots", ""),
-                replicates=manifest.get("replicates"), seed=manifest.get("seed"), scenarios=scenarios,
-                date=dt.date.today().isoformat())
+    fields = dict(version=manifest.get("versions", {}).get("grassroots", ""), replicates=manifest.get("replicates"),
+                  seed=manifest.get("seed"), scenarios=scenarios, date=dt.date.today().isoformat())
+    draws = manifest.get("draws")
+    if draws:  # run under parameter draws: how many, and which ensemble (its SHA-256, shortened)
+        ensemble = (draws.get("ensemble") or {}).get("sha256") or draws.get("values_sha256", "")
+        return word("provenance_draws", lang, draws=draws["draws"], ensemble=ensemble[:12], **fields)
+    return word("provenance", lang, **fields)
 
 
 def sweep_provenance(manifest: dict, lang: str = "en") -> str:
