@@ -345,10 +345,12 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, b
               help="--posterior: simulations per wave (the last number repeats)")
 @click.option("--draws", default=256, show_default=True, type=click.IntRange(16),
               help="--posterior: parameter sets in the ensemble")
+@click.option("--predictive", default=64, show_default=True, type=click.IntRange(8),
+              help="--posterior: draws simulated again for the posterior predictive check")
 @click.option("--ensemble", default="sim/data/posterior.parquet", show_default=True, type=click.Path(dir_okay=False),
               help="--posterior: where to write the ensemble (its provenance goes beside it, .json)")
 def calibrate(config, replicates, counties, seed, max_evaluations, report_replicates, workers, dask, out,
-              write_config, report_path, steady_years, posterior, waves, points, draws, ensemble) -> None:
+              write_config, report_path, steady_years, posterior, waves, points, draws, predictive, ensemble) -> None:
     """Fit the free behavioural parameters so that the 2023 baseline of CONFIG reproduces the plan's figures.
 
     With --posterior: the posterior ensemble of every uncertain parameter, from the 2023 figures and the local
@@ -362,7 +364,8 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
         folder = Path(out) / "posterior"
         for path in [folder, Path(ensemble).parent] + ([Path(report_path).parent] if report_path else []):
             check_writable(path)
-        settings = Settings(waves=waves, points=tuple(points), draws=draws, seed=seed, counties=counties)
+        settings = Settings(waves=waves, points=tuple(points), draws=draws, seed=seed, counties=counties,
+                            predictive=predictive)
         click.echo(f"posterior: {waves} waves of {','.join(map(str, points))} simulations, then {draws} draws "
                    f"({counties} counties, {workers} workers); parts in {folder}/parts (resumable)", err=True)
         result = run_posterior(settings, folder, workers=workers, progress=True,

@@ -88,7 +88,7 @@ def threshold_jump(baseline, draws: pd.DataFrame | None, counties: int = 12, see
     from .experiments import apply_point
     from .priors import apply_parameters
 
-    base = apply_point(baseline.model_dump(mode="json"), {}, counties)
+    base = apply_point(baseline.model_dump(mode="json"), {}, min(counties, baseline.geography.counties))
     rows = [None] if draws is None else [row for _, row in draws.iterrows()]
     configs, keys = [], []
     for d, row in enumerate(rows):

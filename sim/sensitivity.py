@@ -29,6 +29,8 @@ def draw_outcomes(series: pd.DataFrame, scenario: str, metrics, year: int = 2027
 
     a = annual(series)
     a = a[(a.year == year) & a.metric.isin(list(metrics))]
+    draw_of = series[["replicate", "draw"]].drop_duplicates().set_index("replicate")["draw"]
+    a = a.assign(draw=a["replicate"].map(draw_of))
 
     def table(name):
         part = a[a.scenario == name]
