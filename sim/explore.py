@@ -445,8 +445,10 @@ class Runner:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
-    def draw(self, series: pd.DataFrame, manifest: dict, lang: str, names=None, stopped=None) -> dict[str, bytes]:
-        """The comparison's figures as PNG, drawn on the workers (name -> PNG bytes)."""
+    def draw(self, series: pd.DataFrame, manifest: dict, lang: str, names=None, stopped=None,
+             each=None) -> dict[str, bytes]:
+        """The comparison's figures as PNG, drawn on the workers (name -> PNG bytes); ``each(name, png)`` is
+        called as each one is ready, so that a page can show it at once."""
         names = list(names or figure_names(series))
         pool = self.pool()
         futures = {pool.submit(figure_png, series, manifest, name, lang): name for name in names}
@@ -458,6 +460,8 @@ class Runner:
                 finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in finished:
                     out[futures[future]] = future.result()
+                    if each is not None:
+                        each(futures[future], out[futures[future]])
         finally:
             for future in pending:
                 future.cancel()
@@ -550,7 +554,7 @@ def figure_png(series: pd.DataFrame, manifest: dict, name: str, lang: str = "en"
         else:
             raise ValueError(f"unknown figure {name!r}")
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi)  # as the report saves it (sim.figures.style.save)
         plt.close(fig)
     return buf.getvalue()
 
@@ -650,7 +654,7 @@ def open_results(folder: str | Path, lang: str = "en") -> Stored:
     pngs = []
     for name, caption, fig in figures:
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=110)
         import matplotlib.pyplot as plt
 
         plt.close(fig)

@@ -98,8 +98,8 @@ def run_task(chosen: X.Design, language: str):
         stored.set(None)
         figures.set({})
         status.set("drawing")
-        drawn = r.draw(comparison.series, comparison.manifest, language, stopped=stopped)
-        figures.set({(language, k): v for k, v in drawn.items()})
+        r.draw(comparison.series, comparison.manifest, language, stopped=stopped,
+               each=lambda name, png: figures.set({**figures.value, (language, name): png}))
         timing.set({"run": ran, "draw": time.perf_counter() - started - ran, "replicates": chosen.replicates})
         status.set("done")
     except X.Cancelled:
@@ -125,6 +125,7 @@ def draw_task(comparison, language: str):
 @task
 def open_task(path: str, language: str):
     """Open a stored results folder read-only and show it with the same tables and figures."""
+    message.set("")
     try:
         found = X.open_results(path, language)
     except Exception as exc:
@@ -176,10 +177,30 @@ def change_lever(lever: str, phase: str, value) -> None:
     try:
         X.build(candidate)
     except Exception as exc:
-        message.set(one_line(exc))
+        message.set(lever_problem(exc, lever, phase))
         return
     message.set("")
     design.set(candidate)
+
+
+def lever_problem(exc: BaseException, lever: str, phase: str) -> str:
+    """A refused lever value in words: the lever's label and phase, then what the config check says
+    (``levers.committee_pay_ratio.values.rollout: must be within [0.2, 2] ... (got 5)``)."""
+    from .config import ConfigError
+    from .registry import LEVERS
+
+    if not isinstance(exc, ConfigError) or not exc.problems:
+        return one_line(exc)
+    label = LEVERS[lever].label.pick(lang.value)
+    from .config.loader import format_path
+
+    return f"{label} ({phase_name(phase, lang.value)}): " + "; ".join(
+        f"{format_path(p.path)}: {p.message}" if p.path else p.message for p in exc.problems)
+
+
+def set_mode(value: str) -> None:
+    message.set("")
+    mode.set(value)
 
 
 def start_run() -> None:
@@ -201,6 +222,7 @@ def save() -> None:
     except Exception as exc:
         message.set(one_line(exc))
         return
+    message.set("")
     lines = [f"{ls.path}: ok (scenario '{ls.scenario.name}', {len(ls.files)} file(s), hash {ls.hash})" for ls in checked]
     saved.set("\n".join([word("x_saved", lang.value, design=paths[0], baseline=paths[1]),
                          *(word("x_validated", lang.value, line=line) for line in lines)]))
@@ -328,7 +350,7 @@ def Controls(language: str):
                                on_value=lambda v: set_lang("zh" if v == "中文" else "en"), classes=["gr-lang"])
     modes = {"explore": word("x_mode_explore", language), "open": word("x_mode_open", language)}
     solara.ToggleButtonsSingle(value=modes[mode.value], values=list(modes.values()),
-                               on_value=lambda v: mode.set(next(k for k, n in modes.items() if n == v)),
+                               on_value=lambda v: set_mode(next(k for k, n in modes.items() if n == v)),
                                classes=["gr-mode"])
     if mode.value == "open":
         solara.InputText(word("x_folder", language), value=folder.value, on_value=folder.set,
