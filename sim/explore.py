@@ -7,8 +7,9 @@ Nothing here re-implements the library; this module only puts it together for an
 - a design is a starting config (``sim.config.load_scenario``) with lever values changed by phase and a
   geography, validated as overrides are (``sim.config.scenario_of``: a bad value is a ``ConfigError`` that
   names the key and its range);
-- its baseline is the same world with every lever at its 2023 value (``lever_defaults``): the same geography,
-  timeline, pilot, implementation and parameters, so the two differ only by the design;
+- its baseline is the same world with every lever at its 2023 value (the registry's default, or the
+  calibrated value where ``grassroots calibrate`` fitted one): the same geography, timeline, pilot,
+  implementation and parameters, so the two differ only by the design;
 - both are run with ``sim.run.run_scenarios`` on common random numbers (replicate k of the design and of the
   baseline share their random streams), one replicate per task on a pool of worker processes; each
   replicate's series is cached by its config hash, seed and replicate, so after a lever moves only the
@@ -250,7 +251,11 @@ def build(design: Design) -> Built:
         overrides[f"levers.{lever}.values.{phase}"] = value
     scenario_of(resolved, overrides)  # a bad value: a ConfigError naming its key and its range
     saved = _plain(set_paths(resolved, overrides))
-    baseline = {**copy.deepcopy(saved), "name": REFERENCE, "levers": lever_defaults()["levers"],
+    # every lever at the value it has in 2023 in this world: the registry's, or the calibrated one (a lever
+    # `grassroots calibrate` fitted, such as social insurance coverage, has its own 2023 value)
+    still = {name: {"values": {"baseline": in_force(spec, LEVERS[name].default)["baseline"]}}
+             for name, spec in saved["levers"].items()}
+    baseline = {**copy.deepcopy(saved), "name": REFERENCE, "levers": {**lever_defaults()["levers"], **still},
                 "labels": {"en": "Baseline (no reform)", "zh": "基准情景（不改革）"},
                 "description": {"en": f"The world of design {resolved['name']} with every lever at its 2023 value.",
                                 "zh": f"与方案{resolved['name']}相同的情境，各项政策杠杆均保持2023年取值。"}}

@@ -292,7 +292,7 @@ def LeverRow(control: X.LeverControl, language: str):
     scale = 100.0 if control.share else 1.0  # shares are shown in percent, as in the report
     with solara.Column(classes=["gr-lever", f"lever-{control.name}"], gap="2px"):
         solara.HTML(unsafe_innerHTML=f"<b>{html.escape(control.label[language])}</b> ({html.escape(unit)}; "
-                    f"{control.low * scale:g}–{control.high * scale:g}, 2023: {control.default * scale:g})")
+                    f"{control.low * scale:g}–{control.high * scale:g}, 2023: {control.values['baseline'] * scale:.3g})")
         if control.dated:
             solara.Text(", ".join(f"{k}: {v * scale:g}" for k, v in control.dated.items()),
                         style={"font-size": "11px", "color": "#777"})
@@ -437,14 +437,6 @@ def Results(language: str):
     tables = page_tables(shown, language)
     heading(word('x_differences', language))
     solara.HTML(unsafe_innerHTML=tables["differences"])
-    heading(word('x_targets', language))
-    solara.HTML(unsafe_innerHTML=tables["targets"])
-    with solara.Row():
-        for name in ("differences", "attainment", "levels"):
-            frame = getattr(shown, name)
-            if len(frame):
-                solara.FileDownload(frame.to_csv(index=False), filename=f"{name}.csv",
-                                    label=f"{word('x_download', language)} {name}.csv")
     heading(word('x_figures', language))
     names = X.figure_names(shown.series)
     with solara.Row(style={"flex-wrap": "wrap"}):
@@ -459,6 +451,14 @@ def Results(language: str):
                     with solara.Row():
                         solara.FileDownload(png, filename=f"{name}.png", label="PNG")
                         solara.FileDownload(lambda n=name: figure_csv(shown, n), filename=f"{name}.csv", label="CSV")
+    heading(word('x_targets', language))
+    solara.HTML(unsafe_innerHTML=tables["targets"])
+    with solara.Row():
+        for name in ("differences", "attainment", "levels"):
+            frame = getattr(shown, name)
+            if len(frame):
+                solara.FileDownload(frame.to_csv(index=False), filename=f"{name}.csv",
+                                    label=f"{word('x_download', language)} {name}.csv")
     heading(word('x_indicators', language))
     solara.HTML(unsafe_innerHTML=tables["indicators"])
     solara.FileDownload(tables["indicators_csv"], filename="indicators.csv",

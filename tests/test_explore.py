@@ -57,8 +57,9 @@ def test_the_baseline_is_the_design_s_world_with_every_lever_at_2023():
     assert built.design.geography == built.baseline.geography and built.design.geography.counties == 12
     assert built.design.parameters == built.baseline.parameters and built.design.pilot == built.baseline.pilot
     assert built.design.levers.committee_pay_ratio.values["rollout"] == 1.1
-    assert all(spec.values == {"baseline": LEVERS[name].default}
-               for name, spec in built.baseline.levers.__dict__.items())
+    # every lever at its 2023 value, as configs/baseline.yaml has them (social insurance at its calibrated value)
+    assert built.baseline.levers == load_scenario(CONFIGS / "baseline.yaml").scenario.levers
+    assert built.baseline.levers.social_insurance_coverage.values["baseline"] != LEVERS["social_insurance_coverage"].default
     assert built.design.timeline.end == built.baseline.timeline.end == "2027-12"  # shown to 2027
     assert built.design_saved["timeline"]["end"] == "2030-12"  # saved with its own timeline
 
