@@ -28,6 +28,7 @@ beside it, so that ``grassroots compare`` reproduces the comparison.
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import multiprocessing
 import threading
@@ -225,6 +226,18 @@ def check_design(design: Design) -> None:
 
 
 def build(design: Design) -> Built:
+    """:func:`make` the design and its baseline, kept while the starting config is unchanged (a page asks
+    for them at every redraw)."""
+    stamp = Path(design.start).stat().st_mtime if Path(design.start).is_file() else None
+    return _built(design, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _built(design: Design, stamp) -> Built:
+    return make(design)
+
+
+def make(design: Design) -> Built:
     """The design and its baseline, validated. A bad starting config, lever value or geography raises a
     ``ConfigError`` (the message names the file or key and the allowed range); a bad setting a ``ValueError``."""
     check_design(design)
@@ -486,7 +499,13 @@ class Comparison:
     differences: pd.DataFrame
     attainment: pd.DataFrame
     seconds: float = 0.0
-    figures: dict = field(default_factory=dict)  # name -> PNG bytes, per language: {(lang, name): png}
+    values: pd.DataFrame | None = None  # sim.compare.replicate_values of the series
+
+    def all_levels(self) -> pd.DataFrame:
+        """Every metric's levels, as ``compare`` writes them to levels.csv."""
+        from .compare import levels
+
+        return levels(self.values)
 
     @property
     def reference(self) -> str:
@@ -518,7 +537,9 @@ def tables_of(series: pd.DataFrame, manifest: dict) -> Comparison:
     reference = manifest.get("reference") if manifest.get("reference") in designs else (designs or [None])[0]
     diff = differences(values, reference) if reference is not None and values["scenario"].nunique() > 1 \
         else pd.DataFrame()
-    return Comparison(series, manifest, levels(values), diff, target_attainment(values))
+    # the levels of the headline outcomes (what the page shows; all of them: ``all_levels``, for the download)
+    headline = levels(values[values["metric"].isin(HEADLINE)])
+    return Comparison(series, manifest, headline, diff, target_attainment(values), values=values)
 
 
 def run_comparison(design: Design, runner: Runner, progress=None, stopped=None) -> Comparison:

@@ -454,11 +454,13 @@ def Results(language: str):
     heading(word('x_targets', language))
     solara.HTML(unsafe_innerHTML=tables["targets"])
     with solara.Row():
-        for name in ("differences", "attainment", "levels"):
+        for name in ("differences", "attainment"):
             frame = getattr(shown, name)
             if len(frame):
                 solara.FileDownload(frame.to_csv(index=False), filename=f"{name}.csv",
                                     label=f"{word('x_download', language)} {name}.csv")
+        solara.FileDownload(lambda: shown.all_levels().to_csv(index=False), filename="levels.csv",
+                            label=f"{word('x_download', language)} levels.csv")
     heading(word('x_indicators', language))
     solara.HTML(unsafe_innerHTML=tables["indicators"])
     solara.FileDownload(tables["indicators_csv"], filename="indicators.csv",

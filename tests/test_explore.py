@@ -111,6 +111,10 @@ def test_the_saved_design_validates_and_run_and_compare_reproduce_the_page(pair,
         assert (merged[f"{value}_written"] == merged[f"{value}_page"]).all()
         if name == "attainment":
             assert (merged["mean_written"] == merged["mean_page"]).all()
+    written = pd.read_csv(out / "levels.csv")
+    page = second.all_levels()
+    merged = written[written["year"] == 2027].merge(page, on=["design", "metric", "year"])
+    assert len(merged) == len(page[page["year"] == 2027]) > 0 and (merged["mean_x"] == merged["mean_y"]).all()
 
     run_out = tmp_path / "run"
     ran = cli.invoke(main, ["run", str(design_file), "-n", "2", "--seed", "0", "--out", str(run_out), "--no-figure",
