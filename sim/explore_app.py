@@ -247,11 +247,13 @@ def font_css(lang: str) -> str:
     """The page's font: the packaged Noto Sans SC, reduced to the Chinese characters the page can show
     (the report's embedded font, ``sim.html.font_face``), after the reader's Latin sans-serif on an English
     page, so that Chinese shows without Chinese system fonts."""
-    from . import registry
+    from . import registry, text
     from .html import families, font_face
-    from .text import PHASE_NAMES, WORDS, plan_indicators
+    from .text import plan_indicators
 
-    texts = [zh for _, zh in WORDS.values()] + [zh for _, zh in PHASE_NAMES.values()]
+    texts = [pair[1] for table in vars(text).values() if isinstance(table, dict)  # every (en, zh) word table
+             for pair in table.values() if isinstance(pair, tuple) and len(pair) == 2]
+    texts += list(text.LEVER_UNITS_ZH.values())
     texts += [e.label.zh for table in (registry.LEVERS, registry.METRICS) for e in table.values() if e.label]
     texts += [g.zh for g in registry.GROUP_LABELS.values()] + [g.zh for g in X.GEOGRAPHIES.values()]
     texts += [str(ind.get("zh", "")) for ind in plan_indicators()] + ["中文英文"]
@@ -296,7 +298,7 @@ def LeverRow(control: X.LeverControl, language: str):
         if control.dated:
             solara.Text(", ".join(f"{k}: {v * scale:g}" for k, v in control.dated.items()),
                         style={"font-size": "11px", "color": "#777"})
-        with solara.Row(gap="8px", style={"margin-top": "6px"}):
+        with solara.Row(gap="8px", style={"margin-top": "14px"}):
             for phase in X.SHOWN_PHASES:
                 value = control.values[phase]
                 with solara.Column(gap="0px", style={"min-width": "100px", "flex": "1"}):
