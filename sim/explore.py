@@ -377,8 +377,9 @@ class Runner:
     """Runs replicates on a pool of worker processes, keeping each replicate's series (by config hash, seed
     and replicate) so that a scenario already run is not run again. One per server process; thread-safe."""
 
-    def __init__(self, workers: int = 2, cache_size: int = 400):
+    def __init__(self, workers: int = 2, cache_size: int = 400, grace: float = 2.0):
         self.workers = max(1, int(workers))
+        self.grace = grace  # seconds a cancelled run waits for the replicates already running
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
@@ -440,11 +441,22 @@ class Runner:
                         done += 1
                         if progress is not None:
                             progress(done, total)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                if pending:
+            except BaseException:  # Cancel (or an error): drop what has not started, and stop the workers
+                # only if what they are running takes longer than a moment (a province), since new workers
+                # take seconds to start; replicates that finish meanwhile are kept
+                # (stop_pool cancels the queued ones itself: cancelling them first races its clean-up, see
+                # sim.run._OwnPool)
+                running = [future for future in pending if future.running()]
+                finished, unfinished = wait(running, timeout=self.grace)
+                for future in finished:
+                    if future.exception() is None:
+                        i, k = futures[future]
+                        self._keep(keys[i][k], future.result())
+                if unfinished:
                     self.stop()
+                else:
+                    for future in pending:
+                        future.cancel()
                 raise
         frames = []
         with self._lock:
@@ -675,6 +687,8 @@ def open_results(folder: str | Path, lang: str = "en") -> Stored:
     kind = kind_of(path)
     if kind == "run":
         series, manifest = read_run(path)
+        # what the page shows is of all counties and groups: the rest need not go to the workers that draw
+        series = series[(series["region"] == "all") & (series["group"] == "all")].reset_index(drop=True)
         return Stored(path, kind, comparison=tables_of(series, manifest), title=path.name)
     title, figures, tables = stored_figures(path, kind, lang)
     pngs = []

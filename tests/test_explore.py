@@ -183,3 +183,17 @@ def test_parameter_draws_are_offered_only_once_a_posterior_exists(monkeypatch, t
     assert not X.draws_available()
     (tmp_path / "posterior.parquet").write_bytes(b"")
     assert X.draws_available()
+
+
+def test_a_cancelled_run_stops_and_the_next_one_runs():
+    runner = X.Runner(workers=1, grace=0.0)  # no waiting: the running replicate's worker is stopped
+    try:
+        built = X.build(X.Design(COUNTY, replicates=2))
+        asked = []
+        with pytest.raises(X.Cancelled):
+            runner.run([built.baseline, built.design], 2, 0, stopped=lambda: asked.append(1) or len(asked) > 1)
+        assert runner._pool is None  # the worker was stopped, not left computing for nobody
+        series = runner.run([built.design], 2, 0)
+        assert sorted(series["replicate"].unique()) == [0, 1]
+    finally:
+        runner.close()
