@@ -326,8 +326,8 @@ def Levers(language: str):
     chosen = design.value
     try:
         built = X.build(chosen)
-    except Exception:
-        solara.Warning(word("x_press_run", language))
+    except Exception as exc:  # a starting config that fails validation: what is wrong with it, in its words
+        solara.Error(word("x_error", language, message=one_line(exc)), classes=["gr-error", "gr-message"])
         return
     controls = X.lever_controls(built.design_saved)
     names = {g: GROUP_LABELS[g].pick(language) for g in GROUP_LABELS}

@@ -197,3 +197,40 @@ def test_a_cancelled_run_stops_and_the_next_one_runs():
         assert sorted(series["replicate"].unique()) == [0, 1]
     finally:
         runner.close()
+
+
+def test_the_page_says_what_is_wrong_with_a_config_and_with_a_typed_value(tmp_path, monkeypatch):
+    """The page rendered headlessly (as tests/test_solara.py renders SolaraViz): a starting config that fails
+    validation and an out-of-range value typed into a lever's field are messages on the page."""
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as v
+
+    import sim.explore_app as app
+
+    monkeypatch.setattr(app, "_RUNNER", X.Runner(1))  # no workers are started: nothing runs here
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {COUNTY}\nname: bad\nlevers:\n  committee_pay_ratio: {{values: {{rollout: 9}}}}\n")
+    first = app.design.value
+    try:
+        app.design.set(X.Design(str(bad)))
+        _, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+        alerts = [str(w.children) for w in rc.find(v.Alert).widgets]
+        assert any("bad.yaml:4: levers.committee_pay_ratio.values.rollout: must be within [0.2, 2]" in a
+                   for a in alerts), alerts
+
+        app.design.set(X.Design(COUNTY))
+        rc.find(v.BtnToggle, class_="gr-groups").widget.v_model = list(GROUP_LABELS).index("pay")
+        field = rc.find(v.TextField, class_="lever-committee_pay_ratio-rollout").widget
+        field.v_model = "1.25"
+        field.fire_event("keyup.enter", None)
+        assert app.design.value.changes == ((PAY, "rollout", 1.25),) and app.message.value == ""
+        field = rc.find(v.TextField, class_="lever-committee_pay_ratio-rollout").widget
+        field.v_model = "5"
+        field.fire_event("keyup.enter", None)
+        assert app.design.value.changes == ((PAY, "rollout", 1.25),)  # refused: the design keeps its value
+        assert app.message.value.startswith("Committee pay (ratio to county seat) (full rollout): "
+                                            "levers.committee_pay_ratio.values.rollout: must be within [0.2, 2]")
+        assert any(app.message.value in str(w.children) for w in rc.find(v.Alert).widgets)  # on the page
+    finally:
+        app.design.set(first)
+        app.message.set("")
