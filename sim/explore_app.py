@@ -472,8 +472,6 @@ def Results(language: str):
 def page_tables(shown, language: str) -> dict:
     """The tables of a result in ``language``, as HTML (and the indicator table as CSV); made once per
     result and language (the page is drawn again at every step of the progress bar)."""
-    from .report import indicator_table
-
     made = shown.__dict__.setdefault("_page_tables", {})
     if language not in made:
         made[language] = _page_tables(shown, language)
