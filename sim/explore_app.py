@@ -293,12 +293,13 @@ def LeverRow(control: X.LeverControl, language: str):
     unit = lever_unit(control.unit, language)
     scale = 100.0 if control.share else 1.0  # shares are shown in percent, as in the report
     with solara.Column(classes=["gr-lever", f"lever-{control.name}"], gap="2px"):
-        solara.HTML(unsafe_innerHTML=f"<b>{html.escape(control.label[language])}</b> ({html.escape(unit)}; "
+        solara.HTML(style="margin-bottom: 16px; line-height: 1.35",
+                    unsafe_innerHTML=f"<b>{html.escape(control.label[language])}</b> ({html.escape(unit)}; "
                     f"{control.low * scale:g}–{control.high * scale:g}, 2023: {control.values['baseline'] * scale:.3g})")
         if control.dated:
             solara.Text(", ".join(f"{k}: {v * scale:g}" for k, v in control.dated.items()),
                         style={"font-size": "11px", "color": "#777"})
-        with solara.Row(gap="8px", style={"margin-top": "14px"}):
+        with solara.Row(gap="8px"):
             for phase in X.SHOWN_PHASES:
                 value = control.values[phase]
                 with solara.Column(gap="0px", style={"min-width": "100px", "flex": "1"}):
