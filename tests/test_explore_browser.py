@@ -65,10 +65,10 @@ def server(tmp_path_factory):
     finally:
         proc.terminate()
         try:
-            proc.wait(15)
+            proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(5)
+            proc.wait(60)
 
 
 def first_number(text: str) -> float:
@@ -88,7 +88,7 @@ def shoot(page, name: str) -> None:
     """The whole page (the app scrolls inside its own layout, so a tall window rather than a full-page shot)."""
     page.set_viewport_size({"width": 1440, "height": 3400})
     page.wait_for_timeout(500)
-    page.screenshot(path=str(SHOTS / name))
+    page.screenshot(path=str(SHOTS / name), timeout=120_000)
     page.set_viewport_size({"width": 1440, "height": 1100})
 
 
@@ -120,9 +120,9 @@ def test_explore_in_the_browser(server):
             field = page.locator(".lever-committee_pay_ratio-rollout input")
             field.fill("1.3")
             field.press("Enter")
-            page.wait_for_selector(".gr-changed", timeout=10_000)
+            page.wait_for_selector(".gr-changed", timeout=60_000)
             assert "1 lever value" in page.locator(".gr-changed").inner_text()
-            page.wait_for_selector(".gr-stale", timeout=10_000)  # the result shown is not of this design
+            page.wait_for_selector(".gr-stale", timeout=60_000)  # the result shown is not of this design
             timing = page.locator(".gr-timing").inner_text()
             started = time.monotonic()
             page.click(".gr-run")
@@ -148,12 +148,12 @@ def test_explore_in_the_browser(server):
             field = page.locator(".lever-committee_pay_ratio-rollout input")
             field.fill("5")
             field.press("Enter")
-            page.wait_for_selector(".gr-error", timeout=10_000)
+            page.wait_for_selector(".gr-error", timeout=60_000)
             message = page.locator(".gr-error").inner_text()
             assert message.startswith("error: Committee pay (ratio to county seat) (full rollout): "
                                       "levers.committee_pay_ratio.values.rollout: must be within [0.2, 2]"), message
             assert "(got 5)" in message and "Traceback" not in message
-            page.screenshot(path=str(SHOTS / "explore_error.png"))
+            page.screenshot(path=str(SHOTS / "explore_error.png"), timeout=120_000)
             assert page.locator(".lever-committee_pay_ratio-rollout input").input_value() == "1.3"
 
             # save the design, then `grassroots validate` it
@@ -184,6 +184,9 @@ def test_explore_in_the_browser(server):
             page.get_by_text("no stored results to report on").wait_for(timeout=30_000)
             assert page.locator(".gr-error").count() == 1
             assert errors == []
+        except Exception:
+            page.screenshot(path=str(SHOTS / "explore_failure.png"), timeout=120_000)  # what the page showed
+            raise
         finally:
             browser.close()
     assert "Traceback" not in log.read_text()
