@@ -572,6 +572,51 @@ def report(results_dir, lang, formats, layout, out) -> None:
 
 
 
+@main.command()
+@click.argument("configs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="port to serve on (0: a free one)")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (the default serves this machine only)")
+@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1),
+              help="worker processes running the replicates and drawing the figures")
+@click.option("--save-to", default="results/explore/designs", show_default=True, type=click.Path(file_okay=False),
+              help="folder the page saves designs into")
+def explore(configs, port, host, workers, save_to) -> None:
+    """Explore a design in the browser: move levers by phase, run it against the baseline on common random
+    numbers, see fan charts, paired differences and the chance of meeting each 2027 target, save it as a
+    config; or open stored results read-only. CONFIGS join the starting designs (configs/plan.yaml and
+    configs/designs/*). Needs the `explore` extra: pip install 'grassroots[explore]'."""
+    import importlib.util
+    import json
+    import socket
+
+    if importlib.util.find_spec("solara") is None:
+        click.echo("error: grassroots explore needs Solara: pip install 'grassroots[explore]'", err=True)
+        sys.exit(2)
+    from .config import ConfigError, load_scenario
+
+    for path in configs:  # listed anyway: the page says what is wrong when it is chosen
+        try:
+            load_scenario(path)
+        except ConfigError as exc:
+            click.echo(f"warning: {str(exc).splitlines()[0]} (the page shows the problems)", err=True)
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    os.environ["GRASSROOTS_EXPLORE_CONFIGS"] = json.dumps([str(p) for p in configs])
+    os.environ["GRASSROOTS_EXPLORE_WORKERS"] = str(workers)
+    os.environ["GRASSROOTS_EXPLORE_SAVE"] = str(save_to)
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no usage data leaves the machine
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"grassroots explore: http://{shown}:{port}/ (Ctrl-C stops it)", err=False)
+    from solara.__main__ import run as solara_run
+
+    solara_run.main(["sim.explore_app", "--host", host, "--port", str(port), "--production", "--no-open",
+                     "--no-check-version", "--log-level", "warning"], standalone_mode=False)
+
+
 @main.command("list")
 @click.argument("kind", type=click.Choice(["levers", "parameters", "metrics"]))
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="language of the labels")

@@ -172,6 +172,13 @@ def run_figures(series: pd.DataFrame, manifest: dict, lang: str = "en", layout: 
 
 
 def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
+    title, signature, figures, tables, data = sweep_figures(folder, lang)
+    return _write_pages(out_dir, title, signature, figures, formats, tables, lang, data=data)
+
+
+def sweep_figures(folder: Path, lang: str = "en"):
+    """A sweep folder's report, not written: ``(title, signature, figures, tables, data)``; figures are
+    (name, caption, figure), tables (caption, frame), data the CSV of each figure by name."""
     from .experiments import read_design, read_sweep
 
     manifest_file = folder / "manifest.json"
@@ -208,8 +215,8 @@ def _sweep_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
                    .reset_index().join(design, on="point"))
         tables.append((word("factorial_table", lang), table_in(summary, lang)))
     figure_data = analysis if kind in ("sobol", "morris") else means
-    return _write_pages(out_dir, word("sweep_title", lang, name=spec.get("name", folder.name)), signature, figures,
-                        formats, tables, lang, data={name: figure_data for name, _, _ in figures})
+    return (word("sweep_title", lang, name=spec.get("name", folder.name)), signature, figures, tables,
+            {name: figure_data for name, _, _ in figures})
 
 
 
@@ -230,6 +237,12 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
 
 
 def _pilot_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
+    title, signature, figures, tables, data = pilot_figures(folder, lang)
+    return _write_pages(out_dir, title, signature, figures, formats, tables, lang, data=data)
+
+
+def pilot_figures(folder: Path, lang: str = "en"):
+    """A pilot evaluation folder's report, not written: ``(title, signature, figures, tables, data)``."""
     from .pilot import pilot_summary
 
     path = folder / "pilot_replicates.csv"
@@ -241,9 +254,17 @@ def _pilot_report(folder: Path, formats, out_dir: Path, lang: str) -> Path:
     signature = word("provenance_pilot", lang, version=_version(), source=folder.name,
                      date=dt.date.today().isoformat())
     summary = table_in(pilot_summary(table), lang)
-    return _write_pages(out_dir, word("pilot_title", lang), signature,
-                        [("pilot_evaluation", word("pilot_caption", lang), pilot_chart(table, lang, signature))],
-                        formats, [(word("pilot_table", lang), summary)], lang, data={"pilot_evaluation": table})
+    return (word("pilot_title", lang), signature,
+            [("pilot_evaluation", word("pilot_caption", lang), pilot_chart(table, lang, signature))],
+            [(word("pilot_table", lang), summary)], {"pilot_evaluation": table})
+
+
+def stored_figures(folder: Path, kind: str, lang: str = "en"):
+    """A sweep's or pilot evaluation's figures and tables, read as its report reads them and nothing written
+    (``grassroots explore`` browses them): ``(title, figures, tables)``."""
+    with plt.rc_context():
+        title, _, figures, tables, _ = (sweep_figures if kind == "sweep" else pilot_figures)(Path(folder), lang)
+    return title, figures, tables
 
 
 def _version() -> str:
