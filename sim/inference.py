@@ -583,7 +583,8 @@ def _population_mcmc(emulators, observations, keep: np.ndarray, d: int, settings
         proposal = x + scale * rng.standard_normal((chains, k)) @ chol.T
         lp_new = _log_posterior(emulators, observations, proposal, active, d, ruled_out=ruled_out,
                                 cutoff=settings.cutoff)
-        take = np.log(rng.random(chains)) < lp_new - lp
+        with np.errstate(invalid="ignore"):  # both outside the space left (-inf - -inf): not taken
+            take = np.log(rng.random(chains)) < lp_new - lp
         x = np.where(take[:, None], proposal, x)
         lp = np.where(take, lp_new, lp)
         if step < steps // 2:
