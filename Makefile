@@ -17,11 +17,9 @@ PYTHON312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/
 endif
 VENV312 := .venv312
 # on 3.12, the tests that depend on mesa, numpy or Python versions (Mesa tools, SolaraViz, both engines, the
-# stages, determinism, accounting, registry, configs, lazy imports); the whole suite runs on 3.11 in
-# `make test`. PYTEST312="-m 'not slow'" runs the suite but the slow tests, PYTEST312= all of it.
-PYTEST312 ?= tests/test_mesa.py tests/test_solara.py tests/test_engines.py tests/test_stages.py \
-	tests/test_determinism.py tests/test_model_accounting.py tests/test_registry.py tests/test_configs.py \
-	tests/test_cli_imports.py
+# determinism); CI keeps this short. The whole suite runs on 3.11 in `make test`. PYTEST312="-m 'not slow'"
+# runs the suite but the slow tests, PYTEST312= all of it.
+PYTEST312 ?= tests/test_mesa.py tests/test_solara.py tests/test_engines.py tests/test_determinism.py
 STAMP312 := $(VENV312)/.installed
 
 .PHONY: demo test test-py312 install bench clean

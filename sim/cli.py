@@ -338,12 +338,12 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, b
                    "fit (0: keep the config's)")
 @click.option("--posterior", is_flag=True,
               help="instead of the point fit: the posterior ensemble over every prior, from the 2023 figures and "
-                   "the local-reform cases (history matching + importance sampling; about 45 min on 2 cores; "
-                   "resumable: run it again to continue)")
-@click.option("--waves", default=3, show_default=True, type=click.IntRange(1, 10), help="--posterior: waves")
-@click.option("--points", default="320,224,224", show_default=True, callback=_number_list(int),
+                   "the local-reform cases (history matching, then MCMC on the emulators; about 25 min on 2 "
+                   "cores; resumable: run it again to continue)")
+@click.option("--waves", default=2, show_default=True, type=click.IntRange(1, 10), help="--posterior: waves")
+@click.option("--points", default="320,96", show_default=True, callback=_number_list(int),
               help="--posterior: simulations per wave (the last number repeats)")
-@click.option("--draws", default=256, show_default=True, type=click.IntRange(16),
+@click.option("--draws", default=200, show_default=True, type=click.IntRange(16),
               help="--posterior: parameter sets in the ensemble")
 @click.option("--predictive", default=64, show_default=True, type=click.IntRange(8),
               help="--posterior: draws simulated again for the posterior predictive check")

@@ -323,9 +323,9 @@ def _read_part(path: Path, key: str) -> pd.DataFrame | None:
 
 @dataclass
 class Settings:
-    waves: int = 3
-    points: tuple[int, ...] = (320, 224, 224)
-    draws: int = 256
+    waves: int = 2
+    points: tuple[int, ...] = (320, 96)
+    draws: int = 200
     cutoff: float = 3.0
     active: int = 8
     proposals: int = 40_000
