@@ -23,8 +23,8 @@ self-normalised importance sampling on the emulators):
    + s_model_j^2)``, sampled by population adaptive Metropolis (``draws`` chains started at the last wave's
    survivors, the proposal's covariance from the population); each chain's last state is a draw, and split
    R-hat and the effective sample size are reported. Inputs no emulator uses are drawn from their prior: no
-   evidence touches them. (Importance sampling from a Student-t fitted to the survivors, kept as
-   ``_importance_sample``, collapses to an effective sample size of 1 with some 30 informed inputs.)
+   evidence touches them. (Importance sampling from a Student-t fitted to the survivors collapsed to an
+   effective sample size of 1 with some 30 informed inputs: not used.)
 6. **Check.** The ensemble is simulated (posterior predictive of every output, from the simulator, not the
    emulators), and the pre-registered out-of-sample checks (``docs/validation-plan.md``) are computed by
    dropping each observation's likelihood term in turn.
@@ -252,14 +252,6 @@ def implausibility(emulators: dict[str, Emulator], observations: list[Observatio
     return worst
 
 
-def log_likelihood(emulators: dict[str, Emulator], observations: list[Observation], u: np.ndarray) -> np.ndarray:
-    total = np.zeros(len(u))
-    for obs in observations:
-        mean, var = emulators[obs.name].predict(u)
-        total += stats.norm.logpdf(obs.value, mean, np.sqrt(var + obs.sd ** 2))
-    return total
-
-
 def _t_fit(points: np.ndarray, widen: float):
     mean = points.mean(axis=0)
     cov = np.atleast_2d(np.cov(points, rowvar=False)) * widen ** 2 + 1e-6 * np.eye(points.shape[1])
@@ -328,7 +320,6 @@ class Settings:
     draws: int = 200
     cutoff: float = 3.0
     active: int = 8
-    proposals: int = 40_000
     seed: int = 1
     counties: int = 12
     chunk: int = 16
@@ -387,11 +378,6 @@ class PosteriorResult:
     correlations: pd.DataFrame  # the strongest posterior correlations
     moved: pd.DataFrame  # what each piece of evidence moved
     simulations: pd.DataFrame = field(repr=False, default=None)
-
-
-def _systematic(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    positions = (rng.random() + np.arange(n)) / n
-    return np.minimum(np.searchsorted(np.cumsum(weights), positions), len(weights) - 1)
 
 
 def _ess(logw: np.ndarray) -> tuple[np.ndarray, float]:
@@ -484,8 +470,7 @@ def run_posterior(settings: Settings | None = None, out: str | Path = "results/p
         sample = _population_mcmc(emulators, observations, keep, d, settings, rng, steps=settings.mcmc_steps,
                                   ruled_out=previous)
         waves[-1]["final_emulators_trained_on"] = int(len(training))
-        chosen = np.arange(settings.draws)  # the chains' last states: one draw per chain
-        u_post = sample["final"]
+        u_post = sample["final"]  # the chains' last states: one draw per chain
         sims = simulate(u_post[: settings.predictive], -1)  # wave -1: the ensemble's first draws
     ensemble = to_theta(u_post, paths)
     ensemble.index = pd.RangeIndex(len(ensemble), name="draw")
@@ -509,7 +494,6 @@ def run_posterior(settings: Settings | None = None, out: str | Path = "results/p
         "rhat_worst_path": paths[sample["rhat_worst"]],
         "ess": sample["ess"],
         "draws": settings.draws,
-        "distinct_draws": int(len(np.unique(chosen))),
         "predictive_draws": int(len(sims)),
         "emulators": {name: {"active": [paths[i] for i in e.active], "kernel": str(e.gp.kernel_)}
                       for name, e in emulators.items()},
@@ -606,30 +590,6 @@ def _population_mcmc(emulators, observations, keep: np.ndarray, d: int, settings
             "logl": logl, "terms": {name: (t[1], t[2]) for name, t in terms.items()}, "active": active,
             "chains": chains, "steps": steps, "acceptance": float(np.mean(accepted)), "rhat_max": float(rhat.max()),
             "rhat_worst": int(active[worst]), "ess_min": float(ess.min()), "ess": float(np.median(ess))}
-
-
-def _importance_sample(emulators, observations, keep: np.ndarray, d: int, settings: Settings,
-                       rng: np.random.Generator, rounds: int = 3) -> dict:
-    """Population Monte Carlo (Cappé et al. 2004): a Student-t proposal on the inputs the emulators use, fitted
-    to the survivors, then refitted ``rounds - 1`` times to the weighted sample; the last round's weights are the
-    posterior's. Inputs no emulator uses are drawn from their prior (the likelihood does not depend on them)."""
-    active = sorted({int(i) for e in emulators.values() for i in e.active})
-    proposal = _t_fit(keep[:, active], widen=1.5)
-    for round_ in range(rounds):
-        ua = np.asarray(proposal.rvs(size=settings.proposals, random_state=rng)).reshape(settings.proposals, -1)
-        log_prior_ratio = stats.norm.logpdf(ua).sum(axis=1) - proposal.logpdf(ua)
-        u = rng.standard_normal((settings.proposals, d))
-        u[:, active] = ua
-        terms = {o.name: emulators[o.name].predict(u) for o in observations}
-        logl = {o.name: stats.norm.logpdf(o.value, terms[o.name][0], np.sqrt(terms[o.name][1] + o.sd ** 2))
-                for o in observations}
-        weights, ess = _ess(log_prior_ratio + sum(logl.values()))
-        if round_ < rounds - 1:
-            mean = weights @ ua
-            cov = np.atleast_2d(np.cov(ua, rowvar=False, aweights=weights)) * 1.2 ** 2 + 1e-6 * np.eye(len(active))
-            proposal = stats.multivariate_t(loc=mean, shape=cov, df=5)
-    return {"u": u, "weights": weights, "ess": ess, "log_prior_ratio": log_prior_ratio, "logl": logl,
-            "terms": terms, "active": active}
 
 
 def _predictive(observations, sims: pd.DataFrame) -> pd.DataFrame:

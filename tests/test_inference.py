@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim import inference
-from sim.inference import (Observation, Simulator, _importance_sample, fit_emulator, implausibility,
+from sim.inference import (Observation, Simulator, fit_emulator, implausibility,
                            posterior_section, simulate_design, with_posterior_section)
 from sim.sensitivity import first_order
 
@@ -41,28 +41,6 @@ def test_implausibility_rules_out_points_whose_output_is_far_from_the_observatio
     assert worst[1] < 1.0 < 3.0 < worst[0]
     cut = implausibility(emulators, obs, points, cutoff=3.0)
     assert cut[0] > 3.0 and cut[1] == pytest.approx(worst[1])
-
-
-def test_importance_sampling_recovers_a_known_gaussian_posterior():
-    """Prior u0 ~ N(0, 1), output y = u0 (the emulator learns it), observed z = 1 with sd s = 0.5: the
-    posterior of u0 is normal with mean z / (1 + s^2) = 0.8 and variance s^2 / (1 + s^2) = 0.2; inputs the
-    emulator does not use keep their N(0, 1) prior."""
-    rng = np.random.default_rng(3)
-    u = rng.standard_normal((120, 5))
-    emulators = {"y": fit_emulator("y", u, u[:, 0] + 1e-3 * rng.standard_normal(120), max_active=1)}
-    assert emulators["y"].active.tolist() == [0]
-    obs = [Observation("y", "2023", 1.0, 0.5, 0.0, "test", "test")]
-    keep = u[np.abs(u[:, 0] - 1.0) < 1.5]
-    settings = inference.Settings(proposals=20_000)
-    sample = _importance_sample(emulators, obs, keep, 5, settings, np.random.default_rng(4))
-    w, x = sample["weights"], sample["u"]
-    mean = w @ x[:, 0]
-    var = w @ (x[:, 0] - mean) ** 2
-    assert mean == pytest.approx(0.8, abs=0.03)
-    assert var == pytest.approx(0.2, abs=0.03)
-    assert sample["ess"] > 5000
-    other = w @ x[:, 2]
-    assert abs(other) < 0.05 and w @ (x[:, 2] - other) ** 2 == pytest.approx(1.0, abs=0.06)
 
 
 def test_first_order_indices_split_the_variance_of_an_additive_function():
@@ -130,8 +108,9 @@ def test_draw_outcomes_are_per_draw_and_paired_differences():
 
 
 def test_the_population_mcmc_recovers_a_known_gaussian_posterior_and_reports_convergence():
-    """The sampler the ensemble uses, on the problem above: u0's posterior is N(0.8, 0.2); the chains' last
-    states (the draws) and the kept states agree with it, and R-hat is close to 1."""
+    """Prior u0 ~ N(0, 1), output y = u0 (the emulator learns it), observed z = 1 with sd s = 0.5: the
+    posterior of u0 is N(z / (1 + s^2), s^2 / (1 + s^2)) = N(0.8, 0.2). The chains' kept states and last
+    states (the draws) agree with it, inputs no emulator uses keep their N(0, 1) prior, R-hat is near 1."""
     from sim.inference import _population_mcmc
 
     rng = np.random.default_rng(3)
