@@ -52,17 +52,6 @@ MAX_REPLICATES = 200
 POSTERIOR = Path(__file__).with_name("data") / "posterior.parquet"
 
 
-def _as_finished(pending: set, stopped=None):
-    """Each future of ``pending`` as it finishes, taken out of the set (so a caller's clean-up sees what is
-    left); ``stopped()`` is asked ten times a second, and ``Cancelled`` raised when it says so."""
-    while pending:
-        if stopped is not None and stopped():
-            raise Cancelled()
-        finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-        pending.difference_update(finished)
-        yield from finished
-
-
 class Cancelled(Exception):
     """The run was cancelled from the page."""
 
@@ -442,12 +431,16 @@ class Runner:
             futures = {pool.submit(_one_replicate, scenarios[i], seed, k): (i, k) for i, k in todo}
             pending = set(futures)
             try:
-                for future in _as_finished(pending, stopped):
-                    i, k = futures[future]
-                    self._keep(keys[i][k], future.result())
-                    done += 1
-                    if progress is not None:
-                        progress(done, total)
+                while pending:
+                    if stopped is not None and stopped():
+                        raise Cancelled()
+                    finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        i, k = futures[future]
+                        self._keep(keys[i][k], future.result())
+                        done += 1
+                        if progress is not None:
+                            progress(done, total)
             except BaseException:  # Cancel (or an error): drop what has not started, and stop the workers
                 # only if what they are running takes longer than a moment (a province), since new workers
                 # take seconds to start; replicates that finish meanwhile are kept
@@ -491,10 +484,14 @@ class Runner:
         futures = {pool.submit(figure_png, series, manifest, name, lang): name for name in names}
         pending, out = set(futures), {}
         try:
-            for future in _as_finished(pending, stopped):
-                out[futures[future]] = future.result()
-                if each is not None:
-                    each(futures[future], out[futures[future]])
+            while pending:
+                if stopped is not None and stopped():
+                    raise Cancelled()
+                finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    out[futures[future]] = future.result()
+                    if each is not None:
+                        each(futures[future], out[futures[future]])
         finally:
             for future in pending:
                 future.cancel()
