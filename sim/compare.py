@@ -138,12 +138,18 @@ def target_attainment(values: pd.DataFrame, targets=TARGETS_2027, year: int = TA
     return pd.DataFrame(rows)
 
 
-LIKELY = 0.5  # a target is "likely met" by a design that meets it in at least this share of replicates
+LIKELY = 0.5  # a target is "likely met" by a design that meets it in more than this share of its runs
+
+
+def likely_met(probability):
+    """Whether a chance of meeting a target counts as meeting it: met in more than :data:`LIKELY` (half) of the
+    runs, so that 1 of 2 replicates is not "met" (a tie between met and missed is not a majority)."""
+    return probability > LIKELY
 
 
 def ranking(attainment: pd.DataFrame, order=None) -> pd.DataFrame:
-    """Designs ranked by the targets they likely meet (in at least :data:`LIKELY` of the replicates), then by
-    their mean chance of meeting a target. Designs equal on both share a rank (``tied`` True) and keep the
+    """Designs ranked by the targets they likely meet (in more than :data:`LIKELY` of the replicates:
+    :func:`likely_met`), then by their mean chance of meeting a target. Designs equal on both share a rank (``tied`` True) and keep the
     order they were run in (``order``, else as they come in ``attainment``): a tie is not broken by name.
     ``missed`` lists the targets not likely met, with the mean 2027 value and the mean shortfall (shares in
     percent); ``missed_metrics`` their metrics. An indicator counts once, by its main measure (its further
@@ -155,8 +161,8 @@ def ranking(attainment: pd.DataFrame, order=None) -> pd.DataFrame:
     rows = []
     for design in order:
         b = attainment[attainment["design"] == design]
-        short = b[b["probability"] < LIKELY]
-        rows.append({"design": design, "targets_likely_met": int((b["probability"] >= LIKELY).sum()),
+        short = b[~likely_met(b["probability"])]
+        rows.append({"design": design, "targets_likely_met": int(likely_met(b["probability"]).sum()),
                      "mean_probability": float(b["probability"].mean()),
                      "missed": "; ".join(f"{r.target} (mean {_shown(r.target_value, r['mean'], r.target)}, "
                                          f"short by {_shown(r.target_value, r.mean_shortfall, r.target)})"
@@ -207,7 +213,7 @@ def compare_report(level_table, diff_table, attainment, ranks, replicates: int, 
              f"`{reference}`. The paired 90% intervals of the headline outcomes are a median "
              f"{100 * narrower:.0f}% narrower than unpaired ones.", "",
              "## Ranking by the plan's 2027 targets", "",
-             f"A design meets a target when it does in at least {100 * LIKELY:.0f}% of the replicates; designs are "
+             f"A design meets a target when it does in more than {100 * LIKELY:.0f}% of the replicates; designs are "
              "ranked by the targets they meet, then by their mean chance of meeting a target; designs equal on both "
              "share a rank (`tied`). A year's value is the mean of its twelve months.", "",
              markdown_table(ranks.drop(columns=["missed_metrics"], errors="ignore")), "",

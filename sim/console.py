@@ -82,13 +82,13 @@ def compare_text(result: dict, width: int = WIDTH) -> str:
     if draws:  # parameter draws x replicates: the runs pool both kinds of uncertainty
         lines = [f"Ranking by the plan's 2027 targets over {draws['runs_per_scenario']} runs ({draws['draws']} "
                  f"posterior parameter draws x {replicates} replicates:",
-                 "parameter uncertainty and simulation noise). A design meets a target if it does in at least "
+                 "parameter uncertainty and simulation noise). A design meets a target if it does in more than "
                  f"{100 * LIKELY:.0f}% of the runs;",
                  "ranked by targets met, then by the mean chance of meeting a target; designs equal on both share a "
                  "rank (=).", ""]
     else:
         lines = [f"Ranking by the plan's 2027 targets over {replicates} replicates. A design meets a target if it",
-                 f"does in at least {100 * LIKELY:.0f}% of the replicates; ranked by targets met, then by the mean chance",
+                 f"does in more than {100 * LIKELY:.0f}% of the replicates; ranked by targets met, then by the mean chance",
                  "of meeting a target; designs equal on both share a rank (=).", ""]
     name_w = max(12, min(40, max(len(d) for d in designs) + 2)) if designs else 12
     lines.append(f"{'rank':<8}{'design':<{name_w}}{'targets met':>12}{'mean chance':>13}")

@@ -38,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -49,11 +50,23 @@ REFERENCE = "baseline"
 SHOWN_PHASES = tuple(p for p in PHASES if p != "baseline")  # a design moves levers from the pilot on
 HORIZONS = ("2027", "end")
 MAX_REPLICATES = 200
+MAX_DRAWS = 40  # posterior parameter draws a page may ask for (each one is `replicates` more runs per design)
 POSTERIOR = Path(__file__).with_name("data") / "posterior.parquet"
 
 
 class Cancelled(Exception):
     """The run was cancelled from the page."""
+
+
+def _as_finished(pending: set, stopped=None):
+    """Each future of ``pending`` as it finishes, taken out of the set (so that a caller's clean-up sees what
+    is left); ``stopped()`` is asked ten times a second, and :class:`Cancelled` raised when it says so."""
+    while pending:
+        if stopped is not None and stopped():
+            raise Cancelled()
+        finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+        pending.difference_update(finished)
+        yield from finished
 
 
 # --------------------------------------------------------------------------- starting designs and geographies
@@ -178,6 +191,7 @@ class Design:
     seed: int = 0
     horizon: str = "2027"
     name: str = "explored"
+    draws: int = 0  # posterior parameter draws (sim/data/posterior.parquet): 0 for none, else replicates per draw
 
     def with_change(self, lever: str, phase: str, value: float) -> "Design":
         kept = tuple(c for c in self.changes if (c[0], c[1]) != (lever, phase))
@@ -204,10 +218,17 @@ class Built:
 
 
 def check_design(design: Design) -> None:
-    """Refuse a design the page cannot run, in one line: replicates, seed, horizon, geography, phases."""
+    """Refuse a design the page cannot run, in one line: replicates, draws, seed, horizon, geography, phases."""
+    if isinstance(design.draws, bool) or not isinstance(design.draws, int) or not 0 <= design.draws <= MAX_DRAWS:
+        raise ValueError(f"parameter draws must be a whole number from 0 (none) to {MAX_DRAWS} (got {design.draws!r})")
+    fewest = 1 if design.draws >= 2 else 2  # a comparison's intervals need 2 runs: replicates, or draws x replicates
     if isinstance(design.replicates, bool) or not isinstance(design.replicates, int) \
-            or not 2 <= design.replicates <= MAX_REPLICATES:
-        raise ValueError(f"replicates must be a whole number from 2 to {MAX_REPLICATES} (got {design.replicates!r})")
+            or not fewest <= design.replicates <= MAX_REPLICATES:
+        raise ValueError(f"replicates must be a whole number from {fewest} to {MAX_REPLICATES} "
+                         f"(got {design.replicates!r})" + ("" if design.draws else "; with 2 or more parameter "
+                                                             "draws, 1 replicate per draw will do"))
+    if design.draws == 1:
+        raise ValueError("parameter draws: give 0 (none) or at least 2, so that the bands show their spread")
     if isinstance(design.seed, bool) or not isinstance(design.seed, int) or design.seed < 0:
         raise ValueError(f"the seed must be a whole number of at least 0 (got {design.seed!r})")
     if design.horizon not in HORIZONS:
@@ -306,7 +327,7 @@ def design_yaml(design: Design, built: Built | None = None, which: str = "design
             + ("# Its baseline: every lever at its 2023 value in the same world.\n" if which == "baseline" else "")
             + "# Every key is resolved (no `extends:`): it runs the same wherever it is kept.\n"
             + f"# Reproduce the page: grassroots compare BASELINE.yaml DESIGN.yaml -n {design.replicates} "
-            f"--seed {design.seed}\n")
+            f"--seed {design.seed}" + (f" --draws {design.draws}" if design.draws else "") + "\n")
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
 
 
@@ -416,31 +437,34 @@ class Runner:
         with self._lock:
             return key in self._cache
 
-    def run(self, scenarios: list[Scenario], replicates: int, seed: int, progress=None, stopped=None) -> pd.DataFrame:
+    def run(self, scenarios: list[Scenario], replicates: int, seed: int, progress=None, stopped=None,
+            draws: pd.DataFrame | None = None) -> pd.DataFrame:
         """The series of each scenario over replicates 0..N-1 (all-region, all-group rows), as
         ``run_scenarios`` gives them, each replicate run at most once. ``progress(done, total)`` is called as
         replicates finish; ``stopped()`` is asked every 0.1 s and, when true, the workers are stopped and
-        :class:`Cancelled` raised."""
-        keys = [[(config_hash(s.model_dump(mode="json")), seed, k) for k in range(replicates)] for s in scenarios]
-        todo = [(i, k) for k in range(replicates) for i in range(len(scenarios)) if not self.cached(keys[i][k])]
+        :class:`Cancelled` raised. ``draws`` (posterior parameter sets): ``replicates`` runs under each, run
+        numbers and a ``draw`` column as ``run_scenarios(draws=)`` gives them."""
+        from .run import draw_runs, drawn_scenario
+
+        runs = draw_runs(draws, replicates)  # (draw or None, run number)
+        worlds = [[s if d is None else drawn_scenario(s.model_dump(mode="json"), draws.iloc[d]) for d, _ in runs]
+                  for s in scenarios]
+        keys = [[(config_hash(w.model_dump(mode="json")), seed, k) for w, (_, k) in zip(ws, runs)] for ws in worlds]
+        todo = [(i, n) for n in range(len(runs)) for i in range(len(scenarios)) if not self.cached(keys[i][n])]
         total, done = len(todo), 0
         if progress is not None:
             progress(0, total)
         if todo:
             pool = self.pool()
-            futures = {pool.submit(_one_replicate, scenarios[i], seed, k): (i, k) for i, k in todo}
+            futures = {pool.submit(_one_replicate, worlds[i][n], seed, runs[n][1]): (i, n) for i, n in todo}
             pending = set(futures)
             try:
-                while pending:
-                    if stopped is not None and stopped():
-                        raise Cancelled()
-                    finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        i, k = futures[future]
-                        self._keep(keys[i][k], future.result())
-                        done += 1
-                        if progress is not None:
-                            progress(done, total)
+                for future in _as_finished(pending, stopped):
+                    i, n = futures[future]
+                    self._keep(keys[i][n], future.result())
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
             except BaseException:  # Cancel (or an error): drop what has not started, and stop the workers
                 # only if what they are running takes longer than a moment (a province), since new workers
                 # take seconds to start; replicates that finish meanwhile are kept
@@ -450,8 +474,8 @@ class Runner:
                 finished, unfinished = wait(running, timeout=self.grace)
                 for future in finished:
                     if future.exception() is None:
-                        i, k = futures[future]
-                        self._keep(keys[i][k], future.result())
+                        i, n = futures[future]
+                        self._keep(keys[i][n], future.result())
                 if unfinished:
                     self.stop()
                 else:
@@ -461,9 +485,12 @@ class Runner:
         frames = []
         with self._lock:
             for i, s in enumerate(scenarios):
-                for k in range(replicates):
-                    self._cache.move_to_end(keys[i][k])
-                    frames.append(self._cache[keys[i][k]].assign(scenario=s.name))
+                for n, (d, _) in enumerate(runs):
+                    self._cache.move_to_end(keys[i][n])
+                    frame = self._cache[keys[i][n]].assign(scenario=s.name)
+                    if d is not None:
+                        frame.insert(frame.columns.get_loc("replicate") + 1, "draw", np.int32(d))
+                    frames.append(frame)
         series = pd.concat(frames, ignore_index=True)
         for col in ("scenario", "phase", "region", "group", "metric"):
             series[col] = series[col].astype("category")
@@ -484,14 +511,10 @@ class Runner:
         futures = {pool.submit(figure_png, series, manifest, name, lang): name for name in names}
         pending, out = set(futures), {}
         try:
-            while pending:
-                if stopped is not None and stopped():
-                    raise Cancelled()
-                finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    out[futures[future]] = future.result()
-                    if each is not None:
-                        each(futures[future], out[futures[future]])
+            for future in _as_finished(pending, stopped):
+                out[futures[future]] = future.result()
+                if each is not None:
+                    each(futures[future], out[futures[future]])
         finally:
             for future in pending:
                 future.cancel()
@@ -530,14 +553,27 @@ class Comparison:
         return design_order(self.manifest, self.series)
 
 
-def manifest_of(built: Built, replicates: int, seed: int) -> dict:
-    from .run import versions
+def design_draws(design: Design) -> pd.DataFrame | None:
+    """The posterior parameter sets a design runs under (the ensemble's first ``design.draws``), or None."""
+    if not design.draws:
+        return None
+    from .posterior import ensemble_draws
+
+    return ensemble_draws(design.draws, POSTERIOR)
+
+
+def manifest_of(built: Built, replicates: int, seed: int, draws: pd.DataFrame | None = None) -> dict:
+    """What a ``compare`` manifest says of the page's runs (the reports' and tables' words read it)."""
+    from .run import draw_runs, draws_record, versions
 
     scenarios = [{"name": s.name, "config": None, "config_hash": config_hash(s.model_dump(mode="json")),
                   "resolved_config": s.model_dump(mode="json")} for s in (built.baseline, built.design)]
-    return {"scenarios": scenarios, "seed": seed, "replicates": replicates,
-            "replicate_numbers": list(range(replicates)), "reference": REFERENCE, "versions": versions(),
-            "command": "grassroots explore"}
+    manifest = {"scenarios": scenarios, "seed": seed, "replicates": replicates,
+                "replicate_numbers": [k for _, k in draw_runs(draws, replicates)], "reference": REFERENCE,
+                "versions": versions(), "command": "grassroots explore"}
+    if draws is not None:
+        manifest["draws"] = draws_record(draws, replicates)
+    return manifest
 
 
 def tables_of(series: pd.DataFrame, manifest: dict) -> Comparison:
@@ -558,8 +594,9 @@ def run_comparison(design: Design, runner: Runner, progress=None, stopped=None) 
     """Build, run and tabulate a design against its baseline (see the module's docstring)."""
     started = time.perf_counter()
     built = build(design)
-    series = runner.run([built.baseline, built.design], design.replicates, design.seed, progress, stopped)
-    result = tables_of(series, manifest_of(built, design.replicates, design.seed))
+    draws = design_draws(design)
+    series = runner.run([built.baseline, built.design], design.replicates, design.seed, progress, stopped, draws)
+    result = tables_of(series, manifest_of(built, design.replicates, design.seed, draws))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -704,5 +741,5 @@ def open_results(folder: str | Path, lang: str = "en") -> Stored:
 
 def draws_available() -> bool:
     """Whether posterior parameter draws exist (``sim/data/posterior.parquet``): the page shows its
-    "parameter draws" control, disabled until runs can use them."""
+    "parameter draws" control only then."""
     return POSTERIOR.exists()

@@ -100,7 +100,8 @@ def run_task(chosen: X.Design, language: str):
         status.set("drawing")
         r.draw(comparison.series, comparison.manifest, language, stopped=stopped,
                each=lambda name, png: figures.set({**figures.value, (language, name): png}))
-        timing.set({"run": ran, "draw": time.perf_counter() - started - ran, "replicates": chosen.replicates})
+        timing.set({"run": ran, "draw": time.perf_counter() - started - ran, "replicates": chosen.replicates,
+                    "draws": chosen.draws})
         status.set("done")
     except X.Cancelled:
         status.set("cancelled")
@@ -377,8 +378,9 @@ def Controls(language: str):
     horizons = {"2027": word("x_horizon_2027", language), "end": word("x_horizon_end", language)}
     solara.Select(word("x_horizon", language), values=list(horizons.values()), value=horizons[chosen.horizon],
                   on_value=lambda v: change_design(horizon=next(k for k, n in horizons.items() if n == v)))
-    if X.draws_available():  # the place of posterior parameter draws (`--draws`), off until runs use them
-        solara.InputInt(word("x_draws", language), value=0, disabled=True, classes=["gr-draws"])
+    if X.draws_available():  # posterior parameter draws (`--draws`): the bands then include parameter uncertainty
+        solara.InputInt(word("x_draws", language), value=chosen.draws, dense=True,
+                        on_value=lambda v: change_design(draws=v), classes=["gr-draws"])
     with solara.Row():
         solara.Button(word("x_run", language), on_click=start_run, disabled=running, color="primary",
                       classes=["gr-run"])
@@ -435,8 +437,10 @@ def Results(language: str):
     if shown_design.value is not None and shown_design.value != design.value and mode.value == "explore":
         solara.Warning(word("x_stale", language), classes=["gr-stale"])
     if timing.value and shown_design.value is not None:
-        solara.Text(word("x_ran", language, replicates=timing.value["replicates"], run=timing.value["run"],
-                         draw=timing.value["draw"]), classes=["gr-timing"], style={"font-size": "12px"})
+        ran = timing.value
+        key = "x_ran_draws" if ran.get("draws") else "x_ran"
+        solara.Text(word(key, language, replicates=ran["replicates"], draws=ran.get("draws"), run=ran["run"],
+                         draw=ran["draw"]), classes=["gr-timing"], style={"font-size": "12px"})
     tables = page_tables(shown, language)
     heading(word('x_differences', language))
     solara.HTML(unsafe_innerHTML=tables["differences"])

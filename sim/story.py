@@ -8,7 +8,7 @@ tables come back twice: formatted for the page (:class:`Story` ``tables``) and a
 (``sheets``).
 
 Conventions stated on the page: a year's value is the mean of its twelve monthly values; a design "meets"
-a target when it is met in at least :data:`LIKELY` of the replicates; intervals are 90% ranges over the
+a target when it is met in more than :data:`LIKELY` of the replicates; intervals are 90% ranges over the
 replicates (simulation noise only: the model's random draws with the behavioural parameters fixed), or, for a
 run under parameter draws (``--draws N``), over its N x R runs: parameter uncertainty and simulation noise.
 """
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .compare import (LIKELY, TARGET_YEAR, TARGETS_2027, differences, levels, ranking, replicate_values,
-                      target_attainment)
+from .compare import (LIKELY, TARGET_YEAR, TARGETS_2027, differences, levels, likely_met, ranking,
+                      replicate_values, target_attainment)
 from .config.schema import PHASES
 from .figures.style import design_labels, design_order, fmt_value, is_share
 from .registry import HEADLINE, LEVERS
@@ -122,8 +122,8 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
         block = att[att["design"] == design].set_index("metric")
         if block.empty:
             continue
-        met = [m for m in measured if m in block.index and block.at[m, "probability"] >= LIKELY]
-        missed = [m for m in measured if m in block.index and block.at[m, "probability"] < LIKELY]
+        met = [m for m in measured if m in block.index and likely_met(block.at[m, "probability"])]
+        missed = [m for m in measured if m in block.index and not likely_met(block.at[m, "probability"])]
         cell = lambda m: word("s_value", lang, name=_name(m, lang),  # noqa: E731
                               value=fmt_value(m, block.at[m, "mean"]), threshold=_threshold(targets[m], lang),
                               chance=_chance(block.at[m, "probability"], lang))
@@ -143,7 +143,7 @@ def story(series: pd.DataFrame, manifest: dict, lang: str = "en") -> Story:
             for m in measured:
                 if m not in block.index or m not in ref_block.index:
                     continue
-                ref_met, met = ref_block.at[m, "probability"] >= LIKELY, block.at[m, "probability"] >= LIKELY
+                ref_met, met = likely_met(ref_block.at[m, "probability"]), likely_met(block.at[m, "probability"])
                 if ref_met == met:
                     continue
                 c_metrics.append(m)

@@ -43,7 +43,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "target_legend": ("2027 target {sign} {value} ({source})", "2027年目标 {sign}{value}（{source}）"),
     "share_axis": ("share", "比例"),
     "target_short": ("2027 target (value in each title)", "2027年目标（数值见各图标题）"),
-    "per_year_axis": ("share per year", "年度比例"),
+    "per_year_axis": ("share per year", "比例（每年）"),
     "pp_axis": ("difference, percentage points", "差值（百分点）"),
     "difference_axis": ("difference", "差值"),
     "difference_from": ("{metric}\neach design minus the reference, {reference}",
@@ -57,12 +57,12 @@ WORDS: dict[str, tuple[str, str]] = {
                    "grassroots {version} | {replicates}次重复，随机种子{seed} | {scenarios} | 报告日期{date}"),
     "provenance_sweep": ("grassroots {version} | sweep {name}: {points} points x {replicates} replicates, seed {seed}"
                          " | config {hash} | report {date}",
-                         "grassroots {version} | 实验{name}：{points}个设计点 x {replicates}次重复，随机种子{seed}"
+                         "grassroots {version} | 参数扫描{name}：{points}个设计点×{replicates}次重复，随机种子{seed}"
                          " | 配置{hash} | 报告日期{date}"),
     "provenance_pilot": ("grassroots {version} | pilot evaluation from {source} | report {date}",
                          "grassroots {version} | 试点评估，数据来自{source} | 报告日期{date}"),
     "report_title": ("grassroots report: {designs}", "grassroots 报告：{designs}"),
-    "sweep_title": ("grassroots sweep report: {name}", "grassroots 实验报告：{name}"),
+    "sweep_title": ("grassroots sweep report: {name}", "grassroots 参数扫描报告：{name}"),
     "pilot_title": ("grassroots pilot evaluation", "grassroots 试点评估报告"),
     "indicator_table": ("The plan's indicators in 2027: each design's mean [90% interval over replicates]",
                         "规划指标（2027年）：各方案均值［各次重复的90%区间］"),
@@ -86,9 +86,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "under imperfect fidelity. In 2027 {counties} of counties meet it themselves (the others do not implement "
         "it, or have not finished their ramp), and {indicator} pooled over counties is {value}, meeting the target "
         "in {probability} of replicates.",
-        "{design}：{lever}恰好设定在规划目标值（{target}），因此只有所有县都完全落实，全部县汇总值才能达标。"
-        "恰好设定在目标值的{lever}在落实不完全时达不到目标。2027年{counties}的县自身达标（其余县未落实，或尚未完成逐步推进），"
-        "全部县汇总的{indicator}为{value}，达标的重复占比为{probability}。"),
+        "{design}：{lever}恰好设定在规划目标值（{target}），只有各县全部完全落实，各县汇总值才能达标，"
+        "落实稍有不足即达不到目标。2027年有{counties}的县自身达标（其余县未落实，或尚未完成逐步推进），"
+        "各县汇总的{indicator}为{value}，达标的重复占比为{probability}。"),
     "reading_value": ("{reading} {value}", "{reading}{value}"),
     "sobol_first": ("first order (S1)", "一阶指数 S1"),
     "sobol_total": ("total order (ST)", "总效应指数 ST"),
@@ -104,7 +104,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "factorial_bold": ("bold: meets the 2027 target", "粗体：达到2027年目标"),
     "factorial_cbar": ("{metric}, mean over replicates", "{metric}（各次重复均值）"),
     "pilot_caption": ("Pilot evaluation: estimated vs true effect in 2024", "试点评估：2024年估计效应与真实效应"),
-    "pilot_did": ("difference-in-differences estimate (mean, 90% of replicates)", "双重差分估计（均值，90%重复区间）"),
+    "pilot_did": ("difference-in-differences estimate (mean, 90% of replicates)", "双重差分估计（均值及各次重复的90%区间）"),
     "pilot_true_pilots": ("true effect on the pilot counties", "对试点县的真实效应"),
     "pilot_true_rollout": ("true effect of rolling out everywhere", "全面推开的真实效应"),
     "pilot_axis": ("effect in 2024", "2024年效应"),
@@ -151,9 +151,9 @@ WORDS: dict[str, tuple[str, str]] = {
                "brackets are 90% ranges over them (5th to 95th percentile), the darker band 50%.",
                "图表中的数值为{replicates}次重复的均值；方括号内及图中浅色区间为各次重复的90%范围（第5至第95百分位），"
                "深色区间为50%范围。"),
-    "n_likely": ("A design meets a target when the target is met in at least {likely} of the replicates; the "
+    "n_likely": ("A design meets a target when the target is met in more than {likely} of the replicates; the "
                  "chance of meeting it is the share of replicates in which it is met.",
-                 "某方案在至少{likely}的重复中达到某项目标，即视为达到该目标；实现概率为达到目标的重复所占比例。"),
+                 "某项目标在超过{likely}的重复中达到，即视为该方案达到这项目标；实现概率为达到该目标的重复所占比例。"),
     "n_paired": ("Differences are paired: each replicate of a design is compared with the same replicate of the "
                  "reference (the same simulated world), which is why their intervals are narrower than the "
                  "designs' own.",
@@ -189,11 +189,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "rk_met": ("targets met", "达到目标数"),
     "rk_mean": ("mean chance of meeting a target", "各目标平均实现概率"),
     "rk_missed": ("targets missed", "未达到的目标"),
-    "ranking_caption": ("Designs ranked by the number of 2027 targets they meet (in at least {likely} of the "
+    "ranking_caption": ("Designs ranked by the number of 2027 targets they meet (in more than {likely} of the "
                         "{replicates} replicates), then by their mean chance of meeting a target; designs equal on "
                         "both share a rank.",
-                        "按达到的2027年目标数（在{replicates}次重复中至少{likely}达到）排序，其次按各目标平均实现概率排序；"
-                        "两项均相同的方案名次并列。"),
+                        "各方案先按达到的2027年目标项数排序（在{replicates}次重复中超过{likely}达到方计为达到），再按各目标平均"
+                        "实现概率排序；两项均相同的方案名次并列。"),
     "attainment_caption": ("Chance of meeting each {year} target (share of the {replicates} replicates in which "
                            "the {year} value meets it), with the mean {year} value in brackets.",
                            "各项{year}年目标的实现概率（{replicates}次重复中{year}年数值达到目标的比例），"
@@ -223,11 +223,11 @@ WORDS: dict[str, tuple[str, str]] = {
                       "parameter draws x {per_draw} replicates; run k is the same parameters and random numbers "
                       "in every design).",
                       "本报告比较{n}个改革方案：{designs}。参照方案为{reference}：差值均为各方案减去参照方案，"
-                      "逐次模拟配对计算（每个方案{runs}次模拟：{draws}组后验参数抽样 x 每组{per_draw}次重复；"
+                      "逐次模拟配对计算（每个方案{runs}次模拟：{draws}组后验参数抽样×每组{per_draw}次重复；"
                       "同一编号的模拟在各方案中使用相同的参数和随机数）。"),
     "s_intro_one_draws": ("This report shows one design, {design}, over {runs} runs ({draws} posterior parameter "
                           "draws x {per_draw} replicates).",
-                          "本报告展示一个方案{design}，共{runs}次模拟（{draws}组后验参数抽样 x 每组{per_draw}次重复）。"),
+                          "本报告展示一个方案{design}，共{runs}次模拟（{draws}组后验参数抽样×每组{per_draw}次重复）。"),
     "s_bands_draws": ("The bands and intervals include parameter uncertainty ({draws} posterior draws of the "
                       "behavioural parameters, fitted to the 2023 baseline) and simulation noise ({per_draw} "
                       "replicates per draw): {runs} runs per design. They do not include uncertainty about the "
@@ -239,57 +239,61 @@ WORDS: dict[str, tuple[str, str]] = {
     "n_mean_draws": ("Figures and tables show the mean over the {runs} runs ({draws} parameter draws x {per_draw} "
                      "replicates); bands and intervals in brackets are 90% ranges over them (5th to 95th "
                      "percentile), the darker band 50%.",
-                     "图表中的数值为{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）的均值；方括号内及图中浅色"
+                     "图表中的数值为{runs}次模拟（{draws}组参数抽样×每组{per_draw}次重复）的均值；方括号内及图中浅色"
                      "区间为各次模拟的90%范围（第5至第95百分位），深色区间为50%范围。"),
-    "ranking_caption_draws": ("Designs ranked by the number of 2027 targets they meet (in at least {likely} of the "
+    "ranking_caption_draws": ("Designs ranked by the number of 2027 targets they meet (in more than {likely} of the "
                               "{runs} runs: {draws} parameter draws x {per_draw} replicates), then by their mean "
                               "chance of meeting a target; designs equal on both share a rank.",
-                              "按达到的2027年目标数（在{runs}次模拟中至少{likely}达到；{draws}组参数抽样 x 每组{per_draw}"
-                              "次重复）排序，其次按各目标平均实现概率排序；两项均相同的方案名次并列。"),
+                              "各方案先按达到的2027年目标项数排序（在{runs}次模拟中超过{likely}达到方计为达到；{draws}组参数抽样×"
+                              "每组{per_draw}次重复），再按各目标平均实现概率排序；两项均相同的方案名次并列。"),
     "attainment_caption_draws": ("Chance of meeting each {year} target (share of the {runs} runs, {draws} parameter "
                                  "draws x {per_draw} replicates, in which the {year} value meets it), with the mean "
                                  "{year} value in brackets.",
-                                 "各项{year}年目标的实现概率（{runs}次模拟中{year}年数值达到目标的比例；{draws}组参数抽样 x "
+                                 "各项{year}年目标的实现概率（{runs}次模拟中{year}年数值达到目标的比例；{draws}组参数抽样×"
                                  "每组{per_draw}次重复），方括号内为{year}年均值。"),
     "differences_caption_draws": ("Each design minus {reference}: mean over the {runs} runs ({draws} parameter draws "
                                   "x {per_draw} replicates) [paired 90% interval]; shares in percentage points (pp).",
-                                  "各方案减去{reference}：{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）的均值"
+                                  "各方案减去{reference}：{runs}次模拟（{draws}组参数抽样×每组{per_draw}次重复）的均值"
                                   "［配对90%区间］；比例类指标单位为百分点。"),
     "figure_caption_fan_draws": ("{metric}. Lines: the mean over {runs} runs ({draws} parameter draws x {per_draw} "
                                  "replicates); bands: 50% (dark) and 90% (light) of the runs, parameter uncertainty "
                                  "and simulation noise. Shaded: the reform's phases. Dashed: the plan's 2027 target.",
-                                 "{metric}。线为{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）的均值；深色、浅色区间"
+                                 "{metric}。线为{runs}次模拟（{draws}组参数抽样×每组{per_draw}次重复）的均值；深色、浅色区间"
                                  "分别为50%、90%的模拟所在范围，包括参数不确定性和随机波动；灰色底纹为改革各阶段；"
                                  "虚线为规划2027年目标。"),
     "figure_caption_targets_draws": ("Chance of meeting each 2027 target: the share of the {runs} runs ({draws} "
                                      "parameter draws x {per_draw} replicates) in which the design's 2027 value "
                                      "meets it.",
-                                     "各项2027年目标的实现概率：{runs}次模拟（{draws}组参数抽样 x 每组{per_draw}次重复）中"
+                                     "各项2027年目标的实现概率：{runs}次模拟（{draws}组参数抽样×每组{per_draw}次重复）中"
                                      "该方案2027年数值达到目标的比例。"),
     "provenance_draws": ("grassroots {version} | {draws} posterior parameter draws x {replicates} replicates, "
                          "seed {seed}, ensemble {ensemble} | {scenarios} | report {date}",
-                         "grassroots {version} | {draws}组后验参数抽样 x {replicates}次重复，随机种子{seed}，"
+                         "grassroots {version} | {draws}组后验参数抽样×{replicates}次重复，随机种子{seed}，"
                          "参数集{ensemble} | {scenarios} | 报告日期{date}"),
 
     # --- the page of `grassroots explore` (sim/explore_app.py)
     "x_title": ("grassroots explore: a reform design against the baseline", "grassroots 方案探索：改革方案与基准情景对比"),
     "x_mode_explore": ("Explore a design", "探索方案"),
-    "x_mode_open": ("Open stored results", "打开已存结果"),
+    "x_mode_open": ("Open stored results", "打开已保存的结果"),
     "x_start": ("starting design", "起始方案"),
     "x_geography": ("geography", "地域范围"),
     "x_replicates": ("replicates", "重复次数"),
     "x_seed": ("seed", "随机种子"),
     "x_horizon": ("shown to", "显示至"),
     "x_horizon_2027": ("2027 (faster)", "2027年（更快）"),
-    "x_horizon_end": ("the config's end", "配置的结束年份"),
-    "x_draws": ("parameter draws (coming with `--draws`)", "参数抽样次数（随 `--draws` 提供）"),
+    "x_horizon_end": ("the config's end", "配置设定的结束年份"),
+    "x_draws": ("posterior parameter draws (0: none; each draw runs the replicates)",
+                "后验参数抽样组数（0为不抽样；每组参数运行上述重复次数）"),
     "x_run": ("Run", "运行"),
     "x_cancel": ("Cancel", "取消"),
-    "x_running": ("running {done} of {total} replicate runs", "正在运行第{done}次，共{total}次"),
+    "x_running": ("running {done} of {total} replicate runs", "已完成{done}次运行，共{total}次"),
     "x_drawing": ("drawing the figures", "正在绘图"),
     "x_cancelled": ("cancelled; the runs already finished are kept", "已取消；已完成的运行结果予以保留"),
     "x_ran": ("{replicates} replicates on common random numbers: run in {run:.1f} s, drawn in {draw:.1f} s",
               "{replicates}次重复（相同随机数）：运行{run:.1f}秒，绘图{draw:.1f}秒"),
+    "x_ran_draws": ("{draws} posterior parameter draws x {replicates} replicates, paired: run in {run:.1f} s, "
+                    "drawn in {draw:.1f} s",
+                    "{draws}组后验参数抽样×每组{replicates}次重复（配对）：运行{run:.1f}秒，绘图{draw:.1f}秒"),
     "x_stale": ("the levers have changed since this run: press Run", "政策杠杆已改动，请点击“运行”"),
     "x_press_run": ("Move a lever, then press Run: the design is compared with the baseline (every lever at its "
                     "2023 value, same world), replicate by replicate.",
@@ -315,7 +319,7 @@ WORDS: dict[str, tuple[str, str]] = {
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "point": ("point", "设计点"), "metric": ("outcome", "结果指标"), "year": ("year", "年份"),
-    "mean": ("mean", "均值"), "low_90": ("5%", "5%分位"), "high_90": ("95%", "95%分位"),
+    "mean": ("mean", "均值"), "low_90": ("5%", "5%分位数"), "high_90": ("95%", "95%分位数"),
     "replicates": ("replicates", "重复次数"), "factor": ("factor", "因素"),
     "S1": ("S1", "一阶指数 S1"), "S1_conf": ("S1 95% half-width", "S1 95%区间半宽"),
     "ST": ("ST", "总效应指数 ST"), "ST_conf": ("ST 95% half-width", "ST 95%区间半宽"),
@@ -407,8 +411,8 @@ def selection_name(selection: str, lang: str) -> str:
     return pick(SELECTION_NAMES[selection], lang) if selection in SELECTION_NAMES else selection
 
 
-_PHASE_KEY = {"baseline": ("2023", "2023年"), "pilot": ("pilot", "试点期"), "rollout": ("rollout", "推进期"),
-              "consolidation": ("consolidation", "巩固期")}
+# a sweep factor's phase: short in English, the plan's phase names in Chinese (as everywhere else)
+_PHASE_KEY = {"baseline": ("2023", "2023年"), **{k: (k, PHASE_NAMES[k][1]) for k in ("pilot", "rollout", "consolidation")}}
 
 
 def factor_name(path: str, lang: str) -> str:

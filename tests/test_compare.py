@@ -52,6 +52,16 @@ def test_target_probabilities_are_zero_or_one_when_every_replicate_misses_or_mee
     assert list(ranks["design"]) == ["a", "b"] and "turnover below 10%" in ranks.set_index("design").loc["b", "missed"]
 
 
+def test_a_target_met_in_half_the_replicates_is_not_met():
+    values = synthetic([0.05, 0.15], [0.05, 0.06])  # a: 1 of 2 replicates under 10%; b: both
+    t = (Target("turnover_rate", 0.10, "at_most", "turnover below 10%", "§9.2"),)
+    att = target_attainment(values, targets=t)
+    ranks = ranking(att).set_index("design")
+    assert att.set_index("design").loc["a", "probability"] == 0.5
+    assert ranks.loc["a", "targets_likely_met"] == 0 and ranks.loc["b", "targets_likely_met"] == 1
+    assert ranks.loc["a", "missed_metrics"] == "turnover_rate"
+
+
 def test_differences_are_per_replicate_pairs():
     values = synthetic([1.0, 2.0, 3.0], [1.5, 2.5, 3.5])
     d = differences(values, "a").iloc[0]

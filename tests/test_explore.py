@@ -133,6 +133,8 @@ def test_the_saved_design_validates_and_run_and_compare_reproduce_the_page(pair,
 @pytest.mark.parametrize("change, expected", [
     ({"changes": ((PAY, "rollout", 5.0),)}, "committee_pay_ratio"),
     ({"replicates": 1}, "replicates must be a whole number from 2"),
+    ({"draws": 1}, "at least 2"),
+    ({"draws": X.MAX_DRAWS + 1}, f"parameter draws must be a whole number from 0 (none) to {X.MAX_DRAWS}"),
     ({"geography": "moon"}, "unknown geography 'moon'"),
     ({"name": "baseline"}, "the design's name must be"),
     ({"start": "no/such.yaml"}, "no/such.yaml"),
@@ -183,6 +185,29 @@ def test_parameter_draws_are_offered_only_once_a_posterior_exists(monkeypatch, t
     assert not X.draws_available()
     (tmp_path / "posterior.parquet").write_bytes(b"")
     assert X.draws_available()
+
+
+def test_under_parameter_draws_the_page_runs_what_compare_draws_runs(runner, tmp_path):
+    design = X.Design(COUNTY, replicates=1, draws=2).with_change(PAY, "rollout", 1.2)
+    result = X.run_comparison(design, runner)
+    series = result.series
+    assert sorted(series["draw"].unique()) == [0, 1] and sorted(series["replicate"].unique()) == [0, 1]
+    assert result.manifest["draws"]["runs_per_scenario"] == 2
+    plain = X.run_comparison(design.replace(draws=0, replicates=2), runner).series  # calibrated values only
+    mine = series[series["scenario"] == "baseline"].drop(columns="draw").reset_index(drop=True)
+    assert not mine["value"].equals(plain[plain["scenario"] == "baseline"].reset_index(drop=True)["value"])
+
+    design_file, baseline_file = X.save_design(design, tmp_path / "designs")
+    assert "--draws 2" in design_file.read_text(encoding="utf-8")
+    out = tmp_path / "compare"
+    done = CliRunner().invoke(main, ["compare", str(baseline_file), str(design_file), "-n", "1", "--draws", "2",
+                                     "--seed", "0", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    written = pd.read_csv(out / "differences.csv")
+    written = written[written["year"] == 2027]
+    page = result.differences[result.differences["year"] == 2027]
+    merged = written.merge(page, on=["design", "metric", "year"], suffixes=("_written", "_page"))
+    assert len(merged) == len(page) > 0 and (merged["difference_written"] == merged["difference_page"]).all()
 
 
 def test_a_cancelled_run_stops_and_the_next_one_runs():

@@ -242,7 +242,7 @@ def test_a_lever_is_added_by_its_registry_entry_alone(extended):
     assert refusal is not None and f"{configs['bad']}:5: levers.trial_mentoring_hours.values.rollout: must be within " \
         "[0, 40] hours of mentoring per new hire per month (got 41)" in refusal
     assert out["schema"] == [True, ["careers", 0, 40, "hours of mentoring per new hire per month"], True]
-    assert out["labels"][:2] == [["Mentoring hours", "导师带教时长"], "导师带教时长（推进期）"]
+    assert out["labels"][:2] == [["Mentoring hours", "导师带教时长"], "导师带教时长（全面推进）"]
     assert any(row.startswith("| `trial_mentoring_hours` | careers | hours of mentoring per new hire per month | [0, 40] | "
                               "2 (assumption (a test lever)) |") for row in out["docs"])
     assert "trial_mentoring_hours" in out["cli"][0] and "导师带教时长" in out["cli"][0] and "职业发展与培训" in out["cli"][0]

@@ -186,7 +186,7 @@ def test_compare_and_run_print_percent_tables_that_fit_100_columns(stored):
     r = summary.loc[("pay_then_burden", "turnover_rate", 2027)]
     row = next(line for line in headline_text(series).splitlines()[3:] if line.startswith("pay_then_burden"))
     assert f"{100 * r['mean']:.1f}" in row.split()  # percent, not a fraction
-    assert "at least 50% of the replicates" in text
+    assert "more than 50% of the replicates" in text
 
 
 # --------------------------------------------------------------------------- configs
