@@ -42,8 +42,12 @@ demo: $(STAMP)
 	$(BIN)/python tests/browser.py --first-page results/report_first_page.png results/demo/report/report.html \
 		results/demo/report_zh/report.html || echo "no headless Chromium: results/report_first_page.png not redrawn"
 
+# the suite in two parts: the tests that only compute, on both cores (pytest-xdist, a test file per worker so a
+# module's fixtures are built once); then the slow ones, which start processes and wait on them (signals, kill -9,
+# the browser tests), alone, so that their timings are not another worker's
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -m slow
 
 # a fresh .venv312 each time pyproject.toml changes, so pip picks the newest mesa 3.x and its viz stack
 $(STAMP312): pyproject.toml

@@ -338,9 +338,9 @@ def run(configs, replicates, seed, out, workers, engine, blocks, dask, figure, b
                    "fit (0: keep the config's)")
 @click.option("--posterior", is_flag=True,
               help="instead of the point fit: the posterior ensemble over every prior, from the 2023 figures and "
-                   "the local-reform cases (history matching, then MCMC on the emulators; about 25 min on 2 "
-                   "cores; resumable: run it again to continue)")
-@click.option("--waves", default=2, show_default=True, type=click.IntRange(1, 10), help="--posterior: waves")
+                   "the local-reform cases (history matching, then sequential Monte Carlo on the emulators; about "
+                   "30 min on 2 cores; resumable: run it again to continue)")
+@click.option("--waves", default=3, show_default=True, type=click.IntRange(1, 10), help="--posterior: waves")
 @click.option("--points", default="320,96", show_default=True, callback=_number_list(int),
               help="--posterior: simulations per wave (the last number repeats)")
 @click.option("--draws", default=200, show_default=True, type=click.IntRange(16),
@@ -370,7 +370,9 @@ def calibrate(config, replicates, counties, seed, max_evaluations, report_replic
                    f"({counties} counties, {workers} workers); parts in {folder}/parts (resumable)", err=True)
         result = run_posterior(settings, folder, workers=workers, progress=True,
                                log=lambda line: click.echo(line, err=True))
-        written = write_posterior(result, folder, ensemble=ensemble, report=report_path or None)
+        # the out-of-sample coverage goes into validation.md beside the report (docs/validation.md by default)
+        written = write_posterior(result, folder, ensemble=ensemble, report=report_path or None,
+                                  validation=Path(report_path).with_name("validation.md") if report_path else None)
         c = result.checks
         click.echo(f"ensemble: {draws} draws (ESS {result.provenance['ess']:.0f}); out-of-sample checks "
                    f"{int(c['inside'].sum())} of {len(c)} inside; wrote " + ", ".join(str(p) for p in written))

@@ -194,8 +194,18 @@ def check_patterns(baseline, plan, replicates: int = 10, seed: int = 7, workers:
         round(rho8, 3), "< -0.05", rho8 < -0.05)
     table = pd.DataFrame(rows)
     if report:
-        atomic_write_text(Path(report), patterns_report(table, replicates, seed, *labels))
+        write_report(report, patterns_report(table, replicates, seed, *labels))
     return table
+
+
+def write_report(path, text: str) -> Path:
+    """Write the validation report ``text`` to ``path`` atomically, keeping the out-of-sample section that
+    ``grassroots calibrate --posterior`` wrote there (the posterior's coverage)."""
+    from .inference import OOS_BEGIN, OOS_END, posterior_section
+
+    path = Path(path)
+    kept = posterior_section(path.read_text(encoding="utf-8"), OOS_BEGIN, OOS_END) if path.is_file() else ""
+    return atomic_write_text(path, text + ("\n" + kept if kept else ""))
 
 
 def _label(config) -> str:

@@ -21,7 +21,7 @@ import pytest
 
 from browser import ARGS, chromium
 from helpers import ROOT
-from sim.text import metric_name
+from sim.text import metric_name, word
 
 pytestmark = pytest.mark.slow
 
@@ -169,15 +169,15 @@ def test_explore_in_the_browser(server):
 
             # Chinese: the report's words, the figures drawn again in Chinese
             page.get_by_role("button", name="中文").click()
-            page.get_by_text("各阶段政策杠杆").wait_for(timeout=60_000)
-            page.get_by_text("2027年与基准情景的差值（逐次重复配对）").wait_for(timeout=30_000)
+            page.get_by_text(word("x_levers", "zh")).wait_for(timeout=60_000)
+            page.get_by_text(word("x_differences", "zh")).wait_for(timeout=30_000)
             page.wait_for_function("() => document.querySelectorAll('.gr-fig img').length >= 5", timeout=120_000)
             assert metric_name("turnover_rate", "zh") in page.locator("#differences").inner_text()
             page.wait_for_timeout(500)
             shoot(page, "explore_zh.png")
 
             # a folder that holds no results: a message on the page
-            page.get_by_role("button", name="打开已存结果").click()
+            page.get_by_role("button", name=word("x_mode_open", "zh")).click()
             page.locator(".gr-folder input").fill(str(saves))
             page.locator(".gr-folder input").press("Enter")
             page.click(".gr-open")

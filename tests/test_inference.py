@@ -60,6 +60,25 @@ def test_the_evidence_is_the_2023_targets_and_the_cases_each_with_an_error():
     assert all(o.sd > 0 for o in obs)
 
 
+def test_the_validation_report_keeps_the_posterior_coverage_and_calibrate_replaces_it(tmp_path):
+    import types
+
+    from sim.patterns import write_report
+
+    checks = pd.DataFrame([{"check": "O1 leave case out", "observation": "case_pudong", "value": 0.08, "q05": 0.07,
+                            "q95": 0.2, "model_q05": 0.1, "model_q95": 0.18, "ess": 900.0, "inside": True}])
+    result = types.SimpleNamespace(provenance={"date": "2026-12-01", "code_version": "c1"}, checks=checks)
+    path = tmp_path / "validation.md"
+    write_report(path, "# Validation\nfirst patterns\n")
+    path.write_text(with_posterior_section(path.read_text(), inference.validation_section(result),
+                                           inference.OOS_BEGIN, inference.OOS_END))
+    assert "Coverage: 1 of 1 inside" in path.read_text()
+    write_report(path, "# Validation\nsecond patterns\n")  # grassroots patterns again
+    text = path.read_text()
+    assert "second patterns" in text and "first patterns" not in text
+    assert text.count(inference.OOS_BEGIN) == 1 and "| O1 leave case out | case_pudong | 8.0% |" in text
+
+
 def test_the_posterior_section_is_replaced_not_appended_twice():
     report = "# Calibration\n\npoint fit text\n"
     one = with_posterior_section(report, f"{inference.BEGIN}\nfirst\n{inference.END}\n")
@@ -107,24 +126,45 @@ def test_draw_outcomes_are_per_draw_and_paired_differences():
     assert diffs["turnover_rate"].tolist() == pytest.approx([0.1, 0.1, 0.1])
 
 
-def test_the_population_mcmc_recovers_a_known_gaussian_posterior_and_reports_convergence():
+def test_rhat_and_ess_are_those_of_known_chains():
+    """AR(1) chains with coefficient 0.9 have an effective sample size of N (1 - 0.9) / (1 + 0.9); chains
+    each stuck around its own level have not mixed: R-hat far above 1 and an ESS of about the chains' count."""
+    from sim.inference import _split_rhat_ess
+
+    rng = np.random.default_rng(0)
+    n, m = 1000, 50
+    x, e = np.zeros((n, m, 1)), rng.standard_normal((n, m, 1))
+    for t in range(1, n):
+        x[t] = 0.9 * x[t - 1] + e[t]
+    rhat, ess = _split_rhat_ess(x)
+    assert rhat[0] < 1.05 and ess[0] == pytest.approx(n * m / 19, rel=0.15)
+    stuck = rng.standard_normal((n, m, 1)) + 2 * rng.standard_normal((1, m, 1))
+    rhat, ess = _split_rhat_ess(stuck)
+    assert rhat[0] > 1.5 and ess[0] < 5 * m
+
+
+def test_smc_recovers_a_known_gaussian_posterior_and_its_two_runs_agree():
     """Prior u0 ~ N(0, 1), output y = u0 (the emulator learns it), observed z = 1 with sd s = 0.5: the
-    posterior of u0 is N(z / (1 + s^2), s^2 / (1 + s^2)) = N(0.8, 0.2). The chains' kept states and last
-    states (the draws) agree with it, inputs no emulator uses keep their N(0, 1) prior, R-hat is near 1."""
-    from sim.inference import _population_mcmc
+    posterior of u0 is N(z / (1 + s^2), s^2 / (1 + s^2)) = N(0.8, 0.2). Two SMC runs pooled agree with it and
+    with each other; inputs no emulator uses keep their N(0, 1) prior. With a previous wave whose emulator
+    rules out |u0| > 1.2, no particle lies there."""
+    from sim.inference import _pooled_sample, _smc
 
     rng = np.random.default_rng(3)
     u = rng.standard_normal((120, 5))
     emulators = {"y": fit_emulator("y", u, u[:, 0] + 1e-3 * rng.standard_normal(120), max_active=1)}
     obs = [Observation("y", "2023", 1.0, 0.5, 0.0, "test", "test")]
-    settings = inference.Settings(draws=200)
-    sample = _population_mcmc(emulators, obs, u[np.abs(u[:, 0] - 1.0) < 1.0], 5, settings,
-                              np.random.default_rng(4), steps=400)
-    pooled = sample["u"][:, 0]
-    assert pooled.mean() == pytest.approx(0.8, abs=0.05) and pooled.var() == pytest.approx(0.2, abs=0.04)
-    final = sample["final"]
-    assert final.shape == (200, 5)
-    assert final[:, 0].mean() == pytest.approx(0.8, abs=0.1)
-    assert abs(final[:, 3].mean()) < 0.25 and final[:, 3].var() == pytest.approx(1.0, abs=0.3)  # the prior
-    assert sample["rhat_max"] < 1.05 and sample["ess_min"] > 500
-    assert 0.1 < sample["acceptance"] < 0.6
+    runs = [_smc(emulators, obs, 5, np.random.default_rng(seed), particles=1000) for seed in (4, 5)]
+    sample = _pooled_sample(runs, emulators, obs, 5)
+    pooled = sample["u"]
+    assert pooled.shape == (2000, 5)
+    assert pooled[:, 0].mean() == pytest.approx(0.8, abs=0.05) and pooled[:, 0].var() == pytest.approx(0.2, abs=0.04)
+    assert abs(pooled[:, 3].mean()) < 0.1 and pooled[:, 3].var() == pytest.approx(1.0, abs=0.15)  # the prior
+    assert sample["rhat_max"] < 1.05 and sample["max_mean_gap_sd"] < 0.2 and sample["ess_min"] > 500
+    assert all(0.1 < st["acceptance"] < 0.6 for run in sample["stages"] for st in run)
+
+    # an earlier wave's emulator of y = 3 u0 rules out |1 - 3 u0| > 3 x 0.5, i.e. u0 outside [-1/6, 5/6]
+    earlier = {"y": fit_emulator("y", u, 3 * u[:, 0], max_active=1)}
+    ruled = _smc(emulators, obs, 5, np.random.default_rng(6), particles=500, ruled_out=earlier, cutoff=3.0)
+    assert ruled["u"][:, 0].max() < 0.84 and ruled["u"][:, 0].min() > -0.17
+    assert ruled["u"][:, 0].mean() < pooled[:, 0].mean() - 0.2
