@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import json
 import multiprocessing
 import threading
 import time
@@ -616,8 +617,11 @@ def figure_png(series: pd.DataFrame, manifest: dict, name: str, lang: str = "en"
     import matplotlib.pyplot as plt
 
     from .figures import attainment_heatmap, difference_chart, headline_figure
+    from .figures.style import reused_layout
 
-    with plt.rc_context():
+    words = (name, lang, json.dumps([s.get("resolved_config", {}).get("labels") for s in manifest.get("scenarios", [])],
+                                    sort_keys=True, default=str))
+    with plt.rc_context(), reused_layout(words):
         if name == "headline":
             fig = headline_figure(series, manifest, lang=lang)
         elif name.startswith("difference_"):

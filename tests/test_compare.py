@@ -121,3 +121,28 @@ def test_compare_and_write_writes_what_it_returns_as_one_set(tmp_path):
     series, manifest = read_run(out)
     assert manifest["reference"] == "no_reform" and set(manifest["files"]) >= {"report.md", "ranking.csv"}
     pd.testing.assert_frame_equal(series, result["series"].reset_index(drop=True), check_categorical=False)
+
+
+def test_compare_and_run_at_another_number_of_counties(tmp_path):
+    """`--counties N` runs every design at N counties (the pilots capped or scaled), and says so in the
+    manifest; a config whose counties a county table fixes is refused in one line, before anything runs."""
+    import json
+
+    from click.testing import CliRunner
+
+    from helpers import CONFIGS
+    from sim.cli import main
+
+    out = tmp_path / "c"
+    baseline = tmp_path / "b.yaml"
+    baseline.write_text(f"extends: {CONFIGS / 'county.yaml'}\nname: other\n"
+                        "levers: {committee_pay_ratio: {values: {rollout: 1.2}}}\n")
+    done = CliRunner().invoke(main, ["compare", str(CONFIGS / "county.yaml"), str(baseline), "-n", "2",
+                                     "--counties", "2", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["resolved_config"]["geography"]["counties"] for s in manifest["scenarios"]] == [2, 2]
+    assert [s["resolved_config"]["pilot"]["counties"] for s in manifest["scenarios"]] == [1, 1]  # as in the config
+    refused = CliRunner().invoke(main, ["run", str(CONFIGS / "example_province.yaml"), "--counties", "5", "-n", "1",
+                                        "-o", str(tmp_path / "r")])
+    assert refused.exit_code == 2 and "county table" in refused.output and len(refused.output.splitlines()) == 1

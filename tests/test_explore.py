@@ -86,6 +86,24 @@ def test_a_higher_pay_ratio_lowers_turnover_against_the_same_baseline(pair):
     assert rows.iloc[0, -1].startswith(f"{100 * turnover(second):+.2f} pp")
 
 
+def test_a_figure_drawn_again_with_the_same_words_reuses_its_layout(pair, monkeypatch):
+    import matplotlib.figure
+
+    from sim.figures import style
+
+    _, first, _, second, *_ = pair
+    monkeypatch.setattr(style, "_LAYOUTS", {})
+    laid_out = []
+    tight = matplotlib.figure.Figure.tight_layout
+    monkeypatch.setattr(matplotlib.figure.Figure, "tight_layout",
+                        lambda self, *a, **k: (laid_out.append(1), tight(self, *a, **k))[1])
+    png = X.figure_png(first.series, first.manifest, "difference_turnover_rate")
+    again = X.figure_png(second.series, second.manifest, "difference_turnover_rate")  # after a lever moved
+    assert len(laid_out) == 1 and png[:4] == again[:4] == b"\x89PNG" and png != again
+    X.figure_png(first.series, first.manifest, "difference_turnover_rate", lang="zh")  # other words: laid out
+    assert len(laid_out) == 2
+
+
 def test_the_saved_design_validates_and_run_and_compare_reproduce_the_page(pair, tmp_path):
     _, _, higher, second, *_ = pair
     design_file, baseline_file = X.save_design(higher, tmp_path / "designs")

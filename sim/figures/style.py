@@ -9,6 +9,7 @@ then ``plt.subplots``; or :func:`apply_style` once before drawing several) and e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import textwrap
@@ -239,8 +240,34 @@ def sweep_provenance(manifest: dict, lang: str = "en") -> str:
                 hash=manifest.get("config_hash", ""), date=dt.date.today().isoformat())
 
 
+# laid-out subplot parameters kept by `reused_layout`: a figure drawn again with the same words (a page
+# redrawing after a lever moves) skips tight_layout, a third of its drawing time
+_LAYOUTS: dict = {}
+_LAYOUT_KEY: list = [None]
+
+
+@contextlib.contextmanager
+def reused_layout(key):
+    """Inside, :func:`sign` lays a figure out with ``tight_layout`` the first time for ``key`` (anything
+    hashable that fixes the figure's words: its kind, language, design labels) and then reuses those
+    subplot parameters. Tick labels of other widths may then sit a little closer to the edge."""
+    _LAYOUT_KEY[0] = key
+    try:
+        yield
+    finally:
+        _LAYOUT_KEY[0] = None
+
+
 def sign(fig: plt.Figure, text: str) -> None:
     """Provenance in small print along the bottom, wrapped to the figure's width; lay the rest out above."""
     lines = textwrap.wrap(text, width=max(40, int(fig.get_figwidth() * 24))) or [""]
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=5, color="0.4", gid="provenance", va="bottom")
+    key = _LAYOUT_KEY[0]
+    if key is not None and (key, len(lines)) in _LAYOUTS:
+        fig.subplots_adjust(**_LAYOUTS[(key, len(lines))])
+        return
     fig.tight_layout(rect=(0, 0.01 + len(lines) * 7.5 / 72 / fig.get_figheight(), 1, 1))
+    if key is not None:
+        pars = fig.subplotpars
+        _LAYOUTS[(key, len(lines))] = {k: getattr(pars, k) for k in ("left", "right", "bottom", "top",
+                                                                     "wspace", "hspace")}
