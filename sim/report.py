@@ -315,7 +315,8 @@ def _write_pages(out_dir: Path, title: str, subtitle: str, figures, formats, tab
     ``indicator``: the plan's indicator table; ``notes``: paragraphs on reading the indicators, after it."""
     data, captions = data or {}, captions or {}
     out_dir.mkdir(parents=True, exist_ok=True)
-    blocks = [H.heading(title, 1), H.paragraph(subtitle, "provenance")]
+    # the small print breaks between its pieces, never inside a date ("2026-12-" / "01"): non-breaking hyphens
+    blocks = [H.heading(title, 1), H.paragraph(subtitle.replace("-", "\u2011"), "provenance")]
     md = [f"# {title}", "", subtitle, ""]
     sections: list[tuple[str, str]] = []
     sheets: dict[str, pd.DataFrame] = {}

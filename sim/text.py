@@ -47,7 +47,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "pp_axis": ("difference, percentage points", "差值（百分点）"),
     "difference_axis": ("difference", "差值"),
     "difference_from": ("{metric}\neach design minus the reference, {reference}",
-                        "{metric}\n各方案与参照方案（{reference}）之差"),
+                        "{metric}\n各方案与参照方案“{reference}”之差"),
     "fan_caption": ("{metric}: mean and 50%/90% bands over replicates", "{metric}：均值及各次重复的50%、90%区间"),
     "targets_title": ("Chance of meeting the plan's 2027 targets", "实现规划2027年目标的概率"),
     "targets_bar": ("chance\n(share of\nreplicates)", "实现概率\n（占重复\n次数比例）"),
@@ -468,6 +468,8 @@ LEVER_UNITS_ZH = {
     "items": "项", "ratio to county organs": "与县直机关之比", "ratio to the same post in the county seat": "与县城同类岗位之比",
     "strength 0-1": "强度（0—1）", "0 = none, 1 = portable annuity": "0=无，1=可转移年金",
     "trainings per cadre per year (1: once a year on average)": "每人每年培训次数",
+    "strength 0-1 of the execute step in committees with a council": "强度（0—1，设有议事会的村（社区）决议落实环节）",
+    "working days to handle a complaint or answer a waiting case": "办理投诉或答复待办事项的工作日数",
 }
 
 

@@ -202,3 +202,12 @@ def test_a_bilingual_description_is_neither_inherited_nor_hashed(tmp_path):
     plain, other = load_scenario(child), load_scenario(described)
     assert plain.scenario.description == ""  # the plan's description belongs to the plan
     assert other.resolved["description"] == {"en": "Ours", "zh": "我们的"} and other.hash == plain.hash
+
+
+def test_every_lever_unit_has_chinese_words():
+    """A lever's unit on a Chinese page is Chinese: shares are %, the rest are in LEVER_UNITS_ZH."""
+    from sim.registry import LEVERS
+    from sim.text import lever_unit
+
+    untranslated = [name for name, lever in LEVERS.items() if lever_unit(lever.unit, "zh") == lever.unit]
+    assert untranslated == []
