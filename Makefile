@@ -60,7 +60,7 @@ $(STAMP312): pyproject.toml
 
 test-py312: $(STAMP312)
 	@$(VENV312)/bin/python -c "import sys, mesa, solara; print(f'Python {sys.version.split()[0]}, mesa {mesa.__version__}, solara {solara.__version__}')"
-	$(VENV312)/bin/python -m pytest -p no:cacheprovider $(PYTEST312)
+	$(VENV312)/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadfile $(PYTEST312)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
