@@ -550,26 +550,6 @@ def run_posterior(settings: Settings | None = None, out: str | Path = "results/p
                            pd.concat([data, sims], ignore_index=True))
 
 
-def _log_posterior(emulators, observations, ua: np.ndarray, active, d: int, terms: bool = False,
-                   ruled_out=None, cutoff: float = 3.0):
-    u = np.zeros((len(ua), d))
-    u[:, active] = ua
-    if ruled_out is not None:  # space an earlier wave ruled out has no posterior mass
-        outside = implausibility(ruled_out, observations, u, cutoff) > cutoff
-    logl = {}
-    for obs in observations:
-        mean, var = emulators[obs.name].predict(u)
-        logl[obs.name] = stats.norm.logpdf(obs.value, mean, np.sqrt(var + obs.sd ** 2))
-        if terms:
-            logl[obs.name] = (logl[obs.name], mean, var)
-    if terms:
-        return logl
-    total = stats.norm.logpdf(ua).sum(axis=1) + sum(logl.values())
-    if ruled_out is not None:
-        total[outside] = -np.inf
-    return total
-
-
 def _rank_normal(trace: np.ndarray) -> np.ndarray:
     """Each column of ``trace`` (steps x chains x inputs) replaced by the normal scores of its ranks over all
     chains (Vehtari et al. 2021), so that R-hat and ESS do not depend on the scale or the tails."""
@@ -699,7 +679,8 @@ def _smc(emulators, observations, d: int, rng: np.random.Generator, particles: i
             ll_new = loglik(proposal)
             log_ratio = beta * (ll_new - ll) + stats.norm.logpdf(proposal).sum(axis=1) \
                 - stats.norm.logpdf(x).sum(axis=1)
-            take = (np.log(rng.random(particles)) < log_ratio) & inside(proposal)
+            take = np.log(rng.random(particles)) < log_ratio
+            take[take] = inside(proposal[take])  # the earlier wave's emulators only where Metropolis says yes
             x = np.where(take[:, None], proposal, x)
             ll = np.where(take, ll_new, ll)
             moved += take
