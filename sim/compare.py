@@ -149,8 +149,9 @@ def likely_met(probability):
 
 def ranking(attainment: pd.DataFrame, order=None) -> pd.DataFrame:
     """Designs ranked by the targets they likely meet (in more than :data:`LIKELY` of the replicates:
-    :func:`likely_met`), then by their mean chance of meeting a target. Designs equal on both share a rank (``tied`` True) and keep the
-    order they were run in (``order``, else as they come in ``attainment``): a tie is not broken by name.
+    :func:`likely_met`), then by their mean chance of meeting a target. Designs equal on both share a rank
+    (``tied`` True) and keep the order they were run in (``order``, else as they come in ``attainment``): a
+    tie is not broken by name.
     ``missed`` lists the targets not likely met, with the mean 2027 value and the mean shortfall (shares in
     percent); ``missed_metrics`` their metrics. An indicator counts once, by its main measure (its further
     readings are in the attainment table, not in the ranking)."""

@@ -192,7 +192,7 @@ class Design:
     seed: int = 0
     horizon: str = "2027"
     name: str = "explored"
-    draws: int = 0  # posterior parameter draws (sim/data/posterior.parquet): 0 for none, else replicates per draw
+    draws: int = 0  # posterior parameter sets (sim/data/posterior.parquet), each run `replicates` times; 0: none
 
     def with_change(self, lever: str, phase: str, value: float) -> "Design":
         kept = tuple(c for c in self.changes if (c[0], c[1]) != (lever, phase))
