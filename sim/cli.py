@@ -641,8 +641,28 @@ def explore(configs, port, host, workers, save_to) -> None:
     click.echo(f"grassroots explore: http://{shown}:{port}/ (Ctrl-C stops it)", err=False)
     from solara.__main__ import run as solara_run
 
+    _no_websocket_compression()
     solara_run.main(["sim.explore_app", "--host", host, "--port", str(port), "--production", "--no-open",
                      "--no-check-version", "--log-level", "warning"], standalone_mode=False)
+
+
+def _no_websocket_compression() -> None:
+    """Serve the page's websocket uncompressed: on localhost compression buys nothing, and the figures (PNG,
+    which does not compress) cost the server a third of a second per Run to deflate. Solara builds its
+    ``uvicorn.Config`` without this setting, so its default is changed here."""
+    import uvicorn
+
+    if getattr(uvicorn.Config, "_grassroots", False):
+        return
+
+    class Config(uvicorn.Config):
+        _grassroots = True
+
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("ws_per_message_deflate", False)
+            super().__init__(*args, **kwargs)
+
+    uvicorn.Config = Config
 
 
 @main.command("list")

@@ -348,12 +348,41 @@ def save_design(design: Design, folder: str | Path) -> tuple[Path, Path]:
 # --------------------------------------------------------------------------- running
 
 
-def _one_replicate(scenario: Scenario, seed: int, replicate: int) -> pd.DataFrame:
-    """One replicate of one scenario (``run_scenarios``), the rows of all regions and groups together."""
-    from .run import run_scenarios
+def snapshot_months(scenario: Scenario) -> list[int]:
+    """The months a replicate is kept at, to go on from there under another design: the start of each phase
+    of the reform (a lever moved on the page changes a phase's value, so the months before that phase are
+    the same as in the design before)."""
+    from .model.policy import Calendar
 
-    series = run_scenarios([scenario], 1, seed=seed, first_replicate=replicate).series
-    return series[(series["region"] == "all") & (series["group"] == "all")].reset_index(drop=True)
+    calendar = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+    return sorted({m for p, m in calendar.phase_starts.items()
+                   if p in SHOWN_PHASES and calendar.spin_up_start < m <= calendar.end})
+
+
+def _one_replicate(scenario: Scenario, seed: int, replicate: int, snapshot: bytes | None = None,
+                   keep: tuple[int, ...] = ()) -> tuple[pd.DataFrame, dict[int, bytes]]:
+    """One replicate of one scenario: its series (the rows of all regions and groups together, as
+    ``run_scenarios`` gives them) and snapshots of the model (pickled) at the start of each month of
+    ``keep``. Given a ``snapshot`` of a scenario that simulates the same months up to it
+    (``sim.model.policy.prefix_key``, same seed and replicate), the run goes on from there under this
+    scenario's levers (``GrassrootsModel.with_levers_of``): the same numbers as a run from the start
+    (tested), without running those months again."""
+    import pickle
+
+    from .model.model import GrassrootsModel
+    from .model.policy import month_label
+
+    if snapshot is not None:
+        model = pickle.loads(snapshot).with_levers_of(scenario)
+    else:
+        model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
+    made = {}
+    for month in sorted(keep):
+        if month > model.month:
+            model.run(until=month_label(month - 1))
+            made[month] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    series = model.run().series()
+    return series[(series["region"] == "all") & (series["group"] == "all")].reset_index(drop=True), made
 
 
 def _worker_init(parent: int) -> None:
@@ -364,6 +393,10 @@ def _worker_init(parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # the page's server (its tables, the browser's updates) goes first, the runs and figures after
+        os.nice(5)
+    except OSError:
+        pass
 
     def watch():
         while os.getppid() == parent:
@@ -399,11 +432,15 @@ class Runner:
     """Runs replicates on a pool of worker processes, keeping each replicate's series (by config hash, seed
     and replicate) so that a scenario already run is not run again. One per server process; thread-safe."""
 
-    def __init__(self, workers: int = 2, cache_size: int = 400, grace: float = 2.0):
+    def __init__(self, workers: int = 2, cache_size: int = 400, grace: float = 2.0,
+                 snapshot_bytes: int = 2 * 1024**3):
         self.workers = max(1, int(workers))
         self.grace = grace  # seconds a cancelled run waits for the replicates already running
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
+        # models just before the reform, by (prefix key, seed, run): what a design shares with its baseline
+        self.snapshot_bytes = snapshot_bytes
+        self._snapshots: OrderedDict = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.RLock()
 
@@ -418,8 +455,12 @@ class Runner:
             return self._pool
 
     def warm(self) -> None:
-        """Start the workers and import the model there, so that the first Run does not wait for it."""
+        """Start the workers and import the model there, and here what the page's tables need (the model,
+        ``sim.compare``, matplotlib: ~3 s), so that the first Run does not wait for it."""
         futures = [self.pool().submit(_warm) for _ in range(self.workers)]
+        from . import compare, run  # noqa: F401
+        from .figures import style  # noqa: F401
+
         wait(futures)
 
     def stop(self) -> None:
@@ -445,6 +486,7 @@ class Runner:
         replicates finish; ``stopped()`` is asked every 0.1 s and, when true, the workers are stopped and
         :class:`Cancelled` raised. ``draws`` (posterior parameter sets): ``replicates`` runs under each, run
         numbers and a ``draw`` column as ``run_scenarios(draws=)`` gives them."""
+        from .model.policy import prefix_key
         from .run import draw_runs, drawn_scenario
 
         runs = draw_runs(draws, replicates)  # (draw or None, run number)
@@ -452,17 +494,52 @@ class Runner:
                   for s in scenarios]
         keys = [[(config_hash(w.model_dump(mode="json")), seed, k) for w, (_, k) in zip(ws, runs)] for ws in worlds]
         todo = [(i, n) for n in range(len(runs)) for i in range(len(scenarios)) if not self.cached(keys[i][n])]
+        # snapshots: by (month, prefix key, seed, run), the months each run is kept at
+        months = {(i, n): snapshot_months(worlds[i][n]) if worlds[i][n].engine == "columnar" else []
+                  for i, n in todo}
+        prefixes = {(i, n): {m: (m, prefix_key(worlds[i][n], m), seed, runs[n][1])
+                             for m in months[(i, n)]} for i, n in todo}
         total, done = len(todo), 0
         if progress is not None:
             progress(0, total)
         if todo:
             pool = self.pool()
-            futures = {pool.submit(_one_replicate, worlds[i][n], seed, runs[n][1]): (i, n) for i, n in todo}
+            futures, waiting, making = {}, {}, set()
+
+            def submit(i, n):
+                """Go on from the latest snapshot kept, keeping the later ones; a run whose first snapshot
+                another task of this run makes waits for it."""
+                mine = prefixes[(i, n)]
+                have = {m: kept for m in mine if (kept := self._snapshot(mine[m])) is not None}
+                first = mine[months[(i, n)][0]] if months[(i, n)] else None
+                if not have and first in making:
+                    waiting.setdefault(first, []).append((i, n))
+                    return None
+                if not have and first is not None:
+                    making.add(first)
+                start = max(have, default=None)
+                keep = tuple(m for m in mine if start is None or m > start)
+                snapshot = None if start is None else have[start]
+                future = pool.submit(_one_replicate, worlds[i][n], seed, runs[n][1], snapshot, keep)
+                futures[future] = (i, n)
+                return future
+
+            for i, n in todo:
+                submit(i, n)
             pending = set(futures)
             try:
                 for future in _as_finished(pending, stopped):
                     i, n = futures[future]
-                    self._keep(keys[i][n], future.result())
+                    frame, made = future.result()
+                    self._keep(keys[i][n], frame)
+                    for month, snapshot in made.items():
+                        self._keep_snapshot(prefixes[(i, n)][month], snapshot)
+                    first = prefixes[(i, n)].get(months[(i, n)][0]) if months[(i, n)] else None
+                    making.discard(first)
+                    for later in waiting.pop(first, []):  # (from the start if no snapshot was made)
+                        again = submit(*later)
+                        if again is not None:
+                            pending.add(again)
                     done += 1
                     if progress is not None:
                         progress(done, total)
@@ -476,7 +553,7 @@ class Runner:
                 for future in finished:
                     if future.exception() is None:
                         i, n = futures[future]
-                        self._keep(keys[i][n], future.result())
+                        self._keep(keys[i][n], future.result()[0])
                 if unfinished:
                     self.stop()
                 else:
@@ -497,6 +574,20 @@ class Runner:
             series[col] = series[col].astype("category")
         return series
 
+    def _snapshot(self, prefix) -> bytes | None:
+        with self._lock:
+            if prefix not in self._snapshots:
+                return None
+            self._snapshots.move_to_end(prefix)
+            return self._snapshots[prefix]
+
+    def _keep_snapshot(self, prefix, snapshot: bytes) -> None:
+        """Keep a snapshot, dropping the least recently used ones beyond ``snapshot_bytes`` in all."""
+        with self._lock:
+            self._snapshots[prefix] = snapshot
+            while sum(map(len, self._snapshots.values())) > self.snapshot_bytes and len(self._snapshots) > 1:
+                self._snapshots.popitem(last=False)
+
     def _keep(self, key, frame: pd.DataFrame) -> None:
         with self._lock:
             self._cache[key] = frame
@@ -507,9 +598,18 @@ class Runner:
              each=None) -> dict[str, bytes]:
         """The comparison's figures as PNG, drawn on the workers (name -> PNG bytes); ``each(name, png)`` is
         called as each one is ready, so that a page can show it at once."""
-        names = list(names or figure_names(series))
+        return self.drawn(self.start_drawing(series, manifest, lang, names), stopped, each)
+
+    def start_drawing(self, series: pd.DataFrame, manifest: dict, lang: str, names=None) -> dict:
+        """Hand the figures to the workers and return at once (``drawn`` waits for them): a page works out
+        its tables meanwhile."""
         pool = self.pool()
-        futures = {pool.submit(figure_png, series, manifest, name, lang): name for name in names}
+        return {pool.submit(figure_png, series, manifest, name, lang): name
+                for name in list(names or figure_names(series))}
+
+    def drawn(self, futures: dict, stopped=None, each=None) -> dict[str, bytes]:
+        """The figures ``start_drawing`` handed out, as they come (see ``draw``); the rest are cancelled if
+        this is stopped."""
         pending, out = set(futures), {}
         try:
             for future in _as_finished(pending, stopped):
@@ -519,7 +619,7 @@ class Runner:
         finally:
             for future in pending:
                 future.cancel()
-        return {name: out[name] for name in names}
+        return {name: out[name] for name in futures.values()}
 
 
 # --------------------------------------------------------------------------- a comparison
@@ -535,6 +635,7 @@ class Comparison:
     differences: pd.DataFrame
     attainment: pd.DataFrame
     seconds: float = 0.0
+    design: object = None  # the Design explored (None for stored results)
     values: pd.DataFrame | None = None  # sim.compare.replicate_values of the series
 
     def all_levels(self) -> pd.DataFrame:
@@ -594,12 +695,17 @@ def tables_of(series: pd.DataFrame, manifest: dict) -> Comparison:
 def run_comparison(design: Design, runner: Runner, progress=None, stopped=None) -> Comparison:
     """Build, run and tabulate a design against its baseline (see the module's docstring)."""
     started = time.perf_counter()
+    result = tables_of(*run_series(design, runner, progress, stopped))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_series(design: Design, runner: Runner, progress=None, stopped=None) -> tuple[pd.DataFrame, dict]:
+    """Build and run a design and its baseline: the series and manifest ``tables_of`` and the figures take."""
     built = build(design)
     draws = design_draws(design)
     series = runner.run([built.baseline, built.design], design.replicates, design.seed, progress, stopped, draws)
-    result = tables_of(series, manifest_of(built, design.replicates, design.seed, draws))
-    result.seconds = time.perf_counter() - started
-    return result
+    return series, manifest_of(built, design.replicates, design.seed, draws)
 
 
 def figure_names(series: pd.DataFrame) -> list[str]:

@@ -69,8 +69,8 @@ design = solara.reactive(X.Design(STARTS[0] if STARTS else "", geography="county
 group = solara.reactive(next(iter(GROUP_LABELS)))
 message = solara.reactive("")  # a bad input, in one line (or a config's few lines)
 result = solara.reactive(None)  # the Comparison shown
-shown_design = solara.reactive(None)  # the Design the result is of (None for stored results)
-figures = solara.reactive({})  # (lang, name) -> PNG bytes
+# the figures, one reactive each (a figure coming in draws only its own place again): name -> {lang: PNG}
+FIGURES = {name: solara.reactive({}) for name in ("headline", *(f"difference_{m}" for m in HEADLINE), "targets_2027")}
 progress = solara.reactive((0, 0))
 status = solara.reactive("")
 saved = solara.reactive("")
@@ -83,6 +83,20 @@ def _set_progress(done: int, total: int) -> None:
     progress.set((done, total))
 
 
+def show_figure(language: str, name: str, png: bytes) -> None:
+    FIGURES[name].set({**FIGURES[name].value, language: png})
+
+
+def clear_figures() -> None:
+    for each in FIGURES.values():
+        if each.value:
+            each.set({})
+
+
+def drawn_in(language: str) -> bool:
+    return any(language in each.value for each in FIGURES.values())
+
+
 @task
 def run_task(chosen: X.Design, language: str):
     """Run the design against its baseline, show the tables, then draw the figures."""
@@ -91,15 +105,17 @@ def run_task(chosen: X.Design, language: str):
     started = time.perf_counter()
     try:
         status.set("running")
-        comparison = X.run_comparison(chosen, r, _set_progress, stopped)
-        ran = time.perf_counter() - started
-        result.set(comparison)
-        shown_design.set(chosen)
+        series, manifest = X.run_series(chosen, r, _set_progress, stopped)
+        drawing = r.start_drawing(series, manifest, language)  # the workers draw while the tables are made
+        comparison = X.tables_of(series, manifest)
+        ran = comparison.seconds = time.perf_counter() - started
+        comparison.design = chosen
+        page_tables(comparison, language)  # here, not while the page is drawn
+        clear_figures()
         stored.set(None)
-        figures.set({})
+        result.set(comparison)
         status.set("drawing")
-        r.draw(comparison.series, comparison.manifest, language, stopped=stopped,
-               each=lambda name, png: figures.set({**figures.value, (language, name): png}))
+        r.drawn(drawing, stopped=stopped, each=lambda name, png: show_figure(language, name, png))
         timing.set({"run": ran, "draw": time.perf_counter() - started - ran, "replicates": chosen.replicates,
                     "draws": chosen.draws})
         status.set("done")
@@ -114,9 +130,8 @@ def run_task(chosen: X.Design, language: str):
 def draw_task(comparison, language: str):
     """The figures of the result shown, in another language."""
     try:
-        drawn = runner().draw(comparison.series, comparison.manifest, language,
-                              stopped=lambda: not draw_task.is_current())
-        figures.set({**figures.value, **{(language, k): v for k, v in drawn.items()}})
+        runner().draw(comparison.series, comparison.manifest, language, stopped=lambda: not draw_task.is_current(),
+                      each=lambda name, png: show_figure(language, name, png))
     except X.Cancelled:
         pass
     except Exception as exc:
@@ -133,13 +148,12 @@ def open_task(path: str, language: str):
         message.set(one_line(exc))
         return
     message.set("")
-    figures.set({})
+    clear_figures()
     if found.comparison is not None:
         result.set(found.comparison)
-        shown_design.set(None)
         stored.set(found)
-        drawn = runner().draw(found.comparison.series, found.comparison.manifest, language)
-        figures.set({(language, k): v for k, v in drawn.items()})
+        runner().draw(found.comparison.series, found.comparison.manifest, language,
+                      each=lambda name, png: show_figure(language, name, png))
     else:
         result.set(None)
         stored.set(found)
@@ -232,7 +246,7 @@ def save() -> None:
 def set_lang(value: str) -> None:
     lang.set(value)
     shown = result.value
-    if shown is not None and not any(k[0] == value for k in figures.value):
+    if shown is not None and not drawn_in(value):
         draw_task(shown, value)
 
 
@@ -347,6 +361,20 @@ def Levers(language: str):
 
 
 @solara.component
+def RunStatus(language: str):
+    """The progress of a run (a component of its own: each replicate done draws only this again)."""
+    if run_task.pending:
+        done, total = progress.value
+        if status.value == "drawing":
+            solara.Text(word("x_drawing", language))
+        else:
+            solara.ProgressLinear(100 * done / total if total else True)
+            solara.Text(word("x_running", language, done=done, total=total), classes=["gr-progress"])
+    elif status.value == "cancelled":
+        solara.Info(word("x_cancelled", language))
+
+
+@solara.component
 def Controls(language: str):
     chosen = design.value
     running = run_task.pending
@@ -386,16 +414,7 @@ def Controls(language: str):
                       classes=["gr-run"])
         solara.Button(word("x_cancel", language), on_click=run_task.cancel, disabled=not running,
                       classes=["gr-cancel"])
-    if running:
-        done, total = progress.value
-        if status.value == "drawing":
-            solara.ProgressLinear(True)
-            solara.Text(word("x_drawing", language))
-        else:
-            solara.ProgressLinear(100 * done / total if total else True)
-            solara.Text(word("x_running", language, done=done, total=total), classes=["gr-progress"])
-    elif status.value == "cancelled":
-        solara.Info(word("x_cancelled", language))
+    RunStatus(language)
     heading(word('x_save', language), "b")
     solara.InputText(word("x_name", language), value=chosen.name, on_value=lambda v: change_design(name=v),
                      classes=["gr-name"])
@@ -434,37 +453,22 @@ def Results(language: str):
         if mode.value == "explore":
             solara.Info(word("x_press_run", language))
         return
-    if shown_design.value is not None and shown_design.value != design.value and mode.value == "explore":
-        solara.Warning(word("x_stale", language), classes=["gr-stale"])
-    if timing.value and shown_design.value is not None:
-        ran = timing.value
-        key = "x_ran_draws" if ran.get("draws") else "x_ran"
-        solara.Text(word(key, language, replicates=ran["replicates"], draws=ran.get("draws"), run=ran["run"],
-                         draw=ran["draw"]), classes=["gr-timing"], style={"font-size": "12px"})
+    explored = getattr(shown, "design", None)  # None for stored results
+    Stale(explored, language)
+    if explored is not None:
+        Timing(language)
     tables = page_tables(shown, language)
     heading(word('x_differences', language))
     solara.HTML(unsafe_innerHTML=tables["differences"])
     heading(word('x_figures', language))
-    names = X.figure_names(shown.series)
-    with solara.Row(style={"flex-wrap": "wrap"}):
-        for name in names:
-            png = figures.value.get((language, name))
-            with solara.Column(classes=["gr-fig", f"fig-{name}"],
-                               style={"width": "100%" if name in ("headline", "targets_2027") else "48%"}):
-                if png is None:
-                    solara.ProgressLinear(True)
-                else:
-                    solara.Image(png)
-                    with solara.Row():
-                        solara.FileDownload(png, filename=f"{name}.png", label="PNG")
-                        solara.FileDownload(lambda n=name: figure_csv(shown, n), filename=f"{name}.csv", label="CSV")
+    Figures(shown, language)
     heading(word('x_targets', language))
     solara.HTML(unsafe_innerHTML=tables["targets"])
     with solara.Row():
         for name in ("differences", "attainment"):
             frame = getattr(shown, name)
             if len(frame):
-                solara.FileDownload(frame.to_csv(index=False), filename=f"{name}.csv",
+                solara.FileDownload(lambda f=frame: f.to_csv(index=False), filename=f"{name}.csv",
                                     label=f"{word('x_download', language)} {name}.csv")
         solara.FileDownload(lambda: shown.all_levels().to_csv(index=False), filename="levels.csv",
                             label=f"{word('x_download', language)} levels.csv")
@@ -472,6 +476,46 @@ def Results(language: str):
     solara.HTML(unsafe_innerHTML=tables["indicators"])
     solara.FileDownload(tables["indicators_csv"], filename="indicators.csv",
                         label=f"{word('x_download', language)} CSV")
+
+
+@solara.component
+def Stale(explored, language: str):
+    """A warning when the levers have moved since the result shown was run (a component of its own: a
+    lever moving draws only this part of the results again)."""
+    if explored is not None and explored != design.value and mode.value == "explore":
+        solara.Warning(word("x_stale", language), classes=["gr-stale"])
+
+
+@solara.component
+def Timing(language: str):
+    ran = timing.value
+    if ran:
+        key = "x_ran_draws" if ran.get("draws") else "x_ran"
+        solara.Text(word(key, language, replicates=ran["replicates"], draws=ran.get("draws"), run=ran["run"],
+                         draw=ran["draw"]), classes=["gr-timing"], style={"font-size": "12px"})
+
+
+@solara.component
+def Figures(shown, language: str):
+    """The figures of the result shown, each in its own place as it comes."""
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        for name in X.figure_names(shown.series):
+            Figure(shown, name, language)
+
+
+@solara.component
+def Figure(shown, name: str, language: str):
+    png = FIGURES[name].value.get(language)
+    with solara.Column(classes=["gr-fig", f"fig-{name}"],
+                       style={"width": "100%" if name in ("headline", "targets_2027") else "48%"}):
+        if png is None:  # still text, not an animation: a page that moves costs the browser a core
+            solara.Text(word("x_drawing", language), classes=["gr-fig-waiting"],
+                        style={"color": "#777", "font-size": "12px", "padding": "40px 0"})
+        else:
+            solara.Image(png)
+            with solara.Row():
+                solara.FileDownload(png, filename=f"{name}.png", label="PNG")
+                solara.FileDownload(lambda: figure_csv(shown, name), filename=f"{name}.csv", label="CSV")
 
 
 def page_tables(shown, language: str) -> dict:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
-import seaborn as sns
 
 from ..compare import TARGETS_2027, replicate_values, target_attainment
 from ..text import word
-from .style import design_labels, design_order, figure, provenance, sign, target_label
+from .style import annotated_heatmap, design_labels, design_order, figure, provenance, sign, target_label
 
 
 def attainment_heatmap(series: pd.DataFrame, manifest: dict, lang: str = "en") -> plt.Figure:
@@ -26,10 +25,10 @@ def attainment_heatmap(series: pd.DataFrame, manifest: dict, lang: str = "en") -
     table.index = [names[m] for m in table.index]
     table.columns = [labels.get(d, d) for d in table.columns]
     fig, ax = figure(figsize=(5.6 + 1.0 * table.shape[1], 0.32 * table.shape[0] + 2.0), lang=lang)
-    sns.heatmap(table, annot=True, fmt=".0%", cmap="cividis", vmin=0, vmax=1, ax=ax, annot_kws={"fontsize": 7},
-                cbar_kws={"label": word("targets_bar", lang), "format": mticker.PercentFormatter(1.0)})
-    bar = ax.collections[0].colorbar  # labelled above, where the figure has room (beside it, it was cut off)
-    bar.set_label("")
+    mesh = annotated_heatmap(ax, table, table.map(lambda v: f"{v:.0%}").to_numpy(), cmap="cividis", vmin=0, vmax=1)
+    bar = fig.colorbar(mesh, ax=ax, format=mticker.PercentFormatter(1.0), fraction=0.15, pad=0.05, aspect=20)
+    bar.outline.set_linewidth(0)
+    # labelled above, where the figure has room (beside it, it was cut off)
     bar.ax.set_title(word("targets_bar", lang), fontsize=7, loc="left")
     bar.ax.tick_params(labelsize=7)
     ax.set_title(word("targets_title", lang))

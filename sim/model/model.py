@@ -14,6 +14,8 @@ first, with implementation fidelity that differs by region.
 
 from __future__ import annotations
 
+from functools import partial
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -22,7 +24,7 @@ from ..config import scenario_of
 from ..config.schema import REGIONS, Scenario
 from .agents import Cadres, Departments, Residents
 from .metrics import METRIC_NAMES, Tally, cell_values, county_blocks
-from .policy import Calendar, Policy, month_label, select_pilots
+from .policy import Calendar, Policy, month_label, prefix_key, select_pilots
 from .population import synthesise_places
 from .memory import keep_large_blocks_in_heap
 from .streams import Streams
@@ -92,13 +94,31 @@ class GrassrootsModel(mesa.Model):
         shape = (n_months, len(METRIC_NAMES), pl.n_counties)
         self.county_num, self.county_den = np.zeros(shape), np.zeros(shape)  # the record: tallies per county
         self.latest: dict[str, float] = dict.fromkeys(METRIC_NAMES, float("nan"))
-        reporters = {"date": lambda m: month_label(m.month), "phase": lambda m: m.calendar.phase(m.month)}
-        reporters.update({name: (lambda m, name=name: m.latest[name]) for name in METRIC_NAMES})
+        # module-level reporters (not lambdas), so that a model can be pickled: a snapshot (``with_levers_of``)
+        reporters = {"date": _date_of, "phase": _phase_of}
+        reporters.update({name: partial(_latest, name=name) for name in METRIC_NAMES})
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self._county_region, self._county_base = geography.county_region, geography.county_base
 
     @staticmethod
     def calendar_of(scenario: Scenario) -> Calendar:
         return Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+
+    def with_levers_of(self, config, **overrides) -> "GrassrootsModel":
+        """Carry this model on under another scenario that would have simulated the same months so far (the
+        same ``sim.model.policy.prefix_key`` at this month): a design continued from a snapshot of its
+        baseline or of another design (``pickle.dumps(model)`` after ``run(until=...)``), so that the months
+        they share are simulated once. The record so far stays, and from now on the other scenario's levers
+        and name hold. Returns the model; a scenario that would have simulated something else (another world,
+        or other lever values in force by now) is a ``ValueError``."""
+        scenario = scenario_of(config, overrides)
+        if prefix_key(scenario, self.month) != prefix_key(self.config, self.month):
+            raise ValueError(f"{scenario.name!r} has not simulated what {self.config.name!r} has up to "
+                             f"{month_label(self.month)}: another world, or other lever values in force by then")
+        self.config = scenario
+        self.policy = Policy(scenario, self.calendar, self._county_region, self._county_base, self.policy.pilot,
+                             self.streams)
+        return self
 
     @property
     def pilot(self) -> np.ndarray:
@@ -226,6 +246,18 @@ class GrassrootsModel(mesa.Model):
         done = max(0, self.month - self.calendar.start)
         return tidy_series(self.config.name, self.replicate, self.calendar, self.county_num[:done],
                            self.county_den[:done], self.places.county_region, self.pilot)
+
+
+def _date_of(model: GrassrootsModel) -> str:
+    return month_label(model.month)
+
+
+def _phase_of(model: GrassrootsModel) -> str:
+    return model.calendar.phase(model.month)
+
+
+def _latest(model: GrassrootsModel, name: str) -> float:
+    return model.latest[name]
 
 
 def root_seed(seed: int | None, rng) -> int:

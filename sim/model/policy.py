@@ -60,7 +60,7 @@ def lever_table(value, calendar: Calendar, months: range) -> np.ndarray:
     """The value a lever takes in each month of ``months`` in a county that applies the reform."""
     if not isinstance(value, LeverSpec):
         return np.full(len(months), float(value))
-    starts, vals = _keyed(value, calendar)
+    starts, vals = dated_values(value, calendar)
     if value.ramp is None:
         # the latest key at or before each month; months before the first key take the first value
         idx = np.searchsorted(starts, np.asarray(months), side="right") - 1
@@ -68,7 +68,7 @@ def lever_table(value, calendar: Calendar, months: range) -> np.ndarray:
     return _ramped(starts, vals, value.ramp.months, months)
 
 
-def _keyed(value: LeverSpec, calendar: Calendar) -> tuple[np.ndarray, np.ndarray]:
+def dated_values(value: LeverSpec, calendar: Calendar) -> tuple[np.ndarray, np.ndarray]:
     """A lever's dated values in month order: (months, values)."""
     keyed = sorted(
         (calendar.phase_starts[k] if k in PHASES else month_index(k), v) for k, v in value.values.items()
@@ -88,7 +88,7 @@ def adopter_table(value, calendar: Calendar, months: range, adoption: int, origi
     the timeline's table itself."""
     if not isinstance(value, LeverSpec) or value.ramp is None:
         return lever_table(value, calendar, months)
-    starts, vals = _keyed(value, calendar)
+    starts, vals = dated_values(value, calendar)
     at = max(int(np.searchsorted(starts, adoption, side="right")) - 1, 0)  # the key in force at adoption
     later = starts > adoption
     return _ramped(np.concatenate([[min(adoption, months.start) - 1, adoption], starts[later]]),
@@ -221,3 +221,41 @@ class Policy:
     def group_started(self, month: int, group: str) -> np.ndarray:
         """Counties where the reform of ``group`` is in force this month."""
         return self.reforming(month) & self.implements[group]
+
+
+def reform_start(scenario: Scenario) -> int:
+    """The first month in which any county can apply the reform's levers (the pilot or the rollout phase,
+    whichever starts first). Before it, a run depends on the levers only through their 2023 values."""
+    starts = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months).phase_starts
+    return min(starts["pilot"], starts["rollout"])
+
+
+def prefix_key(scenario: Scenario, month: int | None = None) -> str:
+    """A hash of everything a run's months before ``month`` (default: ``reform_start``) depend on: the
+    scenario without its name, description and labels, with each lever replaced by its 2023 value and what
+    sets the values it takes, from the reform's start to the month before ``month``, in a county that adopts
+    in any of those months. Two scenarios with the same key, seed and replicate simulate the same months
+    before ``month`` (``GrassrootsModel.with_levers_of``)."""
+    from ..config import config_hash
+
+    calendar = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+    start = reform_start(scenario)
+    acting = range(start, max(start, start if month is None else month))
+    data = scenario.model_dump(mode="json")
+    data.pop("name", None)
+    levers = {}
+    for name in LEVERS:
+        spec = getattr(scenario.levers, name)
+        value = float(lever_table(spec, calendar, range(calendar.start, calendar.start + 1))[0])
+        if not acting:
+            levers[name] = value
+            continue
+        # what a county adopting in any of these months goes through: the value in force at the reform's
+        # start, the dated values after it (each also restarts a ramp) and the ramp's length
+        keyed = dated_values(spec, calendar) if isinstance(spec, LeverSpec) else (np.array([]), np.array([]))
+        later = (keyed[0] > acting.start) & (keyed[0] < acting.stop)
+        levers[name] = [value, float(lever_table(spec, calendar, acting[:1])[0]),
+                        spec.ramp.months if isinstance(spec, LeverSpec) and spec.ramp is not None else None,
+                        [[int(m), float(v)] for m, v in zip(keyed[0][later], keyed[1][later])]]
+    data["levers"] = levers
+    return config_hash(data)

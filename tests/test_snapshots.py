@@ -1,0 +1,80 @@
+"""A run kept at a month and carried on under another design (`GrassrootsModel.with_levers_of`), as
+`grassroots explore` does after a lever moves: where `sim.model.policy.prefix_key` says two designs simulate the
+same months so far, going on from one's snapshot gives the other's own run to the bit; where it says they
+differ, the model refuses. The keys must also be equal where they can be, or the page gains nothing."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from helpers import CONFIGS
+from sim import GrassrootsModel
+from sim import explore as X
+from sim.config import scenario_of
+from sim.model.policy import month_label, prefix_key
+
+PAY = "committee_pay_ratio"
+
+
+@pytest.fixture(scope="module")
+def designs():
+    """One county's baseline and designs that part from the plan in the pilot, in the rollout (a ramped lever
+    among them) and in the consolidation phase."""
+    plan = X.Design(str(CONFIGS / "county.yaml"), replicates=2)
+    built = X.make(plan)
+    ramped = X.Design(str(CONFIGS / "designs" / "pay_then_burden.yaml"), geography="county", replicates=2)
+    out = {"baseline": built.baseline, "plan": built.design, "ramped": X.make(ramped).design,
+           "ramped_baseline": X.make(ramped).baseline,
+           "ramped_rollout": X.make(ramped.with_change(PAY, "rollout", 1.1)).design}
+    for name, phase, value in (("pilot", "pilot", 1.2), ("rollout", "rollout", 1.3),
+                               ("consolidation", "consolidation", 1.4)):
+        out[name] = X.make(plan.with_change(PAY, phase, value)).design
+    return out
+
+
+def test_the_keys_are_equal_exactly_up_to_the_phase_where_two_designs_part(designs):
+    months = X.snapshot_months(designs["plan"])
+    assert [month_label(m) for m in months] == ["2024-01", "2025-01", "2027-01"]
+    pilot, rollout, consolidation = months
+
+    def same(a, b, month):
+        return prefix_key(designs[a], month) == prefix_key(designs[b], month)
+
+    assert same("baseline", "plan", pilot) and not same("baseline", "plan", rollout)
+    assert same("plan", "pilot", pilot) and not same("plan", "pilot", rollout)
+    assert same("plan", "rollout", rollout) and not same("plan", "rollout", consolidation)
+    assert same("plan", "consolidation", consolidation)
+    assert same("ramped", "ramped_rollout", rollout) and not same("ramped", "ramped_rollout", consolidation)
+    assert not same("plan", "ramped", rollout)
+
+
+@pytest.mark.parametrize("source, target", [("baseline", "plan"), ("plan", "rollout"), ("plan", "consolidation"),
+                                            ("ramped", "ramped_rollout"), ("ramped_baseline", "ramped")])
+def test_a_run_carried_on_from_a_snapshot_is_the_design_s_own_run(designs, source, target):
+    seed, replicate = 3, 1
+    own = GrassrootsModel(designs[target], seed=seed, replicate=replicate).run()
+    model = GrassrootsModel(designs[source], seed=seed, replicate=replicate)
+    carried = 0
+    for month in X.snapshot_months(designs[target]):
+        model.run(until=month_label(month - 1))
+        if prefix_key(designs[source], month) != prefix_key(designs[target], month):
+            with pytest.raises(ValueError, match="has not simulated what"):
+                pickle.loads(pickle.dumps(model)).with_levers_of(designs[target])
+            continue
+        resumed = pickle.loads(pickle.dumps(model)).with_levers_of(designs[target]).run()
+        assert np.array_equal(resumed.county_num, own.county_num, equal_nan=True)
+        assert np.array_equal(resumed.county_den, own.county_den, equal_nan=True)
+        assert resumed.series().equals(own.series()) and resumed.config.name == own.config.name
+        carried += 1
+    assert carried >= 1
+
+
+def test_another_world_is_refused_even_before_the_reform(designs):
+    other = scenario_of(designs["plan"], {"parameters.cadres.quit_intercept":
+                                          designs["plan"].parameters.cadres.quit_intercept + 0.1})
+    model = GrassrootsModel(designs["plan"], seed=0).run(until="2023-06")
+    with pytest.raises(ValueError, match="has not simulated what"):
+        model.with_levers_of(other)
