@@ -4,6 +4,7 @@ the page's runner (worker processes) while the page's tables are worked out, as 
 
     python benchmarks/bench_explore.py                 # one county, 5 replicates, 2 workers
     python benchmarks/bench_explore.py --geography province --replicates 2
+    python benchmarks/bench_explore.py --no-snapshots   # every replicate from the start, for comparison
 
 Prints the first comparison (baseline and design both run) and three lever changes (the design only).
 """
@@ -21,11 +22,13 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--start", default="configs/plan.yaml")
+    parser.add_argument("--no-snapshots", action="store_true",
+                        help="run every replicate from the start (no snapshots kept): the redraw before them")
     args = parser.parse_args()
 
     from sim import explore as X
 
-    runner = X.Runner(args.workers)
+    runner = X.Runner(args.workers, snapshot_bytes=0 if args.no_snapshots else 2 * 1024**3)
     try:
         started = time.perf_counter()
         runner.warm()

@@ -1,8 +1,8 @@
 """`grassroots explore` in a real browser, timed as a user sees it: start the app, open it in headless Chromium,
 run the one-county plan with 5 replicates, then move the committee pay ratio (full rollout) three times and
 press Run after each. For each Run it prints when the difference table changed, when the first and the last
-figure arrived, and the CPU seconds the server, its workers and Chromium used meanwhile (from /proc), so that
-one sees who is busy on a 2-core machine.
+figure arrived, and the CPU seconds the server, its worker processes and this script's Chromium used
+meanwhile (from /proc), so that one sees who is busy on a 2-core machine.
 
     python benchmarks/bench_explore_browser.py                  # one county, 5 replicates
     python benchmarks/bench_explore_browser.py --replicates 3 --geography "a dozen counties"
@@ -29,24 +29,34 @@ from browser import ARGS, chromium  # noqa: E402
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(root: int) -> dict[str, float]:
-    """CPU seconds (user + system) so far of ``root``'s process tree, by kind: server, workers, chromium."""
-    out = {"server": 0.0, "workers": 0.0, "chromium": 0.0}
+def cpu_seconds(server: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far: of the server process, of its descendants (the workers) and of
+    this script's Chromium processes (descendants of this process whose command line names chrom...)."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / TICK
-        if int(entry.name) == root:
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, cmd)
+
+    def under(pid: int, root: int) -> bool:
+        while pid > 1 and pid in table:
+            if pid == root:
+                return True
+            pid = table[pid][0]
+        return False
+
+    out = {"server": 0.0, "workers": 0.0, "chromium": 0.0}
+    for pid, (_, seconds, cmd) in table.items():
+        if pid == server:
             out["server"] += seconds
-        elif "multiprocessing" in cmd and "spawn" in cmd:
+        elif under(pid, server):
             out["workers"] += seconds
-        elif "chrom" in cmd:
+        elif under(pid, os.getpid()) and "chrom" in cmd:
             out["chromium"] += seconds
     return out
 

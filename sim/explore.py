@@ -13,7 +13,11 @@ Nothing here re-implements the library; this module only puts it together for an
 - both are run with ``sim.run.run_scenarios`` on common random numbers (replicate k of the design and of the
   baseline share their random streams), one replicate per task on a pool of worker processes; each
   replicate's series is cached by its config hash, seed and replicate, so after a lever moves only the
-  design is run again;
+  design is run again, and each replicate is also kept at the start of each phase (a pickled model,
+  ``snapshot_months``), so that a design goes on from the last phase start it shares with a design run
+  before (its baseline, or itself before the lever moved): a lever of the full rollout re-runs 2025 on,
+  not the spin-up, 2023 and the pilot year. The numbers are those of a run from the start (tested:
+  ``GrassrootsModel.with_levers_of``, ``sim.model.policy.prefix_key``);
 - levels, paired differences and target attainment are ``sim.compare``'s (the numbers ``grassroots compare``
   writes), figures are ``sim.figures``' (drawn in the worker processes, as matplotlib is not thread-safe),
   the indicator table is the report's (``sim.report.indicator_table``), words are ``sim.text``'s.
@@ -369,13 +373,13 @@ def _one_replicate(scenario: Scenario, seed: int, replicate: int, snapshot: byte
     (tested), without running those months again."""
     import pickle
 
-    from .model.model import GrassrootsModel
     from .model.policy import month_label
+    from .run import model_class
 
     if snapshot is not None:
         model = pickle.loads(snapshot).with_levers_of(scenario)
     else:
-        model = GrassrootsModel(scenario, seed=seed, replicate=replicate)
+        model = model_class(scenario.engine)(scenario, seed=seed, replicate=replicate)
     made = {}
     for month in sorted(keep):
         if month > model.month:
@@ -438,7 +442,9 @@ class Runner:
         self.grace = grace  # seconds a cancelled run waits for the replicates already running
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
-        # models just before the reform, by (prefix key, seed, run): what a design shares with its baseline
+        # models kept at the start of each phase, by (month, prefix key, seed, run): what a design shares with
+        # its baseline and with the designs before it; at most ``snapshot_bytes`` in all once a run has taken
+        # its replicates' snapshots in (0: none kept)
         self.snapshot_bytes = snapshot_bytes
         self._snapshots: OrderedDict = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
@@ -495,10 +501,17 @@ class Runner:
         keys = [[(config_hash(w.model_dump(mode="json")), seed, k) for w, (_, k) in zip(ws, runs)] for ws in worlds]
         todo = [(i, n) for n in range(len(runs)) for i in range(len(scenarios)) if not self.cached(keys[i][n])]
         # snapshots: by (month, prefix key, seed, run), the months each run is kept at
-        months = {(i, n): snapshot_months(worlds[i][n]) if worlds[i][n].engine == "columnar" else []
-                  for i, n in todo}
-        prefixes = {(i, n): {m: (m, prefix_key(worlds[i][n], m), seed, runs[n][1])
-                             for m in months[(i, n)]} for i, n in todo}
+        months = {(i, n): snapshot_months(worlds[i][n]) if worlds[i][n].engine == "columnar"
+                  and self.snapshot_bytes > 0 else [] for i, n in todo}
+        known: dict = {}  # prefix keys by (world, month): the world is the same for every run without draws
+
+        def key_of(world, month):
+            if (id(world), month) not in known:
+                known[(id(world), month)] = prefix_key(world, month)
+            return known[(id(world), month)]
+
+        prefixes = {(i, n): {m: (m, key_of(worlds[i][n], m), seed, runs[n][1]) for m in months[(i, n)]}
+                    for i, n in todo}
         total, done = len(todo), 0
         if progress is not None:
             progress(0, total)
@@ -507,12 +520,13 @@ class Runner:
             futures, waiting, making = {}, {}, set()
 
             def submit(i, n):
-                """Go on from the latest snapshot kept, keeping the later ones; a run whose first snapshot
-                another task of this run makes waits for it."""
+                """Go on from the latest snapshot kept, keeping the later ones. A run whose first snapshot
+                another task of this run will bring back (with its result) waits for it, if the workers have
+                other tasks meanwhile; else it runs from the start alongside."""
                 mine = prefixes[(i, n)]
                 have = {m: kept for m in mine if (kept := self._snapshot(mine[m])) is not None}
                 first = mine[months[(i, n)][0]] if months[(i, n)] else None
-                if not have and first in making:
+                if not have and first in making and sum(not f.done() for f in futures) >= self.workers:
                     waiting.setdefault(first, []).append((i, n))
                     return None
                 if not have and first is not None:
@@ -524,16 +538,22 @@ class Runner:
                 futures[future] = (i, n)
                 return future
 
+            def take(future) -> tuple[int, int]:
+                """Keep a finished replicate's series and snapshots (the future is let go: a province's
+                snapshots are 88 MB each, and only the kept ones should stay in memory)."""
+                i, n = futures.pop(future)
+                frame, made = future.result()
+                self._keep(keys[i][n], frame)
+                for month, snapshot in made.items():
+                    self._keep_snapshot(prefixes[(i, n)][month], snapshot)
+                return i, n
+
             for i, n in todo:
                 submit(i, n)
             pending = set(futures)
             try:
                 for future in _as_finished(pending, stopped):
-                    i, n = futures[future]
-                    frame, made = future.result()
-                    self._keep(keys[i][n], frame)
-                    for month, snapshot in made.items():
-                        self._keep_snapshot(prefixes[(i, n)][month], snapshot)
+                    i, n = take(future)
                     first = prefixes[(i, n)].get(months[(i, n)][0]) if months[(i, n)] else None
                     making.discard(first)
                     for later in waiting.pop(first, []):  # (from the start if no snapshot was made)
@@ -552,8 +572,7 @@ class Runner:
                 finished, unfinished = wait(running, timeout=self.grace)
                 for future in finished:
                     if future.exception() is None:
-                        i, n = futures[future]
-                        self._keep(keys[i][n], future.result()[0])
+                        take(future)
                 if unfinished:
                     self.stop()
                 else:
@@ -585,7 +604,7 @@ class Runner:
         """Keep a snapshot, dropping the least recently used ones beyond ``snapshot_bytes`` in all."""
         with self._lock:
             self._snapshots[prefix] = snapshot
-            while sum(map(len, self._snapshots.values())) > self.snapshot_bytes and len(self._snapshots) > 1:
+            while self._snapshots and sum(map(len, self._snapshots.values())) > self.snapshot_bytes:
                 self._snapshots.popitem(last=False)
 
     def _keep(self, key, frame: pd.DataFrame) -> None:
@@ -636,6 +655,7 @@ class Comparison:
     attainment: pd.DataFrame
     seconds: float = 0.0
     design: object = None  # the Design explored (None for stored results)
+    shown_as: int = 0  # the page's number for it (sim.explore_app.show_result)
     values: pd.DataFrame | None = None  # sim.compare.replicate_values of the series
 
     def all_levels(self) -> pd.DataFrame:

@@ -12,6 +12,7 @@ fails validation, a results folder of the wrong kind) is a message on the page, 
 from __future__ import annotations
 
 import functools
+import itertools
 import html
 import json
 import os
@@ -69,7 +70,9 @@ design = solara.reactive(X.Design(STARTS[0] if STARTS else "", geography="county
 group = solara.reactive(next(iter(GROUP_LABELS)))
 message = solara.reactive("")  # a bad input, in one line (or a config's few lines)
 result = solara.reactive(None)  # the Comparison shown
-# the figures, one reactive each (a figure coming in draws only its own place again): name -> {lang: PNG}
+# the figures, one reactive each (a figure coming in draws only its own place again):
+# name -> {(number of the result shown, lang): PNG}
+_SHOWN = itertools.count(1)
 FIGURES = {name: solara.reactive({}) for name in ("headline", *(f"difference_{m}" for m in HEADLINE), "targets_2027")}
 progress = solara.reactive((0, 0))
 status = solara.reactive("")
@@ -83,18 +86,32 @@ def _set_progress(done: int, total: int) -> None:
     progress.set((done, total))
 
 
-def show_figure(language: str, name: str, png: bytes) -> None:
-    FIGURES[name].set({**FIGURES[name].value, language: png})
+def show_figure(language: str, name: str, png: bytes, of) -> None:
+    """Keep a figure of the comparison ``of``, under its number: the page shows only the figures of the
+    result shown (a drawing for an earlier result, still coming in, is dropped)."""
+    if result.value is of:
+        FIGURES[name].set({**FIGURES[name].value, (of.shown_as, language): png})
 
 
-def clear_figures() -> None:
+def show_result(comparison) -> None:
+    """Show a comparison (None: none), numbered so that figures of an earlier one are not shown with it."""
+    if comparison is not None:
+        comparison.shown_as = next(_SHOWN)
     for each in FIGURES.values():
         if each.value:
             each.set({})
+    result.set(comparison)
+
+
+def stop_drawing() -> None:
+    """Cancel ``draw_task`` if it is drawing (Solara refuses to cancel a task that never ran)."""
+    if draw_task.pending:
+        draw_task.cancel()
 
 
 def drawn_in(language: str) -> bool:
-    return any(language in each.value for each in FIGURES.values())
+    shown = result.value
+    return shown is not None and any((shown.shown_as, language) in each.value for each in FIGURES.values())
 
 
 @task
@@ -107,18 +124,25 @@ def run_task(chosen: X.Design, language: str):
         status.set("running")
         series, manifest = X.run_series(chosen, r, _set_progress, stopped)
         drawing = r.start_drawing(series, manifest, language)  # the workers draw while the tables are made
-        comparison = X.tables_of(series, manifest)
-        ran = comparison.seconds = time.perf_counter() - started
-        comparison.design = chosen
-        page_tables(comparison, language)  # here, not while the page is drawn
-        clear_figures()
+        try:
+            comparison = X.tables_of(series, manifest)
+            ran = comparison.seconds = time.perf_counter() - started
+            comparison.design = chosen
+            page_tables(comparison, language)  # here, not while the page is drawn
+        except BaseException:
+            for future in drawing:
+                future.cancel()
+            raise
+        stop_drawing()  # the figures of the result shown before, in another language
         stored.set(None)
-        result.set(comparison)
+        show_result(comparison)
         status.set("drawing")
-        r.drawn(drawing, stopped=stopped, each=lambda name, png: show_figure(language, name, png))
+        r.drawn(drawing, stopped=stopped, each=lambda name, png: show_figure(language, name, png, comparison))
         timing.set({"run": ran, "draw": time.perf_counter() - started - ran, "replicates": chosen.replicates,
                     "draws": chosen.draws})
         status.set("done")
+        if lang.value != language:  # the language was switched while this ran
+            draw_task(comparison, lang.value)
     except X.Cancelled:
         status.set("cancelled")
     except Exception as exc:  # a user error (a bad config, a folder that cannot be written) or a worker dying
@@ -131,7 +155,7 @@ def draw_task(comparison, language: str):
     """The figures of the result shown, in another language."""
     try:
         runner().draw(comparison.series, comparison.manifest, language, stopped=lambda: not draw_task.is_current(),
-                      each=lambda name, png: show_figure(language, name, png))
+                      each=lambda name, png: show_figure(language, name, png, comparison))
     except X.Cancelled:
         pass
     except Exception as exc:
@@ -148,14 +172,18 @@ def open_task(path: str, language: str):
         message.set(one_line(exc))
         return
     message.set("")
-    clear_figures()
+    stop_drawing()
     if found.comparison is not None:
-        result.set(found.comparison)
+        show_result(found.comparison)
         stored.set(found)
-        runner().draw(found.comparison.series, found.comparison.manifest, language,
-                      each=lambda name, png: show_figure(language, name, png))
+        try:
+            runner().draw(found.comparison.series, found.comparison.manifest, language,
+                          stopped=lambda: not open_task.is_current(),
+                          each=lambda name, png: show_figure(language, name, png, found.comparison))
+        except X.Cancelled:
+            pass
     else:
-        result.set(None)
+        show_result(None)
         stored.set(found)
 
 
@@ -505,7 +533,7 @@ def Figures(shown, language: str):
 
 @solara.component
 def Figure(shown, name: str, language: str):
-    png = FIGURES[name].value.get(language)
+    png = FIGURES[name].value.get((shown.shown_as, language))
     with solara.Column(classes=["gr-fig", f"fig-{name}"],
                        style={"width": "100%" if name in ("headline", "targets_2027") else "48%"}):
         if png is None:  # still text, not an animation: a page that moves costs the browser a core

@@ -86,6 +86,23 @@ def test_a_higher_pay_ratio_lowers_turnover_against_the_same_baseline(pair):
     assert rows.iloc[0, -1].startswith(f"{100 * turnover(second):+.2f} pp")
 
 
+def test_after_a_lever_moves_the_design_goes_on_from_a_snapshot_to_the_same_numbers(pair, runner):
+    from sim.model.policy import prefix_key
+
+    plan, _, higher, second, *_ = pair
+    rollout = X.snapshot_months(X.make(higher).design)[1]  # the full rollout, where the lever moved
+    shared = prefix_key(X.make(higher).design, rollout)
+    assert shared == prefix_key(X.make(plan).design, rollout)
+    assert {(rollout, shared, plan.seed, k) for k in range(2)} <= set(runner._snapshots)  # the plan's, kept
+    fresh = X.Runner(workers=1, snapshot_bytes=0)  # every replicate from the start
+    try:
+        again = X.run_comparison(higher, fresh)
+    finally:
+        fresh.close()
+    assert not fresh._snapshots
+    pd.testing.assert_frame_equal(again.series, second.series)
+
+
 def test_a_figure_drawn_again_with_the_same_words_reuses_its_layout(pair, monkeypatch):
     import matplotlib.figure
 

@@ -5,6 +5,7 @@ differ, the model refuses. The keys must also be equal where they can be, or the
 
 from __future__ import annotations
 
+import copy
 import pickle
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from helpers import CONFIGS
 from sim import GrassrootsModel
 from sim import explore as X
-from sim.config import scenario_of
+from sim.config import load_scenario, scenario_of
 from sim.model.policy import month_label, prefix_key
 
 PAY = "committee_pay_ratio"
@@ -78,3 +79,24 @@ def test_another_world_is_refused_even_before_the_reform(designs):
     model = GrassrootsModel(designs["plan"], seed=0).run(until="2023-06")
     with pytest.raises(ValueError, match="has not simulated what"):
         model.with_levers_of(other)
+
+
+def test_ramped_levers_with_other_dated_values_before_the_pilot_are_other_months():
+    """Two ramps that stand at the same value when the pilot starts but ramp a pilot county to other values
+    (the dated values before the pilot differ) must not share a snapshot."""
+    def ramped(values):
+        data = copy.deepcopy(load_scenario(CONFIGS / "county.yaml").resolved)
+        data["levers"]["committee_pay_ratio"] = {"values": values, "ramp": {"months": 12}}
+        return scenario_of(data)
+
+    one, two = ramped({"baseline": 0.7, "2023-11": 0.9}), ramped({"baseline": 0.7, "2023-12": 1.0})
+    months = X.snapshot_months(one)
+    assert prefix_key(one, months[0]) == prefix_key(two, months[0])  # nothing has acted before the reform
+    assert all(prefix_key(one, m) != prefix_key(two, m) for m in months[1:])
+    own = GrassrootsModel(two, seed=1).run(until="2025-06")
+    model = GrassrootsModel(one, seed=1).run(until=month_label(months[1] - 1))
+    with pytest.raises(ValueError, match="has not simulated what"):
+        model.with_levers_of(two)
+    carried = GrassrootsModel(one, seed=1).run(until=month_label(months[0] - 1)).with_levers_of(two)
+    carried.run(until="2025-06")
+    assert np.array_equal(carried.county_num, own.county_num, equal_nan=True)

@@ -224,8 +224,9 @@ class Policy:
 
 
 def reform_start(scenario: Scenario) -> int:
-    """The first month in which any county can apply the reform's levers (the pilot or the rollout phase,
-    whichever starts first). Before it, a run depends on the levers only through their 2023 values."""
+    """The first month in which any county can apply the reform's levers: the pilot phase's start (the
+    schema puts it before the rollout's; the earlier of the two, to be safe). Before it, a run depends on the
+    levers only through their 2023 values."""
     starts = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months).phase_starts
     return min(starts["pilot"], starts["rollout"])
 
@@ -250,12 +251,19 @@ def prefix_key(scenario: Scenario, month: int | None = None) -> str:
         if not acting:
             levers[name] = value
             continue
-        # what a county adopting in any of these months goes through: the value in force at the reform's
-        # start, the dated values after it (each also restarts a ramp) and the ramp's length
+        # what a county adopting in any of these months goes through. A step lever: the value in force at
+        # the reform's start and the dated values after it. A ramped one ramps from the 2023 value to the
+        # dated value in force at the county's adoption (the first one if none is yet), then on to each later
+        # one: every dated value before `month`, the first one and the ramp's length
         keyed = dated_values(spec, calendar) if isinstance(spec, LeverSpec) else (np.array([]), np.array([]))
-        later = (keyed[0] > acting.start) & (keyed[0] < acting.stop)
-        levers[name] = [value, float(lever_table(spec, calendar, acting[:1])[0]),
-                        spec.ramp.months if isinstance(spec, LeverSpec) and spec.ramp is not None else None,
-                        [[int(m), float(v)] for m, v in zip(keyed[0][later], keyed[1][later])]]
+        if isinstance(spec, LeverSpec) and spec.ramp is not None:
+            chosen = keyed[0] < acting.stop
+            chosen[:1] = True
+            levers[name] = [value, spec.ramp.months,
+                            [[int(m), float(v)] for m, v in zip(keyed[0][chosen], keyed[1][chosen])]]
+        else:
+            later = (keyed[0] > acting.start) & (keyed[0] < acting.stop)
+            levers[name] = [value, float(lever_table(spec, calendar, acting[:1])[0]),
+                            [[int(m), float(v)] for m, v in zip(keyed[0][later], keyed[1][later])]]
     data["levers"] = levers
     return config_hash(data)
