@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import ARGS, chromium  # noqa: E402
+from browser import ARGS, chromium, explore_server  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -70,23 +67,8 @@ def main() -> None:
         sys.exit("needs Chromium (/usr/bin/chromium) and playwright")
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = open("/tmp/bench_explore_browser.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "sim", "explore", "--port", str(port), "--save-to",
-                               "/tmp/bench_explore_designs"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("grassroots explore did not start (see /tmp/bench_explore_browser.log)")
-                time.sleep(0.3)
+    log = Path("/tmp/bench_explore_browser.log")
+    with explore_server(ROOT, Path("/tmp/bench_explore_designs"), log) as (url, server):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium(), args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
@@ -135,9 +117,6 @@ def main() -> None:
                 print(f"{what}: tables {tables:.2f} s, first figure {first:.2f} s, all figures {drawn:.2f} s "
                       f"(CPU s: {used}; load {load:.1f})", flush=True)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(60)
 
 
 if __name__ == "__main__":

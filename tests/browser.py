@@ -9,11 +9,16 @@ REPORT.html ...`` does the same from the command line and prints it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 CHROMIUM = os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium")
@@ -28,6 +33,39 @@ FONTS_CONF = """<?xml version="1.0"?>
   <cachedir>{cache}</cachedir>
 </fontconfig>
 """
+
+
+@contextlib.contextmanager
+def explore_server(root: Path, save_to: Path, log: Path, timeout: float = 90.0):
+    """`grassroots explore` on a free port of localhost, started from ``root`` (saving designs into
+    ``save_to``, its output in ``log``); yields ``(url, process)`` once the page answers, and stops it after.
+    A server that does not start is an ``AssertionError`` with its output."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "explore", "--port", str(port), "--save-to",
+                                 str(save_to)], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"grassroots explore did not start:\n{Path(log).read_text()}") from None
+                time.sleep(0.3)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(60)
 
 
 def chromium() -> str | None:

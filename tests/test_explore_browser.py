@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from browser import ARGS, chromium
+from browser import ARGS, chromium, explore_server
 from helpers import ROOT
 from sim.text import metric_name, word
 
@@ -35,40 +33,12 @@ pytest.importorskip("solara")
 SHOTS = ROOT / "results" / "explore"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`grassroots explore` on a free port; its URL and the folder it saves designs into."""
-    port, saves = free_port(), tmp_path_factory.mktemp("designs")
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    log = tmp_path_factory.mktemp("log") / "explore.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sim", "explore", "--port", str(port), "--save-to", str(saves)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"grassroots explore did not start:\n{log.read_text()}") from None
-                time.sleep(0.3)
+    """`grassroots explore` on a free port; its URL, the folder it saves designs into and its log."""
+    saves, log = tmp_path_factory.mktemp("designs"), tmp_path_factory.mktemp("log") / "explore.log"
+    with explore_server(ROOT, saves, log) as (url, _):
         yield url, saves, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(60)
 
 
 def first_number(text: str) -> float:
