@@ -85,10 +85,16 @@ def test_explore_in_the_browser(server):
             page.click(".gr-run")
             page.wait_for_selector("#differences", timeout=120_000)
             page.wait_for_selector(".fig-headline img", timeout=120_000)
+            page.wait_for_selector(".gr-timing", timeout=120_000)  # every figure drawn: the page is quiet
             before = turnover_cells(page)
             page.get_by_role("button", name="Pay and security").click()
             field = page.locator(".lever-committee_pay_ratio-rollout input")
-            field.fill("1.3")
+            field.wait_for(timeout=60_000)
+            for _ in range(5):  # as a person would: type the value, look that it is there, press Enter
+                field.fill("1.3")
+                if field.input_value() == "1.3":
+                    break
+                page.wait_for_timeout(300)
             field.press("Enter")
             page.wait_for_selector(".gr-changed", timeout=60_000)
             assert "1 lever value" in page.locator(".gr-changed").inner_text()
