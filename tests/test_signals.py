@@ -32,8 +32,10 @@ design: {kind: latin_hypercube, samples: 20}
 def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, list[psutil.Process]]:
     (tmp_path / "tiny.yaml").write_text(TINY)
     (tmp_path / "long.yaml").write_text(SPEC)
+    # as from a terminal: Ctrl-C's default action, even where this suite runs as a background job of a
+    # shell without job control (which starts it, and so every child, with SIGINT ignored)
     process = subprocess.Popen([*GRASSROOTS, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     children: list[psutil.Process] = []
     while time.monotonic() < deadline and len(children) < 2:  # until both workers have started
