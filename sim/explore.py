@@ -358,7 +358,7 @@ def snapshot_months(scenario: Scenario) -> list[int]:
     the same as in the design before)."""
     from .model.policy import Calendar
 
-    calendar = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+    calendar = Calendar.from_scenario(scenario)
     return sorted({m for p, m in calendar.phase_starts.items()
                    if p in SHOWN_PHASES and calendar.spin_up_start < m <= calendar.end})
 
@@ -512,6 +512,7 @@ class Runner:
 
         prefixes = {(i, n): {m: (m, key_of(worlds[i][n], m), seed, runs[n][1]) for m in months[(i, n)]}
                     for i, n in todo}
+        firsts = {task: mine[months[task][0]] if mine else None for task, mine in prefixes.items()}
         total, done = len(todo), 0
         if progress is not None:
             progress(0, total)
@@ -525,7 +526,7 @@ class Runner:
                 other tasks meanwhile; else it runs from the start alongside."""
                 mine = prefixes[(i, n)]
                 have = {m: kept for m in mine if (kept := self._snapshot(mine[m])) is not None}
-                first = mine[months[(i, n)][0]] if months[(i, n)] else None
+                first = firsts[(i, n)]
                 if not have and first in making and sum(not f.done() for f in futures) >= self.workers:
                     waiting.setdefault(first, []).append((i, n))
                     return None
@@ -554,9 +555,8 @@ class Runner:
             try:
                 for future in _as_finished(pending, stopped):
                     i, n = take(future)
-                    first = prefixes[(i, n)].get(months[(i, n)][0]) if months[(i, n)] else None
-                    making.discard(first)
-                    for later in waiting.pop(first, []):  # (from the start if no snapshot was made)
+                    making.discard(firsts[(i, n)])
+                    for later in waiting.pop(firsts[(i, n)], []):  # (from the start if no snapshot was made)
                         again = submit(*later)
                         if again is not None:
                             pending.add(again)
@@ -728,11 +728,15 @@ def run_series(design: Design, runner: Runner, progress=None, stopped=None) -> t
     return series, manifest_of(built, design.replicates, design.seed, draws)
 
 
+FIGURE_NAMES = ("headline", *(f"difference_{m}" for m in HEADLINE), "targets_2027")  # every figure a page shows
+
+
 def figure_names(series: pd.DataFrame) -> list[str]:
+    """The figures of these series: the differences with more than one design, the targets with 2027."""
     designs = series["scenario"].nunique()
     years = set(pd.DatetimeIndex(series["date"]).year)
-    return ["headline", *([f"difference_{m}" for m in HEADLINE] if designs > 1 else []),
-            *(["targets_2027"] if 2027 in years else [])]
+    return [name for name in FIGURE_NAMES if (designs > 1 or not name.startswith("difference_"))
+            and (2027 in years or name != "targets_2027")]
 
 
 def figure_png(series: pd.DataFrame, manifest: dict, name: str, lang: str = "en", dpi: int = 110) -> bytes:

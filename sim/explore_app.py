@@ -73,7 +73,7 @@ result = solara.reactive(None)  # the Comparison shown
 # the figures, one reactive each (a figure coming in draws only its own place again):
 # name -> {(number of the result shown, lang): PNG}
 _SHOWN = itertools.count(1)
-FIGURES = {name: solara.reactive({}) for name in ("headline", *(f"difference_{m}" for m in HEADLINE), "targets_2027")}
+FIGURES = {name: solara.reactive({}) for name in X.FIGURE_NAMES}
 progress = solara.reactive((0, 0))
 status = solara.reactive("")
 saved = solara.reactive("")

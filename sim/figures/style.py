@@ -279,7 +279,7 @@ def annotated_heatmap(ax: plt.Axes, table: pd.DataFrame, text, *, cmap: str, vmi
     for r in range(rows):
         for c in range(cols):
             if math.isfinite(values[r, c]):
-                dark = sns.utils.relative_luminance(colours[r, c]) > 0.408
+                dark = sns.utils.relative_luminance(colours[r, c]) > 0.408  # seaborn's own threshold
                 ax.text(c + 0.5, r + 0.5, text[r][c], ha="center", va="center", fontsize=fontsize,
                         color="0.15" if dark else "w")
     return mesh

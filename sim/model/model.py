@@ -102,7 +102,7 @@ class GrassrootsModel(mesa.Model):
 
     @staticmethod
     def calendar_of(scenario: Scenario) -> Calendar:
-        return Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+        return Calendar.from_scenario(scenario)
 
     def with_levers_of(self, config, **overrides) -> "GrassrootsModel":
         """Carry this model on under another scenario that would have simulated the same months so far (the

@@ -38,8 +38,10 @@ class Calendar:
     phase_starts: dict[str, int]
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, spin_up_months: int) -> "Calendar":
+    def from_scenario(cls, scenario: Scenario, spin_up_months: int | None = None) -> "Calendar":
+        """The scenario's calendar, with its own spin-up (``timeline.spin_up_months``) unless one is given."""
         t = scenario.timeline
+        spin_up_months = t.spin_up_months if spin_up_months is None else spin_up_months
         starts = {p: month_index(t.phases[p]) for p in PHASES}
         start = month_index(t.start)
         return cls(start - spin_up_months, start, month_index(t.end), starts)
@@ -227,7 +229,7 @@ def reform_start(scenario: Scenario) -> int:
     """The first month in which any county can apply the reform's levers: the pilot phase's start (the
     schema puts it before the rollout's; the earlier of the two, to be safe). Before it, a run depends on the
     levers only through their 2023 values."""
-    starts = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months).phase_starts
+    starts = Calendar.from_scenario(scenario).phase_starts
     return min(starts["pilot"], starts["rollout"])
 
 
@@ -239,7 +241,7 @@ def prefix_key(scenario: Scenario, month: int | None = None) -> str:
     before ``month`` (``GrassrootsModel.with_levers_of``)."""
     from ..config import config_hash
 
-    calendar = Calendar.from_scenario(scenario, scenario.timeline.spin_up_months)
+    calendar = Calendar.from_scenario(scenario)
     start = reform_start(scenario)
     acting = range(start, max(start, start if month is None else month))
     data = scenario.model_dump(mode="json")
