@@ -264,3 +264,44 @@ def test_a_compiled_per_agent_rule_gives_the_same_bits_on_one_agent_as_over_all(
     u = CounterStreams(3, 1).uniforms("quits", 24_300, first, n)
     q = 1.0 / (1.0 + np.exp(-expected))
     assert np.array_equal(quits, u < 1.0 - np.power(1.0 - np.clip(q, 0.0, 1.0), 1.0 / 12.0))
+
+
+def test_cached_loops_are_dropped_when_a_rule_changes(tmp_path, monkeypatch):
+    """numba checks only the stamp of a loop's own file; ``drop_stale_cache`` drops the cached machine code of
+    that file when the rules it inlines change (``rules_digest``), and only then."""
+    from types import SimpleNamespace
+
+    loop = SimpleNamespace(_cache=SimpleNamespace(_cache_path=str(tmp_path)),
+                           py_func=SimpleNamespace(__code__=SimpleNamespace(co_filename="/x/sim/model/rows.py")))
+    other = tmp_path / "kernels.group_sum-30.py311.nbi"  # another file's cache: never touched
+    for name in ("rows.get_served-60.py311.nbi", "rows.get_served-60.py311.1.nbc", other.name):
+        (tmp_path / name).write_text("old")
+    monkeypatch.setattr(kernels, "_CHECKED", set())
+    monkeypatch.setattr(kernels, "rules_digest", lambda: "digest-1")
+    kernels.drop_stale_cache(loop)  # no stamp yet: compiled from unknown rules
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "rows.rules-sha256"]
+    assert (tmp_path / "rows.rules-sha256").read_text() == "digest-1"
+    (tmp_path / "rows.take_part-91.py311.nbi").write_text("new")  # compiled from these rules
+    kernels._CHECKED.clear()
+    kernels.drop_stale_cache(loop)
+    assert (tmp_path / "rows.take_part-91.py311.nbi").exists()
+    monkeypatch.setattr(kernels, "rules_digest", lambda: "digest-2")  # a rule changed
+    kernels._CHECKED.clear()
+    kernels.drop_stale_cache(loop)
+    assert not (tmp_path / "rows.take_part-91.py311.nbi").exists() and other.exists()
+    assert (tmp_path / "rows.rules-sha256").read_text() == "digest-2"
+
+
+def test_a_parameter_block_becomes_a_record_numba_can_take():
+    """``kernels.record``: numbers as floats, flags as bools, sub-blocks nested, one class per block type."""
+    from sim.config import load_scenario
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba not installed")
+    pars = load_scenario(ROOT / "configs/defaults.yaml").scenario.parameters
+    r = kernels.record(pars.cadres)
+    assert r.quit_pay == float(pars.cadres.quit_pay) and isinstance(r.quit_pay, float)
+    assert r.contract_share.urban == pars.cadres.contract_share.urban  # a sub-block, nested
+    assert set(r._fields) <= set(type(pars.cadres).model_fields)
+    assert type(kernels.record(pars.cadres)) is type(r)
+    assert type(r) is getattr(kernels, type(r).__name__)  # found by name: numba's cache can load it

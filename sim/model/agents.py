@@ -44,6 +44,27 @@ class Work:
     inspections: np.ndarray  # per committee, this month
 
 
+def rows():
+    """``sim.model.rows`` (compiled loops over the rows, imported on first use), or None without numba."""
+    if not _ROWS:
+        from .metrics import _kernels
+        if _kernels() is None:
+            _ROWS.append(None)
+        else:
+            from . import rows as loops
+            _ROWS.append(loops)
+    return _ROWS[0]
+
+
+_ROWS: list = []
+
+
+def rows_record(block):
+    """A parameter block as compiled rules take it (``sim.model.kernels.record``)."""
+    from .kernels import record
+    return record(block)
+
+
 # =========================================================================== departments
 
 
@@ -213,6 +234,11 @@ class Cadres:
         self.filled_at_start = self.filled.copy()
         self.vacancies_first = None  # vacancies in the first recorded month: the talent gap
 
+    @property
+    def record(self):
+        """The cadres' parameters as compiled rules take them (``kernels.record``)."""
+        return rows_record(self.p)
+
     # -- derived state
     def headcount(self) -> np.ndarray:
         return group_sum(self.unit, self.filled, self.n_units)
@@ -236,11 +262,19 @@ class Cadres:
             levers["evaluation_service_weight"][self.unit_county], self.w.compliance_trimming,
             self.w.compliance_habit_months)
         self.compliance_habit = routine.habit
-        month = cadre_rules.spend_month(
-            self.filled, self.burnout, work.veto[u], work.other[u], work.data[u], routine.habit_hours[u],
-            cadre_rules.service_demand(cases, hours_per_case)[u], share[u],
-            levers["evaluation_service_weight"][self.county], self.contract_hours, self.max_hours,
-            self.w.compliance_trimming, self.p)
+        loops = rows()
+        if loops is None:
+            month = cadre_rules.spend_month(
+                self.filled, self.burnout, work.veto[u], work.other[u], work.data[u], routine.habit_hours[u],
+                cadre_rules.service_demand(cases, hours_per_case)[u], share[u],
+                levers["evaluation_service_weight"][self.county], self.contract_hours, self.max_hours,
+                self.w.compliance_trimming, self.p)
+        else:
+            month = loops.spend_month(
+                self.filled, self.burnout, u, work.veto, work.other, work.data, routine.habit_hours,
+                cadre_rules.service_demand(cases, hours_per_case), share, self.county,
+                levers["evaluation_service_weight"], float(self.contract_hours), float(self.max_hours),
+                float(self.w.compliance_trimming), self.record)
         self.hours = {"veto": month.veto, "other": month.other, "data": month.data, "service": month.service,
                       "worked": month.worked}
         self.burnout = month.burnout
@@ -256,12 +290,21 @@ class Cadres:
     def stay_or_leave(self, levers: dict, month: int, streams: Streams) -> None:
         """Cadres retire at retirement age or quit with a monthly hazard from their job's value."""
         c, r = self.county, self.region
-        leaving = cadre_rules.stay_or_leave(
-            self.filled, self.intention, self.burnout, self.insured, self.age, self.college, self.contract,
-            self.tenure, self.township_post, self.grade, self.ladder_u, self.county_pay[r], self.wage_index[r],
-            levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c], levers["career_ladder"][c],
-            levers["occupational_annuity"][c], levers["promotion_rate_3y"][c], levers["recognition"][c],
-            streams.uniforms("quits", month, self.first, self.n), self.p)
+        u = streams.uniforms("quits", month, self.first, self.n)
+        loops = rows()
+        if loops is None:
+            leaving = cadre_rules.stay_or_leave(
+                self.filled, self.intention, self.burnout, self.insured, self.age, self.college, self.contract,
+                self.tenure, self.township_post, self.grade, self.ladder_u, self.county_pay[r], self.wage_index[r],
+                levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c], levers["career_ladder"][c],
+                levers["occupational_annuity"][c], levers["promotion_rate_3y"][c], levers["recognition"][c], u,
+                self.p)
+        else:
+            leaving = loops.stay_or_leave(
+                self.filled, self.intention, self.burnout, self.insured, self.age, self.college, self.contract,
+                self.tenure, self.township_post, self.grade, self.ladder_u, r, self.county_pay, self.wage_index, c,
+                levers["township_pay_ratio"], levers["committee_pay_ratio"], levers["career_ladder"],
+                levers["occupational_annuity"], levers["promotion_rate_3y"], levers["recognition"], u, self.record)
         self.intention, self.month_quits, self.month_exits, self.filled = leaving
 
     def fill_vacancies(self, levers: dict, base_quality: np.ndarray, month: int, streams: Streams) -> None:
@@ -294,10 +337,17 @@ class Cadres:
         u_train, u_apply, u_prom, u_ins = streams.uniforms("training", month, self.first, self.n, 4)
         contract = self.filled & self.contract
         coverage = cadre_rules.insurance_coverage(group_sum(c, contract & self.insured, n), group_sum(c, contract, n))
-        new = cadre_rules.train_promote_and_age(
-            self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, coverage[c],
-            levers["training_coverage"][c], levers["training_mentoring"][c], levers["promotion_rate_3y"][c],
-            coverage_target[c], enrol_months, u_train, u_apply, u_prom, u_ins, self.p)
+        loops = rows()
+        if loops is None:
+            new = cadre_rules.train_promote_and_age(
+                self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, coverage[c],
+                levers["training_coverage"][c], levers["training_mentoring"][c], levers["promotion_rate_3y"][c],
+                coverage_target[c], enrol_months, u_train, u_apply, u_prom, u_ins, self.p)
+        else:
+            new = loops.train_promote_and_age(
+                self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, c, coverage,
+                levers["training_coverage"], levers["training_mentoring"], levers["promotion_rate_3y"],
+                coverage_target, float(enrol_months), u_train, u_apply, u_prom, u_ins, self.record)
         (self.skill, self.grade, self.month_promotions, self.insured, self.age, self.tenure, self.month_trained,
          self.month_applied) = new
 
@@ -388,6 +438,11 @@ class Residents:
         self.previous_share = np.zeros(m)  # attendance at the committee's last meeting
         self.month_state: dict[str, np.ndarray] = {}
 
+    @property
+    def record(self):
+        """The residents' parameters as compiled rules take them (``kernels.record``)."""
+        return rows_record(self.p)
+
     def bring_needs(self, levers: dict, devolved: np.ndarray, township_staffing: np.ndarray, month: int,
                     streams: Streams) -> tuple[np.ndarray, np.ndarray]:
         """Residents bring needs; those needing a power are settled locally only if it was devolved.
@@ -396,9 +451,15 @@ class Residents:
         """
         pl = self.places
         u_need, u_auth, u_local = streams.uniforms("needs", month, self.first, self.n, 3)
-        need = resident_rules.bring_need(self.pending, self.elderly, self.weight, devolved[self.county],
-                                         township_staffing[self.township], self.request_month, self.request_day,
-                                         month, u_need, u_auth, u_local, self.p)
+        loops = rows()
+        if loops is None:
+            need = resident_rules.bring_need(self.pending, self.elderly, self.weight, devolved[self.county],
+                                             township_staffing[self.township], self.request_month, self.request_day,
+                                             month, u_need, u_auth, u_local, self.p)
+        else:
+            need = loops.bring_need(
+                self.pending, self.elderly, self.weight, self.county, devolved, self.township, township_staffing,
+                self.request_month, self.request_day, month, u_need, u_auth, u_local, self.record)
         self.request_month, self.request_day = need.request_month, need.request_day
         self.month_state = {"need": need.need, "authority": need.authority, "local": need.local,
                             "referred": need.referred}
@@ -415,12 +476,21 @@ class Residents:
         u_comp, u_rect = streams.uniforms("complaints", month, self.first, self.n, 2)
         unit = np.where(s["local"], self.places.n_committees + self.township, self.committee)  # who handles the need
         c = self.county
-        served = resident_rules.get_served(
-            s["need"], s["referred"], self.pending, self.satisfaction, self.trust, service.coverage[unit],
-            service.load[unit], service.skill[unit], service.burnout[unit], service.spare[self.committee],
-            levers["supervision_platform"][c], levers["disclosure"][c], levers["grid_integration"][c],
-            levers["complaint_deadline_days"][c], self.request_month, self.request_day, month,
-            u_served, u_ref, u_comp, u_rect, self.p)
+        loops = rows()
+        if loops is None:
+            served = resident_rules.get_served(
+                s["need"], s["referred"], self.pending, self.satisfaction, self.trust, service.coverage[unit],
+                service.load[unit], service.skill[unit], service.burnout[unit], service.spare[self.committee],
+                levers["supervision_platform"][c], levers["disclosure"][c], levers["grid_integration"][c],
+                levers["complaint_deadline_days"][c], self.request_month, self.request_day, month,
+                u_served, u_ref, u_comp, u_rect, self.p)
+        else:
+            served = loops.get_served(
+                s["need"], s["referred"], self.pending, self.satisfaction, self.trust, unit, service.coverage,
+                service.load, service.skill, service.burnout, self.committee, service.spare, c,
+                levers["supervision_platform"], levers["disclosure"], levers["grid_integration"],
+                levers["complaint_deadline_days"], self.request_month, self.request_day, month,
+                u_served, u_ref, u_comp, u_rect, self.record)
         self.satisfaction, self.trust, self.pending = served.satisfaction, served.trust, served.pending
         s.update(served=served.served, resolved=served.resolved, complains=served.complains, cause=served.cause,
                  rectified=served.rectified, had_issue=served.had_issue, settled=served.settled, days=served.days)
@@ -438,10 +508,17 @@ class Residents:
             levers["disclosure"][cc], levers["supervision_platform"][cc], levers["council_execution_followup"][cc],
             execution_capacity, self.p)
         meeting = d.deliberated[k]
-        part = resident_rules.take_part(
-            meeting, d.council[k], d.online[k], d.points[k], self.previous_share[k], d.carried[k], d.disclosed[k],
-            self.cost, self.trust, self.efficacy, self.age, self.threshold, self.weight, self.last_part, month,
-            u_attend, u_online, self.p)
+        loops = rows()
+        if loops is None:
+            part = resident_rules.take_part(
+                meeting, d.council[k], d.online[k], d.points[k], self.previous_share[k], d.carried[k],
+                d.disclosed[k], self.cost, self.trust, self.efficacy, self.age, self.threshold, self.weight,
+                self.last_part, month, u_attend, u_online, self.p)
+        else:
+            part = loops.take_part(
+                k, d.deliberated, d.council, d.online, d.points, self.previous_share, d.carried, d.disclosed,
+                self.cost, self.trust, self.efficacy, self.age, self.threshold, self.weight, self.last_part, month,
+                u_attend, u_online, self.record)
         self.last_part, self.efficacy = part.last_part, part.efficacy
         self.previous_share = resident_rules.remember_attendance(
             d.deliberated, group_sum(k, part.attended_weight, m), self.committee_weight, self.previous_share)

@@ -23,6 +23,133 @@ def _njit(function):
     return numba.njit(cache=True, nogil=True)(function) if AVAILABLE else function
 
 
+# --------------------------------------------------------------------------- the rules, compiled
+# The stage functions and the forms they are built from (``sim.rules``, marked ``@stage`` or ``@jittable``)
+# become callable from compiled code: numba compiles them on one agent's numbers wherever a loop of
+# ``sim/model/rows.py`` calls them, with ``where`` and ``clip`` (numpy's, from Python) as selections.
+
+def _register_rules() -> None:
+    from numba.core import types
+    from numba.extending import overload, register_jitable
+
+    from ..rules import cadres, common, departments, residents  # noqa: F401  (fills common.JITTABLE)
+
+    @overload(common.where, jit_options={"cache": True})
+    def _where(condition, if_true, if_false):
+        if isinstance(condition, (types.Boolean, types.Number)):
+            return lambda condition, if_true, if_false: if_true if condition else if_false
+
+    @overload(common.clip, jit_options={"cache": True})
+    def _clip(value, low, high):
+        if isinstance(value, types.Number):  # NaN stays NaN, as in np.clip
+            return lambda value, low, high: low if value < low else (high if value > high else value)
+
+    for function in common.JITTABLE:
+        register_jitable(function)
+
+
+if AVAILABLE:
+    _register_rules()
+
+
+_CHECKED: set = set()
+
+
+def rules_digest() -> str:
+    """A digest of the source of the rules (``sim/rules/*.py``), of this file and of the compiled loops."""
+    import hashlib
+    from pathlib import Path
+
+    model = Path(__file__).resolve().parent
+    sources = [model / "kernels.py", model / "rows.py", *sorted((model.parent / "rules").glob("*.py"))]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
+
+
+def drop_stale_cache(dispatcher) -> None:
+    """Remove the machine code numba cached for the functions of ``dispatcher``'s source file if a source
+    file of the rules (``rules_digest``) changed since it was compiled.
+
+    numba checks only the stamp of the file a compiled function is defined in, not the functions it
+    inlines: without this, a loop would go on running a rule as it was before an edit. A stamp file
+    next to the cached code holds the digest it was compiled from."""
+    import os
+    from pathlib import Path
+
+    path = getattr(getattr(dispatcher, "_cache", None), "_cache_path", None)
+    if path is None:
+        return
+    stem = Path(dispatcher.py_func.__code__.co_filename).stem
+    if (path, stem) in _CHECKED:
+        return
+    _CHECKED.add((path, stem))
+    digest = rules_digest()
+    stamp = Path(path) / f"{stem}.rules-sha256"
+    try:
+        if stamp.read_text() == digest:
+            return
+    except OSError:
+        pass
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        for cached in stamp.parent.glob(f"{stem}.*.nb[ic]"):
+            cached.unlink(missing_ok=True)
+        partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+        partial.write_text(digest)
+        os.replace(partial, stamp)
+    except OSError:  # a read-only install: numba then caches elsewhere or compiles in memory
+        pass
+
+
+_RECORDS: dict = {}
+
+
+_MADE: dict = {}  # id(block) -> (block, its record): the last few blocks' records, so a model need not keep one
+
+
+def record(block):
+    """A parameter block (a pydantic model) as a namedtuple numba can pass to compiled rules: its numbers
+    as floats, its flags as bools, its sub-blocks as nested records; text and lists are left out. The
+    namedtuple class is one per block type (a global of this module, so that numba's cache finds it).
+    Blocks are frozen, so a block's record is made once (a model holds none: it pickles without it)."""
+    made = _MADE.get(id(block))
+    if made is not None and made[0] is block:
+        return made[1]
+    result = _record(block)
+    if len(_MADE) >= 64:
+        _MADE.pop(next(iter(_MADE)))
+    _MADE[id(block)] = (block, result)
+    return result
+
+
+def _record(block):
+    from collections import namedtuple
+
+    names, values = [], []
+    for name in type(block).model_fields:
+        value = getattr(block, name)
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, (int, float)):
+            value = float(value)
+        elif hasattr(type(value), "model_fields"):
+            value = _record(value)
+        else:
+            continue
+        names.append(name)
+        values.append(value)
+    key = (type(block).__name__, tuple(names))
+    cls = _RECORDS.get(key)
+    if cls is None:
+        import hashlib  # a name that is the same in every process (numba's cache finds the class by name)
+
+        cls_name = f"{type(block).__name__}Record_{hashlib.sha1(' '.join(names).encode()).hexdigest()[:10]}"
+        cls = namedtuple(cls_name, names)
+        cls.__module__ = __name__
+        globals()[cls_name] = cls
+        _RECORDS[key] = cls
+    return cls(*values)
+
+
 @_njit
 def _group_sum(index, values, out):
     # Adds values[i] to out[index[i]] in order, exactly as np.bincount does, but keeps a run of equal

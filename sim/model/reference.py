@@ -50,7 +50,7 @@ import numpy as np
 from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
-from .agents import Work, tally_cadres, tally_departments, tally_residents
+from .agents import Work, rows, rows_record, tally_cadres, tally_departments, tally_residents
 from .model import GrassrootsModel
 from .population import truncated_normal
 from .streams import poisson_from_uniform
@@ -67,6 +67,13 @@ RESIDENT_MONTH = ("need", "authority", "local", "referred", "served", "resolved"
 # the type of each resident column that is not a flag
 RESIDENT_TYPES = {"request_month": int, "last_part": int, "cause": int, "request_day": float, "satisfaction": float,
                   "trust": float, "efficacy": float, "days": float}
+
+
+def compiled(stage):
+    """``stage`` as the columnar engine's compiled loops run it, for one agent's numbers (``rows.one``; the
+    function itself without numba): both engines then do the same machine arithmetic on every CPU."""
+    loops = rows()
+    return stage if loops is None else loops.one(stage)
 
 
 def plain(value):
@@ -131,20 +138,20 @@ class CadreAgent(mesa.Agent):
         m = self.model
         self.filled_at_start = self.filled
         self.vacant_at_start = not self.filled
-        month = plain_all(cadre_rules.spend_month(
+        month = plain_all(compiled(cadre_rules.spend_month)(
             self.filled, self.burnout, veto, other, data, habit, service, share, service_weight,
-            m.contract_hours, m.max_hours, m.workload.compliance_trimming, m.cadre_params))
+            m.contract_hours, m.max_hours, float(m.workload.compliance_trimming), m.cadre_record))
         (self.hours_veto, self.hours_other, self.hours_data, self.hours_service, self.hours_worked,
          self.burnout) = month
 
     def stay_or_leave(self, lev: dict, u: float) -> None:
         """Weigh the job, update the quit intention, then retire, quit or stay (``stay_or_leave``)."""
         m = self.model
-        self.intention, self.month_quits, self.month_exits, self.filled = plain_all(cadre_rules.stay_or_leave(
+        self.intention, self.month_quits, self.month_exits, self.filled = plain_all(compiled(cadre_rules.stay_or_leave)(
             self.filled, self.intention, self.burnout, self.insured, self.age, self.college, self.contract,
             self.tenure, self.township_post, self.grade, self.ladder_u, m.county_pay[self.region],
             m.wage_index[self.region], lev["township_pay_ratio"], lev["committee_pay_ratio"], lev["career_ladder"],
-            lev["occupational_annuity"], lev["promotion_rate_3y"], lev["recognition"], u, m.cadre_params))
+            lev["occupational_annuity"], lev["promotion_rate_3y"], lev["recognition"], u, m.cadre_record))
 
     def consider_applicants(self, lev: dict, base_quality: float, u: tuple) -> None:
         """A post vacant at the start of the month may be filled and the newcomer drawn (``fill_vacancy``);
@@ -175,11 +182,11 @@ class CadreAgent(mesa.Agent):
         (``train_promote_and_age``); ``u`` are the post's 4 ``training`` draws."""
         u_train, u_apply, u_prom, u_ins = u
         (self.skill, self.grade, self.month_promotions, self.insured, self.age, self.tenure, self.month_trained,
-         self.month_applied) = plain_all(cadre_rules.train_promote_and_age(
+         self.month_applied) = plain_all(compiled(cadre_rules.train_promote_and_age)(
             self.filled, self.skill, self.grade, self.insured, self.contract, self.age, self.tenure, county_coverage,
             lev["training_coverage"], lev["training_mentoring"], lev["promotion_rate_3y"],
-            lev["social_insurance_coverage"], enrol_months, u_train, u_apply, u_prom, u_ins,
-            self.model.cadre_params))
+            lev["social_insurance_coverage"], float(enrol_months), u_train, u_apply, u_prom, u_ins,
+            self.model.cadre_record))
 
 
 class ResidentAgent(mesa.Agent):
@@ -199,9 +206,9 @@ class ResidentAgent(mesa.Agent):
         a new need opens a case (``bring_need``)."""
         u_need, u_auth, u_local = u
         (self.need, self.authority, self.local, self.referred, self.committee_cases, self.township_cases,
-         self.request_month, self.request_day) = plain_all(resident_rules.bring_need(
+         self.request_month, self.request_day) = plain_all(compiled(resident_rules.bring_need)(
             self.pending, self.elderly, self.weight, devolved, township_staffing, self.request_month,
-            self.request_day, month, u_need, u_auth, u_local, self.model.resident_params))
+            self.request_day, month, u_need, u_auth, u_local, self.model.resident_record))
 
     def get_served(self, unit, outreach: float, lev: dict, month: int, u: tuple) -> None:
         """Be served as far as the unit's capacity allows; judge, complain, update trust; a settled case
@@ -211,11 +218,11 @@ class ResidentAgent(mesa.Agent):
         ``outreach`` is the committee's spare capacity; ``lev`` the county's levers.
         """
         u_served, u_ref, u_comp, u_rect = u
-        served = plain_all(resident_rules.get_served(
+        served = plain_all(compiled(resident_rules.get_served)(
             self.need, self.referred, self.pending, self.satisfaction, self.trust, unit.coverage, unit.load,
             unit.skill, unit.burnout, outreach, lev["supervision_platform"], lev["disclosure"],
             lev["grid_integration"], lev["complaint_deadline_days"], self.request_month, self.request_day, month,
-            u_served, u_ref, u_comp, u_rect, self.model.resident_params))
+            u_served, u_ref, u_comp, u_rect, self.model.resident_record))
         (self.served, self.resolved, self.complains, self.cause, self.rectified, self.had_issue, self.settled,
          self.days, self.satisfaction, self.trust, self.pending) = served
 
@@ -225,10 +232,10 @@ class ResidentAgent(mesa.Agent):
         u_attend, u_online = u
         self.meeting = decisions.deliberated
         (self.attends, self.took_part, self.attended_weight, self.last_part,
-         self.efficacy) = plain_all(resident_rules.take_part(
+         self.efficacy) = plain_all(compiled(resident_rules.take_part)(
             decisions.deliberated, decisions.council, decisions.online, decisions.points, previous_share,
             decisions.carried, decisions.disclosed, self.cost, self.trust, self.efficacy, self.age, self.threshold,
-            self.weight, self.last_part, month, u_attend, u_online, self.model.resident_params))
+            self.weight, self.last_part, month, u_attend, u_online, self.model.resident_record))
 
 
 # =========================================================================== model
@@ -290,6 +297,20 @@ class AgentGrassrootsModel(GrassrootsModel):
                               tally_cadres, memory=("vacancies_first",))
         self.residents = Tallied(r, (*RESIDENT_STATE, "previous_share", "month_state"), self.resident_columns,
                                  tally_residents)
+
+    @property
+    def resident_record(self):
+        """The residents' parameters as compiled stages take them (the pydantic block itself without numba)."""
+        if rows() is None:
+            return self.resident_params
+        return rows_record(self.resident_params)
+
+    @property
+    def cadre_record(self):
+        """The cadres' parameters as compiled stages take them (the pydantic block itself without numba)."""
+        if rows() is None:
+            return self.cadre_params
+        return rows_record(self.cadre_params)
 
     # -- the agents by type (Mesa AgentSets)
     @property

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .common import annual_to_monthly, approach, logistic, monthly_hazard, ratio, stage  # noqa: F401
+from .common import annual_to_monthly, approach, clip, jittable, logistic, monthly_hazard, ratio, stage, where  # noqa: F401
 
 TOP_GRADE = 4.0  # the career ladder's five grades are 0-4 (§5: Pudong's 5-grade scale)
 
@@ -69,7 +69,7 @@ def compliance_routine(habit, veto_work, expected_other_work, data_work, service
     equals it and ``habit_hours`` is exactly 0.
     """
     expected = veto_work + trimmed_other(expected_other_work, trimming, service_weight) + data_work
-    habit = compliance_habit(np.where(np.isnan(habit), expected, habit), expected, months)
+    habit = compliance_habit(where(np.isnan(habit), expected, habit), expected, months)
     return Routine(habit=habit, habit_hours=habit - expected)
 
 
@@ -86,13 +86,13 @@ def spend_month(filled, burnout, veto_work, other_work, data_work, habit_work, s
     veto, other, data, service = allocate_time(
         contract_hours, max_hours, veto_work * share, other_work * share, data_work * share,
         service_work * share, service_weight, trimming, habit_work * share)
-    veto, other = np.where(filled, veto, 0.0), np.where(filled, other, 0.0)
-    data, service = np.where(filled, data, 0.0), np.where(filled, service, 0.0)
+    veto, other = where(filled, veto, 0.0), where(filled, other, 0.0)
+    data, service = where(filled, data, 0.0), where(filled, service, 0.0)
     worked = veto + other + data + service
     compliance = ratio(worked - service, worked)
     overtime = np.maximum(worked / contract_hours - 1.0, 0.0)
     target = burnout_target(overtime, compliance, p.burnout_intercept, p.burnout_overtime, p.burnout_compliance)
-    burnout = np.where(filled, update_burnout(burnout, target, p.burnout_months), burnout)
+    burnout = where(filled, update_burnout(burnout, target, p.burnout_months), burnout)
     return Month(veto, other, data, service, worked, burnout)
 
 
@@ -117,7 +117,7 @@ def post_pay(township_post, college, grade, ladder_u, county_pay, wage_index, to
     its fixed draw ``ladder_u`` is below the ladder's coverage lever. Returns (pay, outside pay).
     """
     outside = county_pay * (1.0 + p.college_pay_premium * college)
-    pay_ratio = np.where(township_post, township_pay_ratio, committee_pay_ratio)
+    pay_ratio = where(township_post, township_pay_ratio, committee_pay_ratio)
     on_ladder = np.logical_not(township_post) & (ladder_u < career_ladder)
     pay = monthly_pay(outside, pay_ratio, on_ladder, grade, p.ladder_pay_min_yuan, p.ladder_pay_max_yuan,
                       wage_index, p.grade_pay_step)
@@ -146,10 +146,10 @@ def stay_or_leave(filled, intention, burnout, insured, age, college, contract, t
     """
     pay, outside = post_pay(township_post, college, grade, ladder_u, county_pay, wage_index,
                             township_pay_ratio, committee_pay_ratio, career_ladder, p)
-    annuity = np.where(township_post, 0.0, occupational_annuity)
+    annuity = where(township_post, 0.0, occupational_annuity)
     propensity = quit_propensity(pay / outside, burnout, insured, promotion_rate_3y / p.county_promotion_rate_3y,
                                  recognition, annuity, age < p.young_age, college, contract, tenure, p)
-    intention = np.where(np.isnan(intention), propensity, update_intention(intention, propensity, p.intention_months))
+    intention = where(np.isnan(intention), propensity, update_intention(intention, propensity, p.intention_months))
     retire = filled & (age >= p.retirement_age)
     quits = filled & np.logical_not(retire) & (u < annual_to_monthly(quit_probability_annual(intention)))
     exits = quits | retire
@@ -169,7 +169,7 @@ def fill_vacancy(township_post, ladder_u, county_pay, wage_index, base_quality, 
     committee post on it), a recruitment drive and the county's base (``fill_probability_annual``,
     monthly form, draw ``u_fill``). Who is hired is ``newcomer``.
     """
-    post_ratio = np.where(township_post, township_pay_ratio, committee_pay_ratio)
+    post_ratio = where(township_post, township_pay_ratio, committee_pay_ratio)
     on_ladder = np.logical_not(township_post) & (ladder_u < career_ladder)
     rel_pay = vacancy_relative_pay(post_ratio, on_ladder, p.ladder_pay_min_yuan, wage_index, county_pay)
     hired = u_fill < annual_to_monthly(fill_probability_annual(rel_pay, recruitment_drive, base_quality, p))
@@ -252,6 +252,7 @@ def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, 
 # =========================================================================== forms
 
 
+@jittable
 def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_demand, service_demand,
                   service_weight, trimming, habit_hours=0.0):
     """Split a cadre's month: veto items first, other compliance, duplicate data entry, then service.
@@ -278,11 +279,13 @@ def allocate_time(contract_hours, max_hours, veto_demand, other_demand, data_dem
     return veto, other, data, service
 
 
+@jittable
 def trimmed_other(other_demand, trimming, service_weight):
     """Non-veto compliance after the cadre trims it as far as the evaluation rewards service instead."""
     return other_demand * (1.0 - trimming * service_weight)
 
 
+@jittable
 def compliance_habit(habit, load, months):
     """A unit's compliance routine after this month's load: a heavier load is taken up at once, a lighter
     one only with the time constant ``months`` (routines persist: Nelson & Winter 1982; Feldman & Pentland
@@ -290,6 +293,7 @@ def compliance_habit(habit, load, months):
     return np.maximum(load, approach(habit, load, months))
 
 
+@jittable
 def burnout_target(overtime_ratio, compliance_share, intercept, overtime_weight, compliance_weight):
     """Level of exhaustion a cadre's current job demands drive toward (0-1).
 
@@ -299,11 +303,13 @@ def burnout_target(overtime_ratio, compliance_share, intercept, overtime_weight,
     return logistic(intercept + overtime_weight * overtime_ratio + compliance_weight * compliance_share)
 
 
+@jittable
 def update_burnout(burnout, target, months):
     """Burnout moves toward its target with a time constant (Homer 1985's stock of exhaustion)."""
     return approach(burnout, target, months)
 
 
+@jittable
 def monthly_pay(outside_pay, pay_ratio, on_ladder, grade, ladder_min, ladder_max, wage_index, grade_step):
     """A cadre's monthly pay in yuan.
 
@@ -313,9 +319,10 @@ def monthly_pay(outside_pay, pay_ratio, on_ladder, grade, ladder_min, ladder_max
     """
     base = outside_pay * pay_ratio * (1.0 + grade_step * grade)
     ladder = (ladder_min + (ladder_max - ladder_min) * grade / TOP_GRADE) * wage_index
-    return np.where(on_ladder, np.maximum(base, ladder), base)
+    return where(on_ladder, np.maximum(base, ladder), base)
 
 
+@jittable
 def quit_propensity(rel_pay, burnout, insured, promotion_chance, recognition, annuity, young,
                     college, contract, tenure_years, p):
     """Log-odds of quitting within a year that the cadre's present job implies (RAND retention logic).
@@ -339,17 +346,20 @@ def quit_propensity(rel_pay, burnout, insured, promotion_chance, recognition, an
          - p.quit_tenure * np.minimum(tenure_years, p.tenure_cap_years) / p.tenure_cap_years)
 
 
+@jittable
 def update_intention(intention, propensity, months):
     """Quit intention follows the job's propensity with a lag: attitudes form intentions over
     months, and intentions, not the day's conditions, predict exit (Tett & Meyer 1993)."""
     return approach(intention, propensity, months)
 
 
+@jittable
 def quit_probability_annual(intention):
     """Annual probability that a cadre quits, from the quit intention (log-odds)."""
     return logistic(intention)
 
 
+@jittable
 def fill_probability_annual(rel_pay, drive, base_quality, p):
     """Annual probability that a vacant post is filled (52% at 2023 pay, policy-facts §1.3.2).
 
@@ -361,50 +371,59 @@ def fill_probability_annual(rel_pay, drive, base_quality, p):
                     + p.fill_base_quality * base_quality)
 
 
+@jittable
 def vacancy_relative_pay(post_ratio, on_ladder, ladder_min_yuan, wage_index, county_pay):
     """What a vacant post offers relative to the county seat: its pay ratio, or the ladder's floor if higher."""
     ladder_ratio = ladder_min_yuan * wage_index / county_pay
-    return np.where(on_ladder, np.maximum(post_ratio, ladder_ratio), post_ratio)
+    return where(on_ladder, np.maximum(post_ratio, ladder_ratio), post_ratio)
 
 
+@jittable
 def new_hire_skill(u, initial_mean):
     """A newcomer's skill: uniform around the incumbents' initial mean (0.5 to 1.5 times it)."""
     return initial_mean * (0.5 + u)
 
 
+@jittable
 def service_productivity(skill):
     """Cases per nominal case-time: a cadre of median skill (0.5) works at the nominal rate."""
     return 0.5 + skill
 
 
+@jittable
 def hire_college_probability(rel_pay, base, slope, reference_pay):
     """Chance that a new hire holds a junior-college degree: better pay draws graduates.
 
     ``base`` is the chance at ``reference_pay`` (the 2023 committee pay ratio).
     """
-    return np.clip(base + slope * (rel_pay - reference_pay), 0.0, 1.0)
+    return clip(base + slope * (rel_pay - reference_pay), 0.0, 1.0)
 
 
+@jittable
 def hire_professional_probability(drive, base, with_drive):
     """Chance that a new hire is a professional (social work, medical, nursing)."""
     return base + drive * (with_drive - base)
 
 
+@jittable
 def train(skill, trained, applies, gain):
     """Training raises skill only when what was learned is applied (31% at baseline)."""
-    return np.where(trained & applies, skill + gain * (1.0 - skill), skill)
+    return where(trained & applies, skill + gain * (1.0 - skill), skill)
 
 
+@jittable
 def application_probability(mentoring, base, mentored):
     """Share of trained cadres who apply what they learned; mentoring raises it."""
     return base + mentoring * (mentored - base)
 
 
+@jittable
 def promote(grade, promoted):
     """A promotion moves a cadre one grade up, to the top grade at most."""
-    return np.where(promoted, np.minimum(grade + 1.0, TOP_GRADE), grade)
+    return where(promoted, np.minimum(grade + 1.0, TOP_GRADE), grade)
 
 
+@jittable
 def promotion_probability_monthly(rate_3y):
     """Monthly chance of promotion from the share promoted within three years."""
-    return 1.0 - np.power(1.0 - np.clip(rate_3y, 0.0, 1.0), 1.0 / 36.0)
+    return 1.0 - np.power(1.0 - clip(rate_3y, 0.0, 1.0), 1.0 / 36.0)

@@ -6,6 +6,33 @@ from __future__ import annotations
 import numpy as np
 
 STAGES: dict[str, object] = {}  # "module.function" -> stage function, filled by @stage
+# functions a compiled loop may call (``@stage`` and ``@jittable``): ``sim.model.kernels`` hands them to numba
+# on its import (``numba.extending.register_jitable``), so importing the rules does not import numba
+JITTABLE: list = []
+
+
+def jittable(function):
+    """Mark ``function`` (a form a stage is built from) as callable from compiled code.
+
+    Called from Python it is the function as written: numpy operations on numbers or arrays. A
+    compiled loop of the columnar engine (``sim/model/rows.py``) calls it on one agent's numbers,
+    compiled by numba with the same arithmetic; so it may use only what numba compiles for scalars:
+    arithmetic, comparisons, numpy ufuncs (``np.exp``, ``np.minimum``, ``np.logical_not``, ...),
+    attributes of its parameters, and this module's ``where`` and ``clip`` for ``np.where`` and
+    ``np.clip``. The mark changes nothing in the function.
+    """
+    JITTABLE.append(function)
+    return function
+
+
+def where(condition, if_true, if_false):
+    """``np.where``, which numba compiles on one agent's numbers too (``sim.model.kernels``)."""
+    return np.where(condition, if_true, if_false)
+
+
+def clip(value, low, high):
+    """``np.clip``, which numba compiles on one agent's numbers too (``sim.model.kernels``)."""
+    return np.clip(value, low, high)
 
 
 def stage(function):
@@ -20,19 +47,22 @@ def stage(function):
     """
     STAGES[f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"] = function
     function.is_stage = True
-    return function
+    return jittable(function)
 
 
+@jittable
 def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@jittable
 def annual_to_monthly(p_year):
     """Monthly probability of an event that happens with probability p in a year."""
     # np.power, not **: the same bits on one agent's number as on an array (engine equivalence)
-    return 1.0 - np.power(1.0 - np.clip(p_year, 0.0, 1.0), 1.0 / 12.0)
+    return 1.0 - np.power(1.0 - clip(p_year, 0.0, 1.0), 1.0 / 12.0)
 
 
+@jittable
 def monthly_hazard(months):
     """Monthly probability of an event with a time constant of ``months`` (1 - exp(-1/months)).
 
@@ -42,11 +72,13 @@ def monthly_hazard(months):
     return 1.0 - np.exp(-1.0 / months)
 
 
+@jittable
 def approach(value, target, months):
     """Move ``value`` toward ``target`` by one month of an exponential adjustment with time constant ``months``."""
     return value + (target - value) * monthly_hazard(months)
 
 
+@jittable
 def ratio(num, den, empty=0.0):
     """``num / den`` where ``den > 0``, else ``empty`` (a share of an empty group)."""
-    return np.where(den > 0, num / np.where(den > 0, den, 1.0), empty)
+    return where(den > 0, num / where(den > 0, den, 1.0), empty)

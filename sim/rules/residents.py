@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .common import approach, logistic, ratio, stage
+from .common import approach, clip, jittable, logistic, ratio, stage, where
 
 DAYS_PER_MONTH = 365.0 / 12.0  # a month's days, in the case queue's day counts
 
@@ -46,8 +46,8 @@ def bring_need(pending, elderly, weight, devolved, township_staffing, request_mo
                                                                township_staffing))
     return Need(need=need, authority=authority, local=local, referred=authority & np.logical_not(local),
                 committee_cases=weight * (need & np.logical_not(authority)), township_cases=weight * local,
-                request_month=np.where(need, month, request_month),
-                request_day=np.where(need, day_within(u_need, p_need), request_day))
+                request_month=where(need, month, request_month),
+                request_day=where(need, day_within(u_need, p_need), request_day))
 
 
 class UnitService(NamedTuple):
@@ -112,13 +112,13 @@ def get_served(need, referred, pending, satisfaction, trust, coverage, load, ski
     waiting = (pending & np.logical_not(resolved)) | referred
     had_issue = need | pending
     target = satisfaction_target(need | resolved, served | resolved, waiting, skill, burnout, p)
-    target = np.where(had_issue, target, target + p.outreach_satisfaction * outreach)
-    satisfaction = smooth_toward(satisfaction, np.clip(target, 0, 100), p.satisfaction_memory_months)
+    target = where(had_issue, target, target + p.outreach_satisfaction * outreach)
+    satisfaction = smooth_toward(satisfaction, clip(target, 0, 100), p.satisfaction_memory_months)
     dropped = need & np.logical_not(served) & np.logical_not(referred)  # unmet this month, not waiting
     unmet = dropped | waiting
     main, opacity = complaint_hazards(dropped, waiting, served, burnout, supervision, disclosure, deadline_days, p)
     complains = u_complain < main + opacity
-    cause = np.where(complains, np.where(u_complain < main, np.where(dropped, UNRESOLVED, np.where(
+    cause = where(complains, where(u_complain < main, where(dropped, UNRESOLVED, where(
         waiting, DELAY, ATTITUDE)), OPACITY), 0)
     rectified = complains & (u_rectify < rectification_probability(supervision, outreach, p))
     good = served | resolved | rectified
@@ -157,10 +157,10 @@ def committee_decisions(u_decide, u_deliberate, u_execute, u_disclose, council_u
     decided = u_decide < p.decision_probability_per_month
     deliberated = decided & (u_deliberate < deliberation_share)
     council = council_u < councils
-    council_followup = np.where(council, followup, 0.0)
+    council_followup = where(council, followup, 0.0)
     return Decisions(
         decided=decided, deliberated=deliberated, council=council, online=online_u < online_voting,
-        points=np.where(points_u < points_system, 1.0, 0.0),
+        points=where(points_u < points_system, 1.0, 0.0),
         carried=deliberated & (u_execute < execution_probability(execution_capacity, supervision,
                                                                  council_followup, p)),
         disclosed=deliberated & (u_disclose < disclosure_probability(disclosure, council_followup)),
@@ -184,15 +184,15 @@ def take_part(meeting, council, online, points, previous_share, carried, disclos
     times that chance. Those who took part, and everyone if the outcome is disclosed, learn whether
     decisions are carried out (efficacy, ``learn``).
     """
-    cost = cost * np.where(council, 1.0 - p.council_cost_reduction, 1.0)
+    cost = cost * where(council, 1.0 - p.council_cost_reduction, 1.0)
     attend_p = attend_probability(trust, efficacy, cost, age, points, previous_share, threshold, p)
     attends = meeting & (u_attend < attend_p)
     votes_online = meeting & np.logical_not(attends) & online & (u_online < p.online_participation * attend_p)
     took_part = attends | votes_online
     return Participation(
         attends=attends, took_part=took_part, attended_weight=weight * attends,
-        last_part=np.where(took_part, month, last_part),
-        efficacy=learn(efficacy, np.where(carried, 1.0, 0.0), p.efficacy_learning, took_part | disclosed),
+        last_part=where(took_part, month, last_part),
+        efficacy=learn(efficacy, where(carried, 1.0, 0.0), p.efficacy_learning, took_part | disclosed),
     )
 
 
@@ -200,35 +200,40 @@ def take_part(meeting, council, online, points, previous_share, carried, disclos
 def remember_attendance(deliberated, attended_weight, committee_weight, previous_share):
     """Take part, per committee: after a meeting, its attendance (weighted share of the sample) is what
     residents see as the crowd next time."""
-    return np.where(deliberated, ratio(attended_weight, committee_weight), previous_share)
+    return where(deliberated, ratio(attended_weight, committee_weight), previous_share)
 
 
 # =========================================================================== forms
 
 
+@jittable
 def need_probability(base_rate, elderly, elderly_multiplier):
     """Chance that a resident brings a need to the committee this month (older: more)."""
-    return base_rate * np.where(elderly, elderly_multiplier, 1.0)
+    return base_rate * where(elderly, elderly_multiplier, 1.0)
 
 
+@jittable
 def coverage(capacity_cases, demand_cases, cap):
     """Share of a unit's cases it can handle this month (capacity over demand, at most ``cap``)."""
-    safe = np.where(demand_cases > 0, demand_cases, 1.0)
-    return np.where(demand_cases > 0, np.minimum(cap, capacity_cases / safe), cap)
+    safe = where(demand_cases > 0, demand_cases, 1.0)
+    return where(demand_cases > 0, np.minimum(cap, capacity_cases / safe), cap)
 
 
+@jittable
 def spare_capacity(capacity_cases, demand_cases):
     """A unit's capacity beyond its demand, as a share of demand (0-1; 1 when there is no demand)."""
-    safe = np.where(demand_cases > 0, demand_cases, 1.0)
-    return np.clip(np.where(demand_cases > 0, capacity_cases / safe - 1.0, 1.0), 0.0, 1.0)
+    safe = where(demand_cases > 0, demand_cases, 1.0)
+    return clip(where(demand_cases > 0, capacity_cases / safe - 1.0, 1.0), 0.0, 1.0)
 
 
+@jittable
 def service_load(coverage_share, demand_cases, capacity_cases):
     """Share of the month a unit's cadres need for the cases they handle (0-1): how long a served case
     waits within the month for its turn (a unit with capacity to spare serves sooner)."""
     return np.minimum(1.0, ratio(coverage_share * demand_cases, capacity_cases))
 
 
+@jittable
 def complaint_hazards(dropped, waiting, served, burnout, supervision, disclosure, deadline_days, p):
     """This month's chance of a complaint, per resident, in two parts: about the case itself (``main``)
     and about opaque procedures (``opacity``). A need left unmet complains about the unresolved need,
@@ -239,23 +244,26 @@ def complaint_hazards(dropped, waiting, served, burnout, supervision, disclosure
     62.4% of complaints are about attitude, slowness or opacity (§2.3.3)."""
     delay = p.complaint_delay * (1.0 - p.deadline_delay_relief * answered_share(deadline_days))
     attitude = p.complaint_attitude * burnout * (1.0 - p.attitude_supervision_cut * supervision)
-    main = np.where(dropped, p.complaint_unresolved, np.where(waiting, delay, np.where(served, attitude, 0.0)))
-    opacity = np.where(dropped | waiting, p.complaint_opacity * (1.0 - disclosure)
+    main = where(dropped, p.complaint_unresolved, where(waiting, delay, where(served, attitude, 0.0)))
+    opacity = where(dropped | waiting, p.complaint_opacity * (1.0 - disclosure)
                        * (1.0 - p.opacity_supervision_cut * supervision), 0.0)
     return main, opacity
 
 
+@jittable
 def answered_share(deadline_days):
     """Share of a month a waiting case spends after the answer the handling deadline obliges (0 when the
     deadline is a month or more: no answer within the month)."""
-    return np.clip(1.0 - calendar_days(deadline_days) / DAYS_PER_MONTH, 0.0, 1.0)
+    return clip(1.0 - calendar_days(deadline_days) / DAYS_PER_MONTH, 0.0, 1.0)
 
 
+@jittable
 def calendar_days(working_days):
     """Calendar days of a deadline given in working days (5 in 7)."""
     return working_days * (7.0 / 5.0)
 
 
+@jittable
 def referral_resolution_probability(grid_integration, supervision, deadline_days, p):
     """Chance that a case referred upward is resolved this month: the base rate, raised by the "four
     platforms, one grid" integration (a case goes straight to the department that can settle it) and by
@@ -266,17 +274,20 @@ def referral_resolution_probability(grid_integration, supervision, deadline_days
     return 1.0 - left
 
 
+@jittable
 def routing_days(grid_integration, p):
     """Days for a request to reach the unit that handles it; the integrated grid cuts them."""
     return p.case_routing_days * (1.0 - p.grid_routing_cut * grid_integration)
 
 
+@jittable
 def day_within(u, probability):
     """The day within the month of an event decided by ``u < probability``: the draw's place below the
     probability is uniform on [0, 1) given the event, so it is used as the day (no extra draw)."""
     return ratio(u, probability) * DAYS_PER_MONTH
 
 
+@jittable
 def case_days(served, resolved, fixed, month, request_month, request_day, u_served, coverage, load, u_referral,
               referral_probability, u_complain, complaint_probability, grid_integration, deadline_days, p):
     """Days from a resident's request to its settlement this month (0 if not settled).
@@ -292,12 +303,13 @@ def case_days(served, resolved, fixed, month, request_month, request_day, u_serv
     since_request = (month - request_month) * DAYS_PER_MONTH - request_day  # to the start of this month
     local = routing_days(grid_integration, p) + ratio(u_served, coverage) * load * DAYS_PER_MONTH
     referral = since_request + day_within(u_referral, referral_probability)
-    start = np.where(month == request_month, request_day, 0.0)
+    start = where(month == request_month, request_day, 0.0)
     complaint_day = start + day_within(u_complain, complaint_probability) * (1.0 - start / DAYS_PER_MONTH)
     rectified = since_request + complaint_day + calendar_days(deadline_days)
-    return np.where(served, local, np.where(resolved, referral, np.where(fixed, rectified, 0.0)))
+    return where(served, local, where(resolved, referral, where(fixed, rectified, 0.0)))
 
 
+@jittable
 def local_authority_probability(devolved_share, base_local, staff_coverage):
     """Chance that an issue needing an enforcement or approval power can be settled in the township.
 
@@ -308,6 +320,7 @@ def local_authority_probability(devolved_share, base_local, staff_coverage):
     return base_local + (1.0 - base_local) * devolved_share * staff_coverage
 
 
+@jittable
 def satisfaction_target(has_need, served, waiting, skill, burnout, p):
     """The satisfaction (0-100) this month's experience points toward.
 
@@ -316,21 +329,24 @@ def satisfaction_target(has_need, served, waiting, skill, burnout, p):
     the committee by its general standing.
     """
     served_score = p.satisfaction_served + p.satisfaction_skill * (skill - 0.5) - p.satisfaction_burnout * burnout
-    target = np.where(served, served_score, p.satisfaction_unserved)
-    target = np.where(waiting, p.satisfaction_waiting, target)
-    return np.clip(np.where(has_need | waiting, target, p.satisfaction_no_need), 0.0, 100.0)
+    target = where(served, served_score, p.satisfaction_unserved)
+    target = where(waiting, p.satisfaction_waiting, target)
+    return clip(where(has_need | waiting, target, p.satisfaction_no_need), 0.0, 100.0)
 
 
+@jittable
 def smooth_toward(value, target, months):
     """Exponential smoothing with a memory of ``months``: how opinions follow experience."""
     return approach(value, target, months)
 
 
+@jittable
 def learn(value, outcome, rate, observed):
     """Aspiration-style learning (Bendor et al. 2003): move toward what was observed."""
-    return np.where(observed, value + rate * (outcome - value), value)
+    return where(observed, value + rate * (outcome - value), value)
 
 
+@jittable
 def rectification_probability(supervision, capacity_share, p):
     """Chance that a complaint is substantively rectified (18.7% in 2023, §2.3.3).
 
@@ -348,6 +364,7 @@ def rectification_probability(supervision, capacity_share, p):
     return 1.0 - (1.0 - p.rectification_base) * left
 
 
+@jittable
 def execution_probability(service_coverage, supervision, council_followup, p):
     """Chance that a decision taken with residents is actually carried out.
 
@@ -356,16 +373,18 @@ def execution_probability(service_coverage, supervision, council_followup, p):
     someone named for each decision, progress reported at the next council) check that it is done.
     ``council_followup`` is the follow-up lever in a committee with a council, 0 elsewhere.
     """
-    return np.clip(p.execution_base + p.execution_capacity * service_coverage
+    return clip(p.execution_base + p.execution_capacity * service_coverage
                    + p.execution_supervision * supervision + p.execution_followup * council_followup, 0.0, 1.0)
 
 
+@jittable
 def disclosure_probability(disclosure, council_followup):
     """Chance that the outcome of a decision put to residents is made public: the disclosure lever, and
     a council's follow-up reports back the outcomes the committee would not have published."""
     return disclosure + (1.0 - disclosure) * council_followup
 
 
+@jittable
 def attend_probability(trust, efficacy, cost, age_years, points, previous_share, threshold, p):
     """Chance that a resident attends a meeting on a decision put to residents.
 
@@ -381,4 +400,4 @@ def attend_probability(trust, efficacy, cost, age_years, points, previous_share,
                + p.attend_points * points)
     base = logistic(utility)
     crowd = previous_share >= threshold
-    return np.where(crowd, base + (1.0 - base) * p.social_boost, base)
+    return where(crowd, base + (1.0 - base) * p.social_boost, base)

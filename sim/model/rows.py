@@ -1,0 +1,184 @@
+"""Compiled loops of the columnar engine: a stage function of ``sim.rules`` applied to every row.
+
+Each loop here goes over the rows of a population and calls the stage function on one agent's
+numbers, as the per-agent engine does, compiled by numba (``sim.model.kernels`` makes the rules
+callable from compiled code); there is no decision arithmetic here, only routing: which unit,
+committee or county a row reads (``values[index[i]]``), which draws are its own, and where the
+results go. One pass over the rows replaces the dozens of whole-array numpy operations (each a
+temporary array) that the same function costs when called on columns, with the same bits.
+
+Imported on first use (``rows()`` in ``sim.model.agents``); without numba the engine calls the stage
+functions on whole columns instead, with the same results. Loops are compiled with ``cache=True``.
+numba's cache knows only this file, not the rules it inlines, so ``kernels.drop_stale_cache`` clears the
+cached machine code whenever a source file of ``sim/rules``, ``kernels.py`` or this file changes.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import kernels  # noqa: F401  (makes the rules callable from compiled code)
+from ..rules import cadres as cadre_rules
+from ..rules import residents as resident_rules
+
+# the stage functions these loops apply (tests/test_stages.py checks each one's compiled bits against numpy's)
+STAGES = (cadre_rules.spend_month, cadre_rules.stay_or_leave, cadre_rules.train_promote_and_age,
+          resident_rules.bring_need, resident_rules.get_served, resident_rules.take_part)
+
+
+def _loop(function):
+    loop = numba.njit(cache=True, nogil=True)(function)
+    kernels.drop_stale_cache(loop)  # before anything is loaded from the cache
+    return loop
+
+
+# =========================================================================== cadres
+
+
+@_loop
+def spend_month(filled, burnout, unit, veto_work, other_work, data_work, habit_work, service_work, share, county,
+                service_weight, contract_hours, max_hours, trimming, p):
+    """``cadres.spend_month`` per post: its unit's work and its share of it by ``unit``, the county's
+    evaluation weight by ``county``."""
+    n = filled.shape[0]
+    veto, other, data = np.empty(n), np.empty(n), np.empty(n)
+    service, worked, new_burnout = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        u = unit[i]
+        r = cadre_rules.spend_month(filled[i], burnout[i], veto_work[u], other_work[u], data_work[u], habit_work[u],
+                                    service_work[u], share[u], service_weight[county[i]], contract_hours, max_hours,
+                                    trimming, p)
+        veto[i], other[i], data[i], service[i], worked[i], new_burnout[i] = r
+    return cadre_rules.Month(veto, other, data, service, worked, new_burnout)
+
+
+@_loop
+def stay_or_leave(filled, intention, burnout, insured, age, college, contract, tenure, township_post, grade,
+                  ladder_u, region, county_pay, wage_index, county, township_pay_ratio, committee_pay_ratio,
+                  career_ladder, occupational_annuity, promotion_rate_3y, recognition, u, p):
+    """``cadres.stay_or_leave`` per post: the region's pay by ``region``, the county's levers by ``county``."""
+    n = filled.shape[0]
+    new_intention = np.empty(n)
+    quits, exits, still = np.empty(n, np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_)
+    for i in range(n):
+        g, c = region[i], county[i]
+        r = cadre_rules.stay_or_leave(
+            filled[i], intention[i], burnout[i], insured[i], age[i], college[i], contract[i], tenure[i],
+            township_post[i], grade[i], ladder_u[i], county_pay[g], wage_index[g], township_pay_ratio[c],
+            committee_pay_ratio[c], career_ladder[c], occupational_annuity[c], promotion_rate_3y[c],
+            recognition[c], u[i], p)
+        new_intention[i], quits[i], exits[i], still[i] = r
+    return cadre_rules.Leaving(new_intention, quits, exits, still)
+
+
+@_loop
+def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, county, county_coverage,
+                          training_coverage, training_mentoring, promotion_rate_3y, coverage_target, enrol_months,
+                          u_train, u_apply, u_promote, u_enrol, p):
+    """``cadres.train_promote_and_age`` per post: the county's coverage, levers and target by ``county``."""
+    n = filled.shape[0]
+    new_skill, new_grade, new_age, new_tenure = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    promoted, new_insured = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    trained, applied = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    for i in range(n):
+        c = county[i]
+        r = cadre_rules.train_promote_and_age(
+            filled[i], skill[i], grade[i], insured[i], contract[i], age[i], tenure[i], county_coverage[c],
+            training_coverage[c], training_mentoring[c], promotion_rate_3y[c], coverage_target[c], enrol_months,
+            u_train[i], u_apply[i], u_promote[i], u_enrol[i], p)
+        new_skill[i], new_grade[i], promoted[i], new_insured[i] = r.skill, r.grade, r.promoted, r.insured
+        new_age[i], new_tenure[i], trained[i], applied[i] = r.age, r.tenure, r.trained, r.applied
+    return cadre_rules.Development(new_skill, new_grade, promoted, new_insured, new_age, new_tenure, trained, applied)
+
+
+# =========================================================================== residents
+
+
+@_loop
+def bring_need(pending, elderly, weight, county, devolved, township, township_staffing, request_month,
+               request_day, month, u_need, u_authority, u_local, p):
+    """``residents.bring_need`` per resident; the county's devolved share and the township's staffing by index."""
+    n = pending.shape[0]
+    need = np.empty(n, np.bool_)
+    authority = np.empty(n, np.bool_)
+    local = np.empty(n, np.bool_)
+    referred = np.empty(n, np.bool_)
+    committee_cases = np.empty(n)
+    township_cases = np.empty(n)
+    new_month = np.empty(n, np.int64)
+    new_day = np.empty(n)
+    for i in range(n):
+        r = resident_rules.bring_need(pending[i], elderly[i], weight[i], devolved[county[i]],
+                                      township_staffing[township[i]], request_month[i], request_day[i], month,
+                                      u_need[i], u_authority[i], u_local[i], p)
+        need[i], authority[i], local[i], referred[i] = r.need, r.authority, r.local, r.referred
+        committee_cases[i], township_cases[i] = r.committee_cases, r.township_cases
+        new_month[i], new_day[i] = r.request_month, r.request_day
+    return resident_rules.Need(need, authority, local, referred, committee_cases, township_cases, new_month, new_day)
+
+
+@_loop
+def get_served(need, referred, pending, satisfaction, trust, unit, coverage, load, skill, burnout, committee,
+               spare, county, supervision, disclosure, grid_integration, deadline_days, request_month, request_day,
+               month, u_served, u_referral, u_complain, u_rectify, p):
+    """``residents.get_served`` per resident: the handling unit's service (``unit``: its row in the per-unit
+    arrays), the committee's spare capacity, the county's levers by index."""
+    n = need.shape[0]
+    served = np.empty(n, np.bool_)
+    resolved = np.empty(n, np.bool_)
+    complains = np.empty(n, np.bool_)
+    cause = np.empty(n, np.int64)
+    rectified = np.empty(n, np.bool_)
+    had_issue = np.empty(n, np.bool_)
+    settled = np.empty(n, np.bool_)
+    days = np.empty(n)
+    new_satisfaction = np.empty(n)
+    new_trust = np.empty(n)
+    new_pending = np.empty(n, np.bool_)
+    for i in range(n):
+        u, c = unit[i], county[i]
+        r = resident_rules.get_served(
+            need[i], referred[i], pending[i], satisfaction[i], trust[i], coverage[u], load[u], skill[u], burnout[u],
+            spare[committee[i]], supervision[c], disclosure[c], grid_integration[c], deadline_days[c],
+            request_month[i], request_day[i], month, u_served[i], u_referral[i], u_complain[i], u_rectify[i], p)
+        served[i], resolved[i], complains[i], cause[i] = r.served, r.resolved, r.complains, r.cause
+        rectified[i], had_issue[i], settled[i], days[i] = r.rectified, r.had_issue, r.settled, r.days
+        new_satisfaction[i], new_trust[i], new_pending[i] = r.satisfaction, r.trust, r.pending
+    return resident_rules.Served(served, resolved, complains, cause, rectified, had_issue, settled, days,
+                                 new_satisfaction, new_trust, new_pending)
+
+
+@_loop
+def take_part(committee, deliberated, council, online, points, previous_share, carried, disclosed, cost, trust,
+              efficacy, age, threshold, weight, last_part, month, u_attend, u_online, p):
+    """``residents.take_part`` per resident; the committee's decisions and last attendance by index."""
+    n = committee.shape[0]
+    attends = np.empty(n, np.bool_)
+    took_part = np.empty(n, np.bool_)
+    attended_weight = np.empty(n)
+    new_last_part = np.empty(n, np.int64)
+    new_efficacy = np.empty(n)
+    for i in range(n):
+        k = committee[i]
+        r = resident_rules.take_part(deliberated[k], council[k], online[k], points[k], previous_share[k], carried[k],
+                                     disclosed[k], cost[i], trust[i], efficacy[i], age[i], threshold[i], weight[i],
+                                     last_part[i], month, u_attend[i], u_online[i], p)
+        attends[i], took_part[i], attended_weight[i] = r.attends, r.took_part, r.attended_weight
+        new_last_part[i], new_efficacy[i] = r.last_part, r.efficacy
+    return resident_rules.Participation(attends, took_part, attended_weight, new_last_part, new_efficacy)
+
+
+# =========================================================================== one agent
+
+_ONE: dict = {}
+
+
+def one(stage):
+    """``stage`` compiled for one agent's numbers (the per-agent engine's call of the function the loops
+    above inline), so both engines run the same machine arithmetic."""
+    compiled = _ONE.get(stage)
+    if compiled is None:
+        compiled = _ONE[stage] = numba.njit(cache=True)(stage)
+        kernels.drop_stale_cache(compiled)
+    return compiled
