@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -c "from sim.model.rows import warm; warm('configs/county.yaml')"  # compile numba's cache once
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -56,6 +57,7 @@ $(STAMP312): pyproject.toml
 	$(PYTHON312) -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV312)/bin/python -m pip install --quiet -e '.[test]'
+	$(VENV312)/bin/python -c "from sim.model.rows import warm; warm('configs/county.yaml')"
 	touch $(STAMP312)
 
 test-py312: $(STAMP312)

@@ -52,57 +52,44 @@ if AVAILABLE:
     _register_rules()
 
 
-_CHECKED: set = set()
+_DIGEST: list = []
 
 
 def rules_digest() -> str:
-    """A digest of the source of the rules (``sim/rules/*.py``), of this file and of the compiled loops."""
-    import hashlib
-    from pathlib import Path
+    """A digest of what compiled loops are made from: the rules (``sim/rules``), the parameter registry and
+    schema (a record's layout: ``record``), this file and ``rows.py``. Worked out once per process, from the
+    sources as they were when the process first compiled a loop."""
+    if not _DIGEST:
+        import hashlib
+        from pathlib import Path
 
-    model = Path(__file__).resolve().parent
-    sources = [model / "kernels.py", model / "rows.py", *sorted((model.parent / "rules").glob("*.py"))]
-    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
-
-
-def drop_stale_cache(dispatcher) -> None:
-    """Remove the machine code numba cached for the functions of ``dispatcher``'s source file if a source
-    file of the rules (``rules_digest``) changed since it was compiled.
-
-    numba checks only the stamp of the file a compiled function is defined in, not the functions it
-    inlines: without this, a loop would go on running a rule as it was before an edit. A stamp file
-    next to the cached code holds the digest it was compiled from."""
-    import os
-    from pathlib import Path
-
-    path = getattr(getattr(dispatcher, "_cache", None), "_cache_path", None)
-    if path is None:
-        return
-    stem = Path(dispatcher.py_func.__code__.co_filename).stem
-    if (path, stem) in _CHECKED:
-        return
-    _CHECKED.add((path, stem))
-    digest = rules_digest()
-    stamp = Path(path) / f"{stem}.rules-sha256"
-    try:
-        if stamp.read_text() == digest:
-            return
-    except OSError:
-        pass
-    try:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        for cached in stamp.parent.glob(f"{stem}.*.nb[ic]"):
-            cached.unlink(missing_ok=True)
-        partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")
-        partial.write_text(digest)
-        os.replace(partial, stamp)
-    except OSError:  # a read-only install: numba then caches elsewhere or compiles in memory
-        pass
+        sim = Path(__file__).resolve().parent.parent
+        sources = [sim / "model" / "kernels.py", sim / "model" / "rows.py", *sorted((sim / "rules").glob("*.py")),
+                   *sorted((sim / "config").glob("*.py")), *sorted((sim / "registry").glob("*.py")),
+                   *sorted((sim / "registry").glob("*.yaml"))]
+        _DIGEST.append(hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest())
+    return _DIGEST[0]
 
 
-_RECORDS: dict = {}
+def cache_by_rules(dispatcher, digest: str | None = None):
+    """Key ``dispatcher``'s numba cache to ``digest`` (default ``rules_digest()``) as well as to its file.
+
+    numba checks only the stamp of the file a compiled function is defined in, not the functions it inlines:
+    a loop would go on running a rule as it was before an edit. Its cache index also records the version
+    of what wrote it, checked before anything else in the index is read; adding the digest to that
+    version makes an index written from other rules (or another parameter layout) count as absent, so the
+    loop is compiled again and the index rewritten. Returns the dispatcher."""
+    import numba.core.caching
+
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if cache_file is None or not hasattr(cache_file, "_version"):  # a numba whose cache we cannot key: none
+        dispatcher._cache = numba.core.caching.NullCache()
+        return dispatcher
+    cache_file._version = f"{numba.__version__}+rules-{digest or rules_digest()}"
+    return dispatcher
 
 
+_RECORDS: dict = {}  # (block type, field names) -> its namedtuple class
 _MADE: dict = {}  # id(block) -> (block, its record): the last few blocks' records, so a model need not keep one
 
 

@@ -8,9 +8,9 @@ results go. One pass over the rows replaces the dozens of whole-array numpy oper
 temporary array) that the same function costs when called on columns, with the same bits.
 
 Imported on first use (``rows()`` in ``sim.model.agents``); without numba the engine calls the stage
-functions on whole columns instead, with the same results. Loops are compiled with ``cache=True``.
-numba's cache knows only this file, not the rules it inlines, so ``kernels.drop_stale_cache`` clears the
-cached machine code whenever a source file of ``sim/rules``, ``kernels.py`` or this file changes.
+functions on whole columns instead, with the same results. Loops are compiled with ``cache=True``;
+numba's cache knows only this file, not the rules it inlines, so ``kernels.cache_by_rules`` keys each
+loop's cache to a digest of the rules, the parameter registry and this file as well.
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ STAGES = (cadre_rules.spend_month, cadre_rules.stay_or_leave, cadre_rules.train_
 
 
 def _loop(function):
-    loop = numba.njit(cache=True, nogil=True)(function)
-    kernels.drop_stale_cache(loop)  # before anything is loaded from the cache
-    return loop
+    return kernels.cache_by_rules(numba.njit(cache=True, nogil=True)(function))
 
 
 # =========================================================================== cadres
@@ -179,6 +177,16 @@ def one(stage):
     above inline), so both engines run the same machine arithmetic."""
     compiled = _ONE.get(stage)
     if compiled is None:
-        compiled = _ONE[stage] = numba.njit(cache=True)(stage)
-        kernels.drop_stale_cache(compiled)
+        compiled = _ONE[stage] = kernels.cache_by_rules(numba.njit(cache=True)(stage))
     return compiled
+
+
+def warm(config) -> None:
+    """Compile every loop and its one-agent twin into numba's cache (``make install`` calls it with
+    configs/county.yaml), so that the first run after an install does not pay the 15-20 s of compiling:
+    a month of ``config`` in each engine."""
+    from .model import GrassrootsModel
+    from .reference import AgentGrassrootsModel
+
+    for engine in (GrassrootsModel, AgentGrassrootsModel):
+        engine(config, rng=0).step()
