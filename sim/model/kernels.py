@@ -5,6 +5,9 @@ step a model do not pay numba's import. Kernels are compiled with ``cache=True``
 on a fresh checkout compiles them (about a second) and writes the machine code to ``__pycache__``;
 later processes, and pool workers whether forked or spawned, load it from there.
 If numba is not installed, ``AVAILABLE`` is False and callers use their numpy path (same results).
+This module also makes the rules callable from compiled code (``_register_rules``), turns parameter
+blocks into records numba can take (``record``) and keys compiled loops' caches to the rules
+(``cache_by_rules``): the loops themselves are in ``sim/model/rows.py``.
 """
 
 from __future__ import annotations

@@ -41,8 +41,10 @@ def stage(function):
     A stage function is pure and elementwise: it takes state, draws (uniforms, as arguments), lever
     values and parameters (objects whose attributes are plain numbers) and returns new values, with
     numpy operations that give the same bits on one agent's scalars as on whole columns. The columnar
-    engine (``sim/model/agents.py``) applies it to all rows at once, the per-agent engine
-    (``sim/model/reference.py``) to one agent's numbers; the table in docs/ODD.md section 3 lists them.
+    engine (``sim/model/agents.py``) applies it to all rows at once (the per-agent stages of
+    ``sim.model.rows.STAGES`` in a compiled loop that calls it row by row: see ``jittable`` for what it
+    may then use), the per-agent engine (``sim/model/reference.py``) to one agent's numbers; the table
+    in docs/ODD.md section 3 lists them.
     The mark changes nothing in the function; ``tests/test_stages.py`` reads it.
     """
     STAGES[f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"] = function
