@@ -60,7 +60,10 @@ _ROWS: list = []
 
 
 def rows_record(block):
-    """A parameter block as compiled rules take it (``sim.model.kernels.record``)."""
+    """A parameter block as the rules take it in compiled code (``sim.model.kernels.record``); the block itself
+    without numba (the rules called from Python read its attributes alike)."""
+    if rows() is None:
+        return block
     from .kernels import record
     return record(block)
 

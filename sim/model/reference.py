@@ -301,15 +301,11 @@ class AgentGrassrootsModel(GrassrootsModel):
     @property
     def resident_record(self):
         """The residents' parameters as compiled stages take them (the pydantic block itself without numba)."""
-        if rows() is None:
-            return self.resident_params
         return rows_record(self.resident_params)
 
     @property
     def cadre_record(self):
         """The cadres' parameters as compiled stages take them (the pydantic block itself without numba)."""
-        if rows() is None:
-            return self.cadre_params
         return rows_record(self.cadre_params)
 
     # -- the agents by type (Mesa AgentSets)
