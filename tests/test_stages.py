@@ -175,6 +175,7 @@ ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.Ma
 ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 # the monthly code the scan reads: set-up (__init__), the record (tally functions) and views are left out
 SET_UP_AND_RECORD = {"__init__", "tally", "tally_departments", "tally_cadres", "tally_residents",
+                     "cadre_tallies", "resident_tallies",
                      "tally_counties_meeting", "agent_columns",
                      "department_columns", "cadre_columns", "resident_columns", "gather", "plain", "plain_all"}
 
@@ -326,3 +327,33 @@ def test_compiled_loops_give_the_columns_results(monkeypatch):
     a, b = compiled.series(), columns.series()
     assert len(a) > 0 and a["value"].notna().any()
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_compiled_tallies_give_the_columns_sums(monkeypatch):
+    """The month's tallies added row by row in the compiled loops (``rows.tally_cadres``, ``rows.tally_residents``)
+    are the sums np.bincount gives over the tally functions' columns (the path without numba), bit for bit, for
+    every metric and county; on every CPU (the tallies use no exp, log or pow)."""
+    from sim import GrassrootsModel
+    from sim.model import agents
+    from sim.model.metrics import METRIC_NAMES, Tally
+
+    if agents.rows() is None:
+        pytest.skip("numba is not installed")
+    model = GrassrootsModel(ROOT / "configs/designs/burden_then_pay.yaml", rng=3)
+    model.run(until="2025-03")  # pilots under way: pay levers differ between counties
+    levers = model.levers_at(model.month - 1)
+
+    def tallied():
+        tally = Tally(model.places.n_counties)  # no blocks: the numpy path sums every column by np.bincount
+        model.cadres.tally(tally, levers)
+        model.residents.tally(tally, model.month - 1)
+        return tally
+
+    compiled = tallied()
+    monkeypatch.setattr(agents, "_ROWS", [None])
+    columns = tallied()
+    tallied_here = [METRIC_NAMES.index(m) for m in agents.CADRE_METRICS + agents.RESIDENT_METRICS]
+    assert len(set(tallied_here)) == len(tallied_here)  # each metric tallied once
+    assert (columns.den[tallied_here] > 0).any(axis=1).all()  # every one has something to count
+    np.testing.assert_array_equal(compiled.num, columns.num)
+    np.testing.assert_array_equal(compiled.den, columns.den)

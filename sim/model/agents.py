@@ -22,7 +22,7 @@ from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
 from .. import registry
-from ..rules.common import ratio as safe_ratio
+from ..rules.common import jittable, ratio as safe_ratio
 from .metrics import METRIC_NAMES, METRICS, Tally, group_sum
 from .population import Places, logit_normal, mean_for_share_above, truncated_normal
 from .streams import Streams, poisson_from_uniform
@@ -358,42 +358,70 @@ class Cadres:
         tally_cadres(tally, self, levers)
 
 
+# The cadres' metrics, in the order ``cadre_tallies`` gives their numerators and denominators.
+CADRE_METRICS = (
+    "turnover_rate", "turnover_rate_committee", "turnover_rate_township", "training_applied_share", "quit_rate",
+    "service_time_share", "compliance_heavy_share", "burnout", "vacancy_rate", "talent_gap_filled",
+    "recruitment_fill_rate", "share_under_45", "share_college", "share_professional", "social_insurance_coverage",
+    "pay_match", "mean_skill", "promotion_rate_3y")
+
+
+@jittable
+def cadre_tallies(filled, start, exits, quits, hires, trained, applied, promotions, vacant_at_start, vacancies_first,
+                  township_post, service, worked, burnout, age, college, professional, contract, insured, skill, pay,
+                  outside, contract_hours):
+    """What a post adds to each of ``CADRE_METRICS`` this month: (numerator, denominator) pairs in one flat
+    tuple of floats, on one post's numbers (a compiled loop, ``rows.tally_cadres``) or on whole columns.
+    ``start``: filled at the month's start; ``vacancies_first``: vacant at the first recorded month's start;
+    ``pay``, ``outside``: ``cadre_rules.post_pay``."""
+    committee = np.logical_not(township_post)
+    compliance = safe_ratio(worked - service, worked)
+    hourly_ratio = safe_ratio(pay / outside, worked / contract_hours)
+    return (1.0 * exits, 1.0 * start,
+            # the same count split by post: committee workers (what local reforms report) and township staff
+            1.0 * (exits & committee), 1.0 * (start & committee),
+            1.0 * (exits & township_post), 1.0 * (start & township_post),
+            1.0 * applied, 1.0 * trained,
+            1.0 * quits, 1.0 * start,
+            1.0 * service, 1.0 * worked,
+            1.0 * (start & (compliance >= 0.8)), 1.0 * start,
+            burnout * filled, 1.0 * filled,
+            1.0 * np.logical_not(filled), 1.0,
+            1.0 * vacancies_first - np.logical_not(filled), 1.0 * vacancies_first,
+            1.0 * hires, 1.0 * vacant_at_start,
+            1.0 * (filled & (age < 45.0)), 1.0 * filled,
+            1.0 * (filled & college), 1.0 * filled,
+            1.0 * (filled & professional), 1.0 * filled,
+            1.0 * (filled & contract & insured), 1.0 * (filled & contract),
+            1.0 * (start & (hourly_ratio >= 0.9)), 1.0 * start,
+            skill * filled, 1.0 * filled,
+            1.0 * promotions, 1.0 * filled)
+
+
 def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
-    """Add the cadres' metrics of the month. ``cadres``: their columns (a ``Cadres``, or the per-agent
-    engine's agents gathered into columns of the same names); in the first recorded month its
+    """Add the cadres' metrics of the month (``cadre_tallies``). ``cadres``: their columns (a ``Cadres``, or
+    the per-agent engine's agents gathered into columns of the same names); in the first recorded month its
     ``vacancies_first`` (None until then) is set to the posts vacant at the month's start."""
-    c, f = cadres.county, cadres.filled
-    h = cadres.hours
-    start = cadres.filled_at_start
-    tally.add("turnover_rate", c, cadres.month_exits, start)
-    # the same count split by post: committee workers (what local reforms report) and township staff
-    township = cadres.township_post
-    tally.add("turnover_rate_committee", c, cadres.month_exits & ~township, start & ~township)
-    tally.add("turnover_rate_township", c, cadres.month_exits & township, start & township)
-    tally.add("training_applied_share", c, cadres.month_applied, cadres.month_trained)
-    tally.add("quit_rate", c, cadres.month_quits, start)
-    tally.add("service_time_share", c, h["service"], h["worked"])
-    compliance = safe_ratio(h["worked"] - h["service"], h["worked"])
-    tally.add("compliance_heavy_share", c, start & (compliance >= 0.8), start)
-    tally.add("burnout", c, cadres.burnout * f, f)
-    tally.add("vacancy_rate", c, ~f, 1.0)
     if cadres.vacancies_first is None:
         cadres.vacancies_first = cadres.vacant_at_start.copy()
-    tally.add("talent_gap_filled", c, cadres.vacancies_first.astype(float) - ~f, cadres.vacancies_first)
-    tally.add("recruitment_fill_rate", c, cadres.month_hires, cadres.vacant_at_start)
-    tally.add("share_under_45", c, f & (cadres.age < 45.0), f)
-    tally.add("share_college", c, f & cadres.college, f)
-    tally.add("share_professional", c, f & cadres.professional, f)
-    tally.add("social_insurance_coverage", c, f & cadres.contract & cadres.insured, f & cadres.contract)
-    r = cadres.region
-    pay, outside = cadre_rules.post_pay(
-        cadres.township_post, cadres.college, cadres.grade, cadres.ladder_u, cadres.county_pay[r],
-        cadres.wage_index[r], levers["township_pay_ratio"][c], levers["committee_pay_ratio"][c],
-        levers["career_ladder"][c], cadres.p)
-    hourly_ratio = safe_ratio(pay / outside, h["worked"] / cadres.contract_hours)
-    tally.add("pay_match", c, start & (hourly_ratio >= 0.9), start)
-    tally.add("mean_skill", c, cadres.skill * f, f)
-    tally.add("promotion_rate_3y", c, cadres.month_promotions, f)
+    c, r, h = cadres.county, cadres.region, cadres.hours
+    columns = (cadres.filled, cadres.filled_at_start, cadres.month_exits, cadres.month_quits, cadres.month_hires,
+               cadres.month_trained, cadres.month_applied, cadres.month_promotions, cadres.vacant_at_start,
+               cadres.vacancies_first, cadres.township_post, h["service"], h["worked"], cadres.burnout,
+               cadres.age, cadres.college, cadres.professional, cadres.contract, cadres.insured, cadres.skill)
+    pay_levers = (levers["township_pay_ratio"], levers["committee_pay_ratio"], levers["career_ladder"])
+    loops = rows()
+    if loops is None:
+        pay, outside = cadre_rules.post_pay(cadres.township_post, cadres.college, cadres.grade, cadres.ladder_u,
+                                            cadres.county_pay[r], cadres.wage_index[r],
+                                            *(lever[c] for lever in pay_levers), cadres.p)
+        pairs = cadre_tallies(*columns, pay, outside, cadres.contract_hours)
+        for k, name in enumerate(CADRE_METRICS):
+            tally.add(name, c, pairs[2 * k], pairs[2 * k + 1])
+    else:
+        loops.tally_cadres(tally.num, tally.den, tally.rows(CADRE_METRICS), c, r, *columns, cadres.grade,
+                           cadres.ladder_u, cadres.county_pay, cadres.wage_index, *pay_levers,
+                           float(cadres.contract_hours), rows_record(cadres.p))
 
 
 # =========================================================================== residents
@@ -532,28 +560,52 @@ class Residents:
         tally_residents(tally, self, month)
 
 
+# The residents' metrics, in the order ``resident_tallies`` gives their numerators and denominators.
+RESIDENT_METRICS = (
+    "satisfaction", "trust", "complaint_rectification_rate", "needs_served_share", "local_resolution_share",
+    "complaints_per_1000_residents", "attitude_complaints_per_1000_residents",
+    "delay_complaints_per_1000_residents", "complaint_process_share", "resolution_days", "participation_rate",
+    "meeting_attendance_rate", "participation_12m_share")
+
+
+@jittable
+def resident_tallies(w, satisfaction, trust, rectified, complains, settled, had_issue, local, authority, cause, days,
+                     took_part, attends, meeting, last_part, month, window):
+    """What a resident (weight ``w``) adds to each of ``RESIDENT_METRICS`` this month: (numerator, denominator)
+    pairs in one flat tuple of floats, on one resident's numbers (``rows.tally_residents``) or on whole columns.
+    ``window``: the months within which a resident counts as having taken part lately."""
+    in_meeting = w * meeting
+    return (w * satisfaction, w,
+            w * trust, w,
+            w * rectified, w * complains,
+            w * settled, w * had_issue,
+            w * local, w * authority,
+            1000.0 * w * complains, w,
+            1000.0 * w * (cause == resident_rules.ATTITUDE), w,
+            1000.0 * w * (cause == resident_rules.DELAY), w,
+            w * (complains & (cause != resident_rules.UNRESOLVED)), w * complains,
+            w * settled * days, w * settled,
+            w * took_part, in_meeting,
+            w * attends, in_meeting,
+            w * (month - last_part < window), w)
+
+
 def tally_residents(tally: Tally, residents, month: int) -> None:
-    """Add the residents' and committees' metrics of the month. ``residents``: their columns (a
-    ``Residents``, or the per-agent engine's agents gathered into columns of the same names)."""
-    c, w, s = residents.county, residents.weight, residents.month_state
+    """Add the residents' metrics of the month (``resident_tallies``) and their committees'. ``residents``:
+    their columns (a ``Residents``, or the per-agent engine's agents gathered into columns of the same names)."""
+    c, s = residents.county, residents.month_state
     pl = residents.places
-    tally.add("satisfaction", c, w * residents.satisfaction, w)
-    tally.add("trust", c, w * residents.trust, w)
-    tally.add("complaint_rectification_rate", c, w * s["rectified"], w * s["complains"])
-    tally.add("needs_served_share", c, w * s["settled"], w * s["had_issue"])
-    tally.add("local_resolution_share", c, w * s["local"], w * s["authority"])
-    cause = s["cause"]
-    tally.add("complaints_per_1000_residents", c, 1000.0 * w * s["complains"], w)
-    tally.add("attitude_complaints_per_1000_residents", c, 1000.0 * w * (cause == resident_rules.ATTITUDE), w)
-    tally.add("delay_complaints_per_1000_residents", c, 1000.0 * w * (cause == resident_rules.DELAY), w)
-    tally.add("complaint_process_share", c, w * (s["complains"] & (cause != resident_rules.UNRESOLVED)),
-              w * s["complains"])
-    tally.add("resolution_days", c, w * s["settled"] * s["days"], w * s["settled"])
-    recent = month - residents.last_part < residents.p.participation_window_months
-    in_meeting = w * s["meeting"]
-    tally.add("participation_rate", c, w * s["took_part"], in_meeting)
-    tally.add("meeting_attendance_rate", c, w * s["attends"], in_meeting)
-    tally.add("participation_12m_share", c, w * recent, w)
+    columns = (residents.weight, residents.satisfaction, residents.trust, s["rectified"], s["complains"],
+               s["settled"], s["had_issue"], s["local"], s["authority"], s["cause"], s["days"], s["took_part"],
+               s["attends"], s["meeting"], residents.last_part, month, residents.p.participation_window_months)
+    loops = rows()
+    if loops is None:
+        pairs = resident_tallies(*columns)
+        for k, name in enumerate(RESIDENT_METRICS):
+            tally.add(name, c, pairs[2 * k], pairs[2 * k + 1])
+    else:
+        loops.tally_residents(tally.num, tally.den, tally.rows(RESIDENT_METRICS), c, *columns[:-2], int(month),
+                              float(columns[-1]))
     tally.add("committee_decision_share", pl.committee_county, s["decided"] & ~s["deliberated"], s["decided"])
     tally.add("decisions_executed_share", pl.committee_county, s["carried"], s["deliberated"])
     tally.add("decisions_disclosed_share", pl.committee_county, s["disclosed"], s["deliberated"])

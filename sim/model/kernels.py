@@ -36,6 +36,7 @@ def _register_rules() -> None:
     from numba.extending import overload, register_jitable
 
     from ..rules import cadres, common, departments, residents  # noqa: F401  (fills common.JITTABLE)
+    from . import agents  # noqa: F401  (its tally functions too)
 
     @overload(common.where, jit_options={"cache": True})
     def _where(condition, if_true, if_false):
@@ -60,16 +61,16 @@ _DIGEST: list = []
 
 def rules_digest() -> str:
     """A digest of what compiled loops are made from: the rules (``sim/rules``), the parameter registry and
-    schema (a record's layout: ``record``), this file and ``rows.py``. Worked out once per process, from the
-    sources as they were when the process first compiled a loop."""
+    schema (a record's layout: ``record``), this file, ``rows.py`` and ``agents.py`` (its tally functions).
+    Worked out once per process, from the sources as they were when the process first compiled a loop."""
     if not _DIGEST:
         import hashlib
         from pathlib import Path
 
         sim = Path(__file__).resolve().parent.parent
-        sources = [sim / "model" / "kernels.py", sim / "model" / "rows.py", *sorted((sim / "rules").glob("*.py")),
-                   *sorted((sim / "config").glob("*.py")), *sorted((sim / "registry").glob("*.py")),
-                   *sorted((sim / "registry").glob("*.yaml"))]
+        sources = [sim / "model" / "kernels.py", sim / "model" / "rows.py", sim / "model" / "agents.py",
+                   *sorted((sim / "rules").glob("*.py")), *sorted((sim / "config").glob("*.py")),
+                   *sorted((sim / "registry").glob("*.py")), *sorted((sim / "registry").glob("*.yaml"))]
         _DIGEST.append(hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest())
     return _DIGEST[0]
 

@@ -119,6 +119,10 @@ class Tally:
             self._denominators[key] = (county, values, self._sum(county, values))
         return self._denominators[key][2]
 
+    def rows(self, names) -> np.ndarray:
+        """The rows of ``num`` and ``den`` that hold the metrics ``names``."""
+        return np.array([METRIC_NAMES.index(name) for name in names], dtype=np.intp)
+
     def add(self, name: str, county: np.ndarray, numerator, denominator=1.0) -> None:
         """Add per-agent (or per-place) numerators and denominators to their counties."""
         i = METRIC_NAMES.index(name)

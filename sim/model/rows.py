@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from . import kernels  # noqa: F401  (makes the rules callable from compiled code)
+from . import agents, kernels  # kernels makes the rules and the tally functions callable from compiled code
 from ..rules import cadres as cadre_rules
 from ..rules import residents as resident_rules
 
@@ -165,6 +165,83 @@ def take_part(committee, deliberated, council, online, points, previous_share, c
         attends[i], took_part[i], attended_weight[i] = r.attends, r.took_part, r.attended_weight
         new_last_part[i], new_efficacy[i] = r.last_part, r.efficacy
     return resident_rules.Participation(attends, took_part, attended_weight, new_last_part, new_efficacy)
+
+
+# =========================================================================== the month's tallies
+# Each adds what a row gives its metrics (the tally functions of sim.model.agents: a flat tuple of numerator,
+# denominator pairs) to its county's numerators and denominators (``num``, ``den``: a Tally's, metrics x
+# counties; ``metric``: the rows of the tallied metrics), row by row in row order: the same sums, to the bit,
+# as np.bincount over the columns. As in kernels.group_sum, a run of rows of one county is summed in a small
+# array started from the county's sums so far and written back when the run ends.
+
+# the metrics' positions, as tuples: numba unrolls the loops over them (numba.literal_unroll) and keeps the run's
+# sums in registers. It does so only where every index of ``run`` is known when compiling: the loops over them
+# stay in the tally loops, not in a helper, and go over pairs
+_CADRE_PAIRS = tuple(range(len(agents.CADRE_METRICS)))
+_RESIDENT_PAIRS = tuple(range(len(agents.RESIDENT_METRICS)))
+
+
+@_loop
+def tally_cadres(num, den, metric, county, region, filled, start, exits, quits, hires, trained, applied, promotions,
+                 vacant_at_start, vacancies_first, township_post, service, worked, burnout, age, college, professional,
+                 contract, insured, skill, grade, ladder_u, county_pay, wage_index, township_pay_ratio,
+                 committee_pay_ratio, career_ladder, contract_hours, p):
+    """``agents.cadre_tallies`` per post, its pay by ``cadre_rules.post_pay`` (region's pay, county's levers)."""
+    n = filled.shape[0]
+    if n == 0:
+        return
+    run = np.empty(2 * len(_CADRE_PAIRS))
+    c = county[0]
+    for k in numba.literal_unroll(_CADRE_PAIRS):
+        run[2 * k], run[2 * k + 1] = num[metric[k], c], den[metric[k], c]
+    for i in range(n):
+        if county[i] != c:
+            for k in numba.literal_unroll(_CADRE_PAIRS):
+                num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
+            c = county[i]
+            for k in numba.literal_unroll(_CADRE_PAIRS):
+                run[2 * k], run[2 * k + 1] = num[metric[k], c], den[metric[k], c]
+        g = region[i]
+        pay, outside = cadre_rules.post_pay(township_post[i], college[i], grade[i], ladder_u[i], county_pay[g],
+                                            wage_index[g], township_pay_ratio[c], committee_pay_ratio[c],
+                                            career_ladder[c], p)
+        r = agents.cadre_tallies(filled[i], start[i], exits[i], quits[i], hires[i], trained[i], applied[i],
+                                 promotions[i], vacant_at_start[i], vacancies_first[i], township_post[i], service[i],
+                                 worked[i], burnout[i], age[i], college[i], professional[i], contract[i], insured[i],
+                                 skill[i], pay, outside, contract_hours)
+        for k in numba.literal_unroll(_CADRE_PAIRS):
+            run[2 * k] += r[2 * k]
+            run[2 * k + 1] += r[2 * k + 1]
+    for k in numba.literal_unroll(_CADRE_PAIRS):
+        num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
+
+
+@_loop
+def tally_residents(num, den, metric, county, weight, satisfaction, trust, rectified, complains, settled, had_issue,
+                    local, authority, cause, days, took_part, attends, meeting, last_part, month, window):
+    """``agents.resident_tallies`` per resident."""
+    n = weight.shape[0]
+    if n == 0:
+        return
+    run = np.empty(2 * len(_RESIDENT_PAIRS))
+    c = county[0]
+    for k in numba.literal_unroll(_RESIDENT_PAIRS):
+        run[2 * k], run[2 * k + 1] = num[metric[k], c], den[metric[k], c]
+    for i in range(n):
+        if county[i] != c:
+            for k in numba.literal_unroll(_RESIDENT_PAIRS):
+                num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
+            c = county[i]
+            for k in numba.literal_unroll(_RESIDENT_PAIRS):
+                run[2 * k], run[2 * k + 1] = num[metric[k], c], den[metric[k], c]
+        r = agents.resident_tallies(weight[i], satisfaction[i], trust[i], rectified[i], complains[i], settled[i],
+                                    had_issue[i], local[i], authority[i], cause[i], days[i], took_part[i], attends[i],
+                                    meeting[i], last_part[i], month, window)
+        for k in numba.literal_unroll(_RESIDENT_PAIRS):
+            run[2 * k] += r[2 * k]
+            run[2 * k + 1] += r[2 * k + 1]
+    for k in numba.literal_unroll(_RESIDENT_PAIRS):
+        num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
 
 
 # =========================================================================== one agent
