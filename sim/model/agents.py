@@ -416,6 +416,8 @@ def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
                                             cadres.county_pay[r], cadres.wage_index[r],
                                             *(lever[c] for lever in pay_levers), cadres.p)
         pairs = cadre_tallies(*columns, pay, outside, cadres.contract_hours)
+        if len(pairs) != 2 * len(CADRE_METRICS):  # a pair added without its name (or a name without its pair)
+            raise AssertionError(f"cadre_tallies gives {len(pairs)} numbers for {len(CADRE_METRICS)} metrics")
         for k, name in enumerate(CADRE_METRICS):
             tally.add(name, c, pairs[2 * k], pairs[2 * k + 1])
     else:
@@ -601,6 +603,8 @@ def tally_residents(tally: Tally, residents, month: int) -> None:
     loops = rows()
     if loops is None:
         pairs = resident_tallies(*columns)
+        if len(pairs) != 2 * len(RESIDENT_METRICS):  # a pair added without its name (or a name without its pair)
+            raise AssertionError(f"resident_tallies gives {len(pairs)} numbers for {len(RESIDENT_METRICS)} metrics")
         for k, name in enumerate(RESIDENT_METRICS):
             tally.add(name, c, pairs[2 * k], pairs[2 * k + 1])
     else:
