@@ -8,7 +8,9 @@ the one-piece run. Results are gathered in (scenario, replicate) order
 whatever order tasks finish in: the same configs and seed give an identical
 table with any number of processes, blocks or Dask workers. Under parameter draws
 (``draws=``, ``--draws N``) draw d's replicate r is run number d * R + r, the
-same parameters and streams in every scenario (see "parameter draws" below).
+same parameters and streams in every scenario (see "parameter draws" below). A scenario that simulates
+its first months as an earlier one does (a design and its baseline, before the reform starts) goes on
+from a copy of that one's run instead of running those months again (``run_branches``): the same numbers.
 
 One seam runs every model run of the package (``run_scenarios``, sweeps,
 calibration, pilot evaluation, validation patterns, robustness):
@@ -96,6 +98,60 @@ def run_block(scenario: Scenario, seed: int, replicate: int, first: int, stop: i
     started = time.perf_counter()
     model = model_class(engine)(scenario, seed=seed, replicate=replicate, counties=(first, stop)).run()
     return model.county_num, model.county_den, time.perf_counter() - started
+
+
+def run_branches(scenario: Scenario, seed: int, replicate: int, first: int, stop: int, engine: str = "columnar",
+                 branches: tuple = ()) -> list:
+    """``run_block`` of ``scenario``, and of each ``(other, month)`` of ``branches``: a scenario that simulates
+    the months before ``month`` as this one does (``branch_month``) goes on from a copy of this run's model
+    at that month under its own levers (``GrassrootsModel.with_levers_of``), the same numbers as its own run
+    from the start (tested) without running those months again. Returns one ``run_block`` result each, this
+    scenario's first; a branch's time is its own months'."""
+    import pickle
+
+    from .model.policy import month_label
+
+    started = time.perf_counter()
+    model = model_class(engine)(scenario, seed=seed, replicate=replicate, counties=(first, stop))
+    copies = {}
+    for month in sorted({month for _, month in branches}):
+        model.run(until=month_label(month - 1))
+        copies[month] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    model.run()
+    done = [(model.county_num, model.county_den, time.perf_counter() - started)]
+    for other, month in branches:
+        started = time.perf_counter()
+        branch = pickle.loads(copies[month]).with_levers_of(other).run()
+        done.append((branch.county_num, branch.county_den, time.perf_counter() - started))
+    return done
+
+
+def plan_branches(scenarios: list, engines: list, splits: dict) -> dict[int, list[tuple[int, int]]]:
+    """Which scenarios go on from which one's run, and from when: ``{i: [(j, month), ...]}`` for each scenario
+    j that simulates its months before ``month`` as an earlier scenario i does (``branch_month``; the first
+    such i that runs from the start itself, on the columnar engine and in the same county blocks)."""
+    branches = {i: [] for i in range(len(scenarios))}
+    branched = set()
+    for j in range(len(scenarios)):
+        for i in range(j):
+            if i in branched or engines[i] != "columnar" or engines[j] != "columnar" or splits[i] != splits[j]:
+                continue
+            month = branch_month(scenarios[i], scenarios[j])
+            if month is not None:
+                branches[i].append((j, month))
+                branched.add(j)
+                break
+    return branches
+
+
+def branch_month(scenario: Scenario, other: Scenario) -> int | None:
+    """The latest start of a phase of ``scenario``'s reform before which ``other`` simulates the same months
+    (``sim.model.policy.prefix_key``, same seed and replicate), after the spin-up; None if there is none."""
+    from .model.policy import Calendar, prefix_key
+
+    calendar = Calendar.from_scenario(scenario)
+    months = sorted({m for m in calendar.phase_starts.values() if calendar.spin_up_start < m <= calendar.end})
+    return next((m for m in reversed(months) if prefix_key(scenario, m) == prefix_key(other, m)), None)
 
 
 def county_blocks(n_counties: int, n_blocks: int) -> list[tuple[int, int]]:
@@ -499,18 +555,31 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
         world = {(i, d): drawn_scenario(meta["resolved_config"], draws.iloc[d])
                  for i, (_, meta) in enumerate(pairs) for d in range(len(draws))}
     splits = {i: county_blocks(s.geography.counties, blocks) for i, s in enumerate(scenarios)}
+    # a scenario whose first months are an earlier one's (the baseline's, say, before the reform starts) goes
+    # on from that one's run at the month they part (run_branches); per draw, as drawn parameters count
+    branches_of = {d: plan_branches([world[(i, d)] for i in range(len(scenarios))], engines, splits)
+                   for d in sorted({draw_of[k] for k in reps}, key=lambda d: -1 if d is None else d)}
+    branched = {d: {j for followers in b.values() for j, _ in followers} for d, b in branches_of.items()}
     # interleaved: replicate k of every scenario before replicate k+1, so early results cover all
-    tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
+    tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))
+             if i not in branched[draw_of[k]]]
     started = time.perf_counter()
 
     def call(i, k, b):
         first, stop = splits[i][b]
-        return world[(i, draw_of[k])], seed, k, first, stop, engines[i]
+        d = draw_of[k]
+        return (world[(i, d)], seed, k, first, stop, engines[i],
+                tuple((world[(j, d)], month) for j, month in branches_of[d][i]))
 
-    with _progress(len(tasks), progress) as bar, executor_context(executor, workers, dask) as pool:
-        done = run_tasks(pool, run_block, [call(*task) for task in tasks], ordered=False,
-                         progress=lambda *_: bar.update(1))
-        parts = {tasks[n]: part for n, part in done}
+    runs_in = [1 + len(branches_of[draw_of[k]][i]) for i, k, _ in tasks]
+    with _progress(sum(runs_in), progress) as bar, executor_context(executor, workers, dask) as pool:
+        done = run_tasks(pool, run_branches, [call(*task) for task in tasks], ordered=False)
+        parts = {}
+        for n, results in done:
+            i, k, b = tasks[n]
+            for j, part in zip([i] + [j for j, _ in branches_of[draw_of[k]][i]], results):
+                parts[(j, k, b)] = part
+            bar.update(runs_in[n])
     wall = time.perf_counter() - started
     frames = [assemble(world[(i, draw_of[k])], seed, k, [parts[(i, k, b)] for b in range(len(splits[i]))],
                        by_county) for i in range(len(scenarios)) for k in reps]

@@ -100,3 +100,36 @@ def test_ramped_levers_with_other_dated_values_before_the_pilot_are_other_months
     carried = GrassrootsModel(one, seed=1).run(until=month_label(months[0] - 1)).with_levers_of(two)
     carried.run(until="2025-06")
     assert np.array_equal(carried.county_num, own.county_num, equal_nan=True)
+
+
+def test_run_scenarios_carries_a_design_on_from_its_baselines_run_and_gives_its_own_run(monkeypatch):
+    """`run_scenarios` (run, compare, ensembles) runs the months a design shares with an earlier scenario once
+    (`sim.run.run_branches`): the design's series are those of the design run alone, to the bit; a scenario of
+    another world is run on its own."""
+    import pandas as pd
+
+    from sim import run as R
+
+    county = load_scenario(CONFIGS / "county.yaml").scenario
+    design = scenario_of(CONFIGS / "county.yaml", {"name": "design", f"levers__{PAY}__values__rollout": 1.2})
+    other = scenario_of(CONFIGS / "county.yaml", {"name": "other", "geography__resident_sample_per_committee": 8})
+    assert R.branch_month(county, design) == X.snapshot_months(county)[1]  # they part when the rollout starts
+    assert R.branch_month(county, other) is None
+    calls = []
+    real = R.run_branches
+
+    def recording(scenario, seed, replicate, first, stop, engine="columnar", branches=()):
+        calls.append((scenario.name, replicate, [(s.name, month_label(m)) for s, m in branches]))
+        return real(scenario, seed, replicate, first, stop, engine, branches)
+
+    monkeypatch.setattr(R, "run_branches", recording)
+    together = R.run_scenarios([county, design, other], 2, seed=6).series
+    rollout = month_label(X.snapshot_months(county)[1])
+    assert sorted(calls) == [(county.name, k, [("design", rollout)]) for k in (0, 1)] + [("other", k, []) for k in (0, 1)]
+    alone = R.run_scenarios([design], 2, seed=6).series
+
+    def plain(frame):
+        frame = frame.reset_index(drop=True)
+        return frame.astype({c: str for c in ("scenario", "phase", "region", "group", "metric")})
+
+    pd.testing.assert_frame_equal(plain(together[together["scenario"] == "design"]), plain(alone), check_exact=True)

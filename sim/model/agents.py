@@ -22,7 +22,7 @@ from ..rules import cadres as cadre_rules
 from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
 from .. import registry
-from ..rules.common import jittable, ratio as safe_ratio
+from ..rules.common import jittable, number, ratio as safe_ratio
 from .metrics import METRIC_NAMES, METRICS, Tally, group_sum
 from .population import Places, logit_normal, mean_for_share_above, truncated_normal
 from .streams import Streams, poisson_from_uniform
@@ -371,31 +371,32 @@ def cadre_tallies(filled, start, exits, quits, hires, trained, applied, promotio
                   township_post, service, worked, burnout, age, college, professional, contract, insured, skill, pay,
                   outside, contract_hours):
     """What a post adds to each of ``CADRE_METRICS`` this month: (numerator, denominator) pairs in one flat
-    tuple of floats, on one post's numbers (a compiled loop, ``rows.tally_cadres``) or on whole columns.
+    tuple (numbers or flags), on one post's numbers (a compiled loop, ``rows.tally_cadres``) or on whole columns.
     ``start``: filled at the month's start; ``vacancies_first``: vacant at the first recorded month's start;
     ``pay``, ``outside``: ``cadre_rules.post_pay``."""
     committee = np.logical_not(township_post)
     compliance = safe_ratio(worked - service, worked)
     hourly_ratio = safe_ratio(pay / outside, worked / contract_hours)
-    return (1.0 * exits, 1.0 * start,
+    n = number  # flags stay flags from Python (summed exactly), floats in compiled code: one type for the tuple
+    return (n(exits), n(start),
             # the same count split by post: committee workers (what local reforms report) and township staff
-            1.0 * (exits & committee), 1.0 * (start & committee),
-            1.0 * (exits & township_post), 1.0 * (start & township_post),
-            1.0 * applied, 1.0 * trained,
-            1.0 * quits, 1.0 * start,
-            1.0 * service, 1.0 * worked,
-            1.0 * (start & (compliance >= 0.8)), 1.0 * start,
-            burnout * filled, 1.0 * filled,
-            1.0 * np.logical_not(filled), 1.0,
-            1.0 * vacancies_first - np.logical_not(filled), 1.0 * vacancies_first,
-            1.0 * hires, 1.0 * vacant_at_start,
-            1.0 * (filled & (age < 45.0)), 1.0 * filled,
-            1.0 * (filled & college), 1.0 * filled,
-            1.0 * (filled & professional), 1.0 * filled,
-            1.0 * (filled & contract & insured), 1.0 * (filled & contract),
-            1.0 * (start & (hourly_ratio >= 0.9)), 1.0 * start,
-            skill * filled, 1.0 * filled,
-            1.0 * promotions, 1.0 * filled)
+            n(exits & committee), n(start & committee),
+            n(exits & township_post), n(start & township_post),
+            n(applied), n(trained),
+            n(quits), n(start),
+            service, worked,
+            n(start & (compliance >= 0.8)), n(start),
+            burnout * filled, n(filled),
+            n(np.logical_not(filled)), 1.0,
+            1.0 * vacancies_first - np.logical_not(filled), n(vacancies_first),
+            n(hires), n(vacant_at_start),
+            n(filled & (age < 45.0)), n(filled),
+            n(filled & college), n(filled),
+            n(filled & professional), n(filled),
+            n(filled & contract & insured), n(filled & contract),
+            n(start & (hourly_ratio >= 0.9)), n(start),
+            skill * filled, n(filled),
+            n(promotions), n(filled))
 
 
 def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
@@ -574,7 +575,7 @@ RESIDENT_METRICS = (
 def resident_tallies(w, satisfaction, trust, rectified, complains, settled, had_issue, local, authority, cause, days,
                      took_part, attends, meeting, last_part, month, window):
     """What a resident (weight ``w``) adds to each of ``RESIDENT_METRICS`` this month: (numerator, denominator)
-    pairs in one flat tuple of floats, on one resident's numbers (``rows.tally_residents``) or on whole columns.
+    pairs in one flat tuple, on one resident's numbers (``rows.tally_residents``) or on whole columns.
     ``window``: the months within which a resident counts as having taken part lately."""
     in_meeting = w * meeting
     return (w * satisfaction, w,

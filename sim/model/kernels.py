@@ -48,6 +48,13 @@ def _register_rules() -> None:
         if isinstance(value, types.Number):  # NaN stays NaN, as in np.clip
             return lambda value, low, high: low if value < low else (high if value > high else value)
 
+    @overload(common.number, jit_options={"cache": True})
+    def _number(value):
+        if isinstance(value, types.Boolean):
+            return lambda value: 1.0 if value else 0.0
+        if isinstance(value, types.Number):
+            return lambda value: float(value)
+
     for function in common.JITTABLE:
         register_jitable(function)
 

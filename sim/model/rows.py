@@ -209,6 +209,8 @@ def tally_cadres(num, den, metric, county, region, filled, start, exits, quits, 
                                  promotions[i], vacant_at_start[i], vacancies_first[i], township_post[i], service[i],
                                  worked[i], burnout[i], age[i], college[i], professional[i], contract[i], insured[i],
                                  skill[i], pay, outside, contract_hours)
+        if len(r) != 2 * len(_CADRE_PAIRS):  # (decided when compiling) a pair without its metric's name
+            raise ValueError("the tally function gives another number of pairs than it names metrics")
         for k in numba.literal_unroll(_CADRE_PAIRS):
             run[2 * k] += r[2 * k]
             run[2 * k + 1] += r[2 * k + 1]
@@ -237,6 +239,8 @@ def tally_residents(num, den, metric, county, weight, satisfaction, trust, recti
         r = agents.resident_tallies(weight[i], satisfaction[i], trust[i], rectified[i], complains[i], settled[i],
                                     had_issue[i], local[i], authority[i], cause[i], days[i], took_part[i], attends[i],
                                     meeting[i], last_part[i], month, window)
+        if len(r) != 2 * len(_RESIDENT_PAIRS):  # (decided when compiling) a pair without its metric's name
+            raise ValueError("the tally function gives another number of pairs than it names metrics")
         for k in numba.literal_unroll(_RESIDENT_PAIRS):
             run[2 * k] += r[2 * k]
             run[2 * k + 1] += r[2 * k + 1]
@@ -261,9 +265,11 @@ def one(stage):
 def warm(config) -> None:
     """Compile every loop and its one-agent twin into numba's cache (``make install`` calls it with
     configs/county.yaml), so that the first run after an install does not pay the 15-20 s of compiling:
-    a month of ``config`` in each engine."""
+    the first recorded month of ``config`` in each engine, after one month of spin-up."""
     from .model import GrassrootsModel
+    from .policy import month_label
     from .reference import AgentGrassrootsModel
 
-    for engine in (GrassrootsModel, AgentGrassrootsModel):
-        engine(config, rng=0).step()
+    for engine in (GrassrootsModel, AgentGrassrootsModel):  # a spin-up month, then a recorded one (the tallies)
+        model = engine(config, rng=0, timeline__spin_up_months=1)
+        model.run(until=month_label(model.calendar.start))

@@ -35,6 +35,12 @@ def clip(value, low, high):
     return np.clip(value, low, high)
 
 
+def number(value):
+    """A flag or a number to be added up: from Python ``value`` itself (numpy sums flags as exact integers);
+    in compiled code (``sim.model.kernels``) a float, so that a tuple of them is of one type."""
+    return value
+
+
 def stage(function):
     """Mark ``function`` as a stage function: one of the month's decisions, the only rules an engine calls.
 
