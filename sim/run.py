@@ -563,6 +563,10 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
     # interleaved: replicate k of every scenario before replicate k+1, so early results cover all
     tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))
              if i not in branched[draw_of[k]]]
+    if len(tasks) < (1 if executor is None and dask is None and workers <= 1 else max(workers, 2)):
+        # fewer tasks than workers (one replicate of a pair on two): running each scenario on its own is sooner
+        branches_of = {d: {i: [] for i in range(len(scenarios))} for d in branches_of}
+        tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
     started = time.perf_counter()
 
     def call(i, k, b):

@@ -133,3 +133,29 @@ def test_run_scenarios_carries_a_design_on_from_its_baselines_run_and_gives_its_
         return frame.astype({c: str for c in ("scenario", "phase", "region", "group", "metric")})
 
     pd.testing.assert_frame_equal(plain(together[together["scenario"] == "design"]), plain(alone), check_exact=True)
+
+
+def test_a_pair_is_not_run_in_one_task_where_that_would_leave_a_worker_idle(monkeypatch):
+    """One replicate of a design and its baseline on two workers: two tasks side by side, not one after the
+    other in one task; the numbers are the same either way."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sim import run as R
+
+    county = load_scenario(CONFIGS / "county.yaml").scenario
+    design = scenario_of(CONFIGS / "county.yaml", {"name": "design", f"levers__{PAY}__values__rollout": 1.2})
+    calls = []
+    real = R.run_branches
+
+    def recording(scenario, seed, replicate, first, stop, engine="columnar", branches=()):
+        calls.append((scenario.name, len(branches)))
+        return real(scenario, seed, replicate, first, stop, engine, branches)
+
+    monkeypatch.setattr(R, "run_branches", recording)
+    with ThreadPoolExecutor(2) as pool:
+        apart = R.run_scenarios([county, design], 1, seed=2, executor=pool).series
+    assert sorted(calls) == sorted([(county.name, 0), ("design", 0)])
+    calls.clear()
+    shared = R.run_scenarios([county, design], 1, seed=2).series  # serially: one task, the design from the copy
+    assert calls == [(county.name, 1)]
+    assert apart.equals(shared)
