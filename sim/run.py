@@ -95,9 +95,7 @@ def model_class(engine: str):
 
 def run_block(scenario: Scenario, seed: int, replicate: int, first: int, stop: int, engine: str = "columnar"):
     """Run counties ``first .. stop-1`` of one replicate; returns their monthly tallies and wall time."""
-    started = time.perf_counter()
-    model = model_class(engine)(scenario, seed=seed, replicate=replicate, counties=(first, stop)).run()
-    return model.county_num, model.county_den, time.perf_counter() - started
+    return run_branches(scenario, seed, replicate, first, stop, engine)[0]
 
 
 def run_branches(scenario: Scenario, seed: int, replicate: int, first: int, stop: int, engine: str = "columnar",
@@ -561,12 +559,12 @@ def run_scenarios(loaded: list, replicates: int, seed: int = 0, workers: int = 1
                    for d in sorted({draw_of[k] for k in reps}, key=lambda d: -1 if d is None else d)}
     branched = {d: {j for followers in b.values() for j, _ in followers} for d, b in branches_of.items()}
     # interleaved: replicate k of every scenario before replicate k+1, so early results cover all
-    tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))
-             if i not in branched[draw_of[k]]]
+    every = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
+    tasks = [(i, k, b) for i, k, b in every if i not in branched[draw_of[k]]]
     if len(tasks) < (1 if executor is None and dask is None and workers <= 1 else max(workers, 2)):
         # fewer tasks than workers (one replicate of a pair on two): running each scenario on its own is sooner
         branches_of = {d: {i: [] for i in range(len(scenarios))} for d in branches_of}
-        tasks = [(i, k, b) for k in reps for i in range(len(scenarios)) for b in range(len(splits[i]))]
+        tasks = every
     started = time.perf_counter()
 
     def call(i, k, b):

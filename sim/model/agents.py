@@ -23,7 +23,7 @@ from ..rules import departments as dept_rules
 from ..rules import residents as resident_rules
 from .. import registry
 from ..rules.common import jittable, number, ratio as safe_ratio
-from .metrics import METRIC_NAMES, METRICS, Tally, group_sum
+from .metrics import METRIC_NAMES, METRICS, Tally, group_sum, metric_rows
 from .population import Places, logit_normal, mean_for_share_above, truncated_normal
 from .streams import Streams, poisson_from_uniform
 
@@ -364,6 +364,7 @@ CADRE_METRICS = (
     "service_time_share", "compliance_heavy_share", "burnout", "vacancy_rate", "talent_gap_filled",
     "recruitment_fill_rate", "share_under_45", "share_college", "share_professional", "social_insurance_coverage",
     "pay_match", "mean_skill", "promotion_rate_3y")
+CADRE_ROWS = metric_rows(CADRE_METRICS)  # their rows in the tally arrays
 
 
 @jittable
@@ -422,7 +423,7 @@ def tally_cadres(tally: Tally, cadres, levers: dict) -> None:
         for k, name in enumerate(CADRE_METRICS):
             tally.add(name, c, pairs[2 * k], pairs[2 * k + 1])
     else:
-        loops.tally_cadres(tally.num, tally.den, tally.rows(CADRE_METRICS), c, r, *columns, cadres.grade,
+        loops.tally_cadres(tally.num, tally.den, CADRE_ROWS, c, r, *columns, cadres.grade,
                            cadres.ladder_u, cadres.county_pay, cadres.wage_index, *pay_levers,
                            float(cadres.contract_hours), rows_record(cadres.p))
 
@@ -569,6 +570,7 @@ RESIDENT_METRICS = (
     "complaints_per_1000_residents", "attitude_complaints_per_1000_residents",
     "delay_complaints_per_1000_residents", "complaint_process_share", "resolution_days", "participation_rate",
     "meeting_attendance_rate", "participation_12m_share")
+RESIDENT_ROWS = metric_rows(RESIDENT_METRICS)  # their rows in the tally arrays
 
 
 @jittable
@@ -600,17 +602,17 @@ def tally_residents(tally: Tally, residents, month: int) -> None:
     pl = residents.places
     columns = (residents.weight, residents.satisfaction, residents.trust, s["rectified"], s["complains"],
                s["settled"], s["had_issue"], s["local"], s["authority"], s["cause"], s["days"], s["took_part"],
-               s["attends"], s["meeting"], residents.last_part, month, residents.p.participation_window_months)
+               s["attends"], s["meeting"], residents.last_part)
+    window = float(residents.p.participation_window_months)
     loops = rows()
     if loops is None:
-        pairs = resident_tallies(*columns)
+        pairs = resident_tallies(*columns, month, window)
         if len(pairs) != 2 * len(RESIDENT_METRICS):  # a pair added without its name (or a name without its pair)
             raise AssertionError(f"resident_tallies gives {len(pairs)} numbers for {len(RESIDENT_METRICS)} metrics")
         for k, name in enumerate(RESIDENT_METRICS):
             tally.add(name, c, pairs[2 * k], pairs[2 * k + 1])
     else:
-        loops.tally_residents(tally.num, tally.den, tally.rows(RESIDENT_METRICS), c, *columns[:-2], int(month),
-                              float(columns[-1]))
+        loops.tally_residents(tally.num, tally.den, RESIDENT_ROWS, c, *columns, int(month), window)
     tally.add("committee_decision_share", pl.committee_county, s["decided"] & ~s["deliberated"], s["decided"])
     tally.add("decisions_executed_share", pl.committee_county, s["carried"], s["deliberated"])
     tally.add("decisions_disclosed_share", pl.committee_county, s["disclosed"], s["deliberated"])

@@ -51,6 +51,11 @@ METRIC_NAMES = tuple(METRICS)
 EMPTY = np.array([registry.METRICS[name].empty for name in METRIC_NAMES])
 
 
+def metric_rows(names) -> np.ndarray:
+    """The rows of the metrics ``names`` in the tally arrays (``Tally.num``, ``Tally.den``)."""
+    return np.array([METRIC_NAMES.index(name) for name in names], dtype=np.intp)
+
+
 def group_sum(index: np.ndarray, values, size: int) -> np.ndarray:
     """Sum of ``values`` (an array per agent, or one number for all) over each group of ``index``.
 
@@ -118,10 +123,6 @@ class Tally:
         if key not in self._denominators:
             self._denominators[key] = (county, values, self._sum(county, values))
         return self._denominators[key][2]
-
-    def rows(self, names) -> np.ndarray:
-        """The rows of ``num`` and ``den`` that hold the metrics ``names``."""
-        return np.array([METRIC_NAMES.index(name) for name in names], dtype=np.intp)
 
     def add(self, name: str, county: np.ndarray, numerator, denominator=1.0) -> None:
         """Add per-agent (or per-place) numerators and denominators to their counties."""
