@@ -47,7 +47,7 @@ demo: $(STAMP)
 # module's fixtures are built once); then the slow ones, which start processes and wait on them (signals, kill -9,
 # the browser tests), alone, so that their timings are not another worker's
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
+	GRASSROOTS_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"  # 2 test processes: a thread each
 	$(BIN)/python -m pytest -m slow
 
 # a fresh .venv312 each time pyproject.toml changes, so pip picks the newest mesa 3.x and its viz stack

@@ -133,6 +133,12 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         import warnings
 
+        from .model.threads import default_threads
+
+        try:
+            default_threads()  # a malformed $GRASSROOTS_THREADS: one line now, not a traceback mid-run
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         try:
             with warnings.catch_warnings():
                 # a warning is one line for the user, not a source path and a line of our code

@@ -5,7 +5,10 @@ numbers, as the per-agent engine does, compiled by numba (``sim.model.kernels`` 
 callable from compiled code); there is no decision arithmetic here, only routing: which unit,
 committee or county a row reads (``values[index[i]]``), which draws are its own, and where the
 results go. One pass over the rows replaces the dozens of whole-array numpy operations (each a
-temporary array) that the same function costs when called on columns, with the same bits.
+temporary array) that the same function costs when called on columns, with the same bits. Each loop fills
+rows ``lo .. hi-1`` of its results, so a long one goes over spans of rows on several threads at once
+(``sim.model.threads``; numba releases the GIL): a row's result is its own, and a county's tally is summed by
+one thread in row order, so the bits are those of one thread.
 
 Imported on first use (``rows()`` in ``sim.model.agents``); without numba the engine calls the stage
 functions on whole columns instead, with the same results. Loops are compiled with ``cache=True``;
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from . import agents, kernels  # kernels makes the rules and the tally functions callable from compiled code
+from . import agents, kernels, threads  # kernels makes the rules and the tally functions callable from compiled code
 from ..rules import cadres as cadre_rules
 from ..rules import residents as resident_rules
 
@@ -31,35 +34,51 @@ def _loop(function):
     return kernels.cache_by_rules(numba.njit(cache=True, nogil=True)(function))
 
 
+_F, _B, _I = np.float64, np.bool_, np.int64  # the types of a loop's results
+
+
+def _over_rows(loop, result, types):
+    """The stage's loop over all rows: ``loop(lo, hi, out, *columns)`` fills rows ``lo .. hi-1`` of the result
+    columns ``out`` (of ``types``, one row per row of the first column), on spans of rows at once
+    (``sim.model.threads``: each row's result is its own, so the bits do not depend on the spans)."""
+    def over_rows(*columns):
+        n = columns[0].shape[0]
+        out = tuple(np.empty(n, kind) for kind in types)
+        threads.run(lambda lo, hi: loop(lo, hi, out, *columns), threads.spans(n))
+        return result(*out)
+
+    over_rows.__name__ = over_rows.__qualname__ = loop.__name__.lstrip("_")
+    over_rows.__doc__ = loop.__doc__
+    return over_rows
+
+
 # =========================================================================== cadres
 
 
 @_loop
-def spend_month(filled, burnout, unit, veto_work, other_work, data_work, habit_work, service_work, share, county,
-                service_weight, contract_hours, max_hours, trimming, p):
+def _spend_month(lo, hi, out, filled, burnout, unit, veto_work, other_work, data_work, habit_work, service_work,
+                 share, county, service_weight, contract_hours, max_hours, trimming, p):
     """``cadres.spend_month`` per post: its unit's work and its share of it by ``unit``, the county's
     evaluation weight by ``county``."""
-    n = filled.shape[0]
-    veto, other, data = np.empty(n), np.empty(n), np.empty(n)
-    service, worked, new_burnout = np.empty(n), np.empty(n), np.empty(n)
-    for i in range(n):
+    veto, other, data, service, worked, new_burnout = out
+    for i in range(lo, hi):
         u = unit[i]
         r = cadre_rules.spend_month(filled[i], burnout[i], veto_work[u], other_work[u], data_work[u], habit_work[u],
                                     service_work[u], share[u], service_weight[county[i]], contract_hours, max_hours,
                                     trimming, p)
         veto[i], other[i], data[i], service[i], worked[i], new_burnout[i] = r
-    return cadre_rules.Month(veto, other, data, service, worked, new_burnout)
+
+
+spend_month = _over_rows(_spend_month, cadre_rules.Month, (_F,) * 6)
 
 
 @_loop
-def stay_or_leave(filled, intention, burnout, insured, age, college, contract, tenure, township_post, grade,
-                  ladder_u, region, county_pay, wage_index, county, township_pay_ratio, committee_pay_ratio,
-                  career_ladder, occupational_annuity, promotion_rate_3y, recognition, u, p):
+def _stay_or_leave(lo, hi, out, filled, intention, burnout, insured, age, college, contract, tenure, township_post,
+                   grade, ladder_u, region, county_pay, wage_index, county, township_pay_ratio, committee_pay_ratio,
+                   career_ladder, occupational_annuity, promotion_rate_3y, recognition, u, p):
     """``cadres.stay_or_leave`` per post: the region's pay by ``region``, the county's levers by ``county``."""
-    n = filled.shape[0]
-    new_intention = np.empty(n)
-    quits, exits, still = np.empty(n, np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_)
-    for i in range(n):
+    new_intention, quits, exits, still = out
+    for i in range(lo, hi):
         g, c = region[i], county[i]
         r = cadre_rules.stay_or_leave(
             filled[i], intention[i], burnout[i], insured[i], age[i], college[i], contract[i], tenure[i],
@@ -67,19 +86,18 @@ def stay_or_leave(filled, intention, burnout, insured, age, college, contract, t
             committee_pay_ratio[c], career_ladder[c], occupational_annuity[c], promotion_rate_3y[c],
             recognition[c], u[i], p)
         new_intention[i], quits[i], exits[i], still[i] = r
-    return cadre_rules.Leaving(new_intention, quits, exits, still)
+
+
+stay_or_leave = _over_rows(_stay_or_leave, cadre_rules.Leaving, (_F, _B, _B, _B))
 
 
 @_loop
-def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, county, county_coverage,
-                          training_coverage, training_mentoring, promotion_rate_3y, coverage_target, enrol_months,
-                          u_train, u_apply, u_promote, u_enrol, p):
+def _train_promote_and_age(lo, hi, out, filled, skill, grade, insured, contract, age, tenure, county, county_coverage,
+                           training_coverage, training_mentoring, promotion_rate_3y, coverage_target, enrol_months,
+                           u_train, u_apply, u_promote, u_enrol, p):
     """``cadres.train_promote_and_age`` per post: the county's coverage, levers and target by ``county``."""
-    n = filled.shape[0]
-    new_skill, new_grade, new_age, new_tenure = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    promoted, new_insured = np.empty(n, np.bool_), np.empty(n, np.bool_)
-    trained, applied = np.empty(n, np.bool_), np.empty(n, np.bool_)
-    for i in range(n):
+    new_skill, new_grade, promoted, new_insured, new_age, new_tenure, trained, applied = out
+    for i in range(lo, hi):
         c = county[i]
         r = cadre_rules.train_promote_and_age(
             filled[i], skill[i], grade[i], insured[i], contract[i], age[i], tenure[i], county_coverage[c],
@@ -87,54 +105,40 @@ def train_promote_and_age(filled, skill, grade, insured, contract, age, tenure, 
             u_train[i], u_apply[i], u_promote[i], u_enrol[i], p)
         new_skill[i], new_grade[i], promoted[i], new_insured[i] = r.skill, r.grade, r.promoted, r.insured
         new_age[i], new_tenure[i], trained[i], applied[i] = r.age, r.tenure, r.trained, r.applied
-    return cadre_rules.Development(new_skill, new_grade, promoted, new_insured, new_age, new_tenure, trained, applied)
+
+
+train_promote_and_age = _over_rows(_train_promote_and_age, cadre_rules.Development, (_F, _F, _B, _B, _F, _F, _B, _B))
 
 
 # =========================================================================== residents
 
 
 @_loop
-def bring_need(pending, elderly, weight, county, devolved, township, township_staffing, request_month,
-               request_day, month, u_need, u_authority, u_local, p):
+def _bring_need(lo, hi, out, pending, elderly, weight, county, devolved, township, township_staffing, request_month,
+                request_day, month, u_need, u_authority, u_local, p):
     """``residents.bring_need`` per resident; the county's devolved share and the township's staffing by index."""
-    n = pending.shape[0]
-    need = np.empty(n, np.bool_)
-    authority = np.empty(n, np.bool_)
-    local = np.empty(n, np.bool_)
-    referred = np.empty(n, np.bool_)
-    committee_cases = np.empty(n)
-    township_cases = np.empty(n)
-    new_month = np.empty(n, np.int64)
-    new_day = np.empty(n)
-    for i in range(n):
+    need, authority, local, referred, committee_cases, township_cases, new_month, new_day = out
+    for i in range(lo, hi):
         r = resident_rules.bring_need(pending[i], elderly[i], weight[i], devolved[county[i]],
                                       township_staffing[township[i]], request_month[i], request_day[i], month,
                                       u_need[i], u_authority[i], u_local[i], p)
         need[i], authority[i], local[i], referred[i] = r.need, r.authority, r.local, r.referred
         committee_cases[i], township_cases[i] = r.committee_cases, r.township_cases
         new_month[i], new_day[i] = r.request_month, r.request_day
-    return resident_rules.Need(need, authority, local, referred, committee_cases, township_cases, new_month, new_day)
+
+
+bring_need = _over_rows(_bring_need, resident_rules.Need, (_B, _B, _B, _B, _F, _F, _I, _F))
 
 
 @_loop
-def get_served(need, referred, pending, satisfaction, trust, unit, coverage, load, skill, burnout, committee,
-               spare, county, supervision, disclosure, grid_integration, deadline_days, request_month, request_day,
-               month, u_served, u_referral, u_complain, u_rectify, p):
+def _get_served(lo, hi, out, need, referred, pending, satisfaction, trust, unit, coverage, load, skill, burnout,
+                committee, spare, county, supervision, disclosure, grid_integration, deadline_days, request_month,
+                request_day, month, u_served, u_referral, u_complain, u_rectify, p):
     """``residents.get_served`` per resident: the handling unit's service (``unit``: its row in the per-unit
     arrays), the committee's spare capacity, the county's levers by index."""
-    n = need.shape[0]
-    served = np.empty(n, np.bool_)
-    resolved = np.empty(n, np.bool_)
-    complains = np.empty(n, np.bool_)
-    cause = np.empty(n, np.int64)
-    rectified = np.empty(n, np.bool_)
-    had_issue = np.empty(n, np.bool_)
-    settled = np.empty(n, np.bool_)
-    days = np.empty(n)
-    new_satisfaction = np.empty(n)
-    new_trust = np.empty(n)
-    new_pending = np.empty(n, np.bool_)
-    for i in range(n):
+    (served, resolved, complains, cause, rectified, had_issue, settled, days, new_satisfaction, new_trust,
+     new_pending) = out
+    for i in range(lo, hi):
         u, c = unit[i], county[i]
         r = resident_rules.get_served(
             need[i], referred[i], pending[i], satisfaction[i], trust[i], coverage[u], load[u], skill[u], burnout[u],
@@ -143,28 +147,26 @@ def get_served(need, referred, pending, satisfaction, trust, unit, coverage, loa
         served[i], resolved[i], complains[i], cause[i] = r.served, r.resolved, r.complains, r.cause
         rectified[i], had_issue[i], settled[i], days[i] = r.rectified, r.had_issue, r.settled, r.days
         new_satisfaction[i], new_trust[i], new_pending[i] = r.satisfaction, r.trust, r.pending
-    return resident_rules.Served(served, resolved, complains, cause, rectified, had_issue, settled, days,
-                                 new_satisfaction, new_trust, new_pending)
+
+
+get_served = _over_rows(_get_served, resident_rules.Served, (_B, _B, _B, _I, _B, _B, _B, _F, _F, _F, _B))
 
 
 @_loop
-def take_part(committee, deliberated, council, online, points, previous_share, carried, disclosed, cost, trust,
-              efficacy, age, threshold, weight, last_part, month, u_attend, u_online, p):
+def _take_part(lo, hi, out, committee, deliberated, council, online, points, previous_share, carried, disclosed, cost,
+               trust, efficacy, age, threshold, weight, last_part, month, u_attend, u_online, p):
     """``residents.take_part`` per resident; the committee's decisions and last attendance by index."""
-    n = committee.shape[0]
-    attends = np.empty(n, np.bool_)
-    took_part = np.empty(n, np.bool_)
-    attended_weight = np.empty(n)
-    new_last_part = np.empty(n, np.int64)
-    new_efficacy = np.empty(n)
-    for i in range(n):
+    attends, took_part, attended_weight, new_last_part, new_efficacy = out
+    for i in range(lo, hi):
         k = committee[i]
         r = resident_rules.take_part(deliberated[k], council[k], online[k], points[k], previous_share[k], carried[k],
                                      disclosed[k], cost[i], trust[i], efficacy[i], age[i], threshold[i], weight[i],
                                      last_part[i], month, u_attend[i], u_online[i], p)
         attends[i], took_part[i], attended_weight[i] = r.attends, r.took_part, r.attended_weight
         new_last_part[i], new_efficacy[i] = r.last_part, r.efficacy
-    return resident_rules.Participation(attends, took_part, attended_weight, new_last_part, new_efficacy)
+
+
+take_part = _over_rows(_take_part, resident_rules.Participation, (_B, _B, _F, _I, _F))
 
 
 # =========================================================================== the month's tallies
@@ -182,19 +184,18 @@ _RESIDENT_PAIRS = tuple(range(len(agents.RESIDENT_METRICS)))
 
 
 @_loop
-def tally_cadres(num, den, metric, county, region, filled, start, exits, quits, hires, trained, applied, promotions,
-                 vacant_at_start, vacancies_first, township_post, service, worked, burnout, age, college, professional,
-                 contract, insured, skill, grade, ladder_u, county_pay, wage_index, township_pay_ratio,
-                 committee_pay_ratio, career_ladder, contract_hours, p):
+def _tally_cadres(lo, hi, num, den, metric, county, region, filled, start, exits, quits, hires, trained, applied,
+                  promotions, vacant_at_start, vacancies_first, township_post, service, worked, burnout, age, college,
+                  professional, contract, insured, skill, grade, ladder_u, county_pay, wage_index, township_pay_ratio,
+                  committee_pay_ratio, career_ladder, contract_hours, p):
     """``agents.cadre_tallies`` per post, its pay by ``cadre_rules.post_pay`` (region's pay, county's levers)."""
-    n = filled.shape[0]
-    if n == 0:
+    if hi <= lo:
         return
     run = np.empty(2 * len(_CADRE_PAIRS))
-    c = county[0]
+    c = county[lo]
     for k in numba.literal_unroll(_CADRE_PAIRS):
         run[2 * k], run[2 * k + 1] = num[metric[k], c], den[metric[k], c]
-    for i in range(n):
+    for i in range(lo, hi):
         if county[i] != c:
             for k in numba.literal_unroll(_CADRE_PAIRS):
                 num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
@@ -219,17 +220,16 @@ def tally_cadres(num, den, metric, county, region, filled, start, exits, quits, 
 
 
 @_loop
-def tally_residents(num, den, metric, county, weight, satisfaction, trust, rectified, complains, settled, had_issue,
-                    local, authority, cause, days, took_part, attends, meeting, last_part, month, window):
+def _tally_residents(lo, hi, num, den, metric, county, weight, satisfaction, trust, rectified, complains, settled,
+                     had_issue, local, authority, cause, days, took_part, attends, meeting, last_part, month, window):
     """``agents.resident_tallies`` per resident."""
-    n = weight.shape[0]
-    if n == 0:
+    if hi <= lo:
         return
     run = np.empty(2 * len(_RESIDENT_PAIRS))
-    c = county[0]
+    c = county[lo]
     for k in numba.literal_unroll(_RESIDENT_PAIRS):
         run[2 * k], run[2 * k + 1] = num[metric[k], c], den[metric[k], c]
-    for i in range(n):
+    for i in range(lo, hi):
         if county[i] != c:
             for k in numba.literal_unroll(_RESIDENT_PAIRS):
                 num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
@@ -246,6 +246,18 @@ def tally_residents(num, den, metric, county, weight, satisfaction, trust, recti
             run[2 * k + 1] += r[2 * k + 1]
     for k in numba.literal_unroll(_RESIDENT_PAIRS):
         num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
+
+
+def tally_cadres(num, den, metric, county, *columns):
+    """``agents.cadre_tallies`` per post added to its county's sums (on spans of whole counties at once)."""
+    threads.run(lambda lo, hi: _tally_cadres(lo, hi, num, den, metric, county, *columns),
+                threads.spans(county.shape[0], county))
+
+
+def tally_residents(num, den, metric, county, *columns):
+    """``agents.resident_tallies`` per resident added to its county's sums (on spans of whole counties at once)."""
+    threads.run(lambda lo, hi: _tally_residents(lo, hi, num, den, metric, county, *columns),
+                threads.spans(county.shape[0], county))
 
 
 # =========================================================================== one agent

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import pdtr
 
+from . import threads
+
 COLUMN_STRIDE = 2**48  # entries per column: more agents than any geography has
 
 # Order matters (it is part of every key): append, never reorder.
@@ -49,16 +51,21 @@ class Streams:
         ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up;
         column c (one use of the process) of agent i is entry c * COLUMN_STRIDE + i of the sequence.
         """
-        bit_generator = np.random.PCG64(self._sequence(name, key))
-        generator = np.random.Generator(bit_generator)
+        sequence = self._sequence(name, key)
         out = np.empty((width, count))
-        # one double per 64-bit output, so after a column the stream stands at its start + count:
-        # advancing by the stride minus count reaches the next column's start (no state copies)
-        bit_generator.advance(start)
-        for column in range(width):
-            if column:
-                bit_generator.advance(COLUMN_STRIDE - count)
-            generator.random(count, out=out[column])
+
+        def fill(lo: int, hi: int) -> None:  # agents start+lo .. start+hi-1, every column
+            bit_generator = np.random.PCG64(sequence)
+            generator = np.random.Generator(bit_generator)
+            # one double per 64-bit output, so after a column the stream stands at its start + hi - lo:
+            # advancing by the stride minus that reaches the next column's (no state copies)
+            bit_generator.advance(start + lo)
+            for column in range(width):
+                if column:
+                    bit_generator.advance(COLUMN_STRIDE - (hi - lo))
+                generator.random(hi - lo, out=out[column, lo:hi])
+
+        threads.run(fill, threads.spans(count))  # spans of agents at once (numpy draws without the GIL)
         return out[0] if width == 1 else out
 
     def generator(self, name: str) -> np.random.Generator:
