@@ -43,6 +43,33 @@ def test_a_block_of_agents_draws_what_the_whole_population_draws():
     assert streams.uniforms("needs", 300, 5, 0, 2).shape == (2, 0)
 
 
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 4_099, 100_003])
+def test_compiled_pcg64_gives_numpys_doubles_and_moves_the_generator_on_as_far(n):
+    """``kernels.pcg64_doubles`` (numpy's PCG64 written out, four quarters stepped at once) gives the numbers
+    ``Generator.random`` gives from the same state, and leaves the bit generator where numpy would."""
+    ours, theirs = (np.random.PCG64(np.random.SeedSequence(11, spawn_key=(3, 4))) for _ in range(2))
+    for bit_generator in (ours, theirs):
+        bit_generator.advance(2**47 + 12_345)  # a state deep in the sequence, its top bits set
+    out = np.full(n, -1.0)
+    kernels.pcg64_doubles(ours, out)
+    np.testing.assert_array_equal(out, np.random.Generator(theirs).random(n))
+    assert ours.state == theirs.state
+
+
+def test_long_columns_of_uniforms_are_the_sequences_entries_too():
+    """Columns long enough for the compiled PCG64 (and, on several threads, split in spans of agents)."""
+    from sim.model import threads
+
+    streams = Streams(3, 1)
+    for n_threads in (1, 2):
+        with threads.threads(n_threads):
+            got = streams.uniforms("service", 24_301, 777, 300_001, 2)
+        for column in range(2):
+            bit_generator = np.random.PCG64(streams._sequence("service", 24_301))
+            bit_generator.advance(column * COLUMN_STRIDE + 777)
+            assert np.array_equal(got[column], np.random.Generator(bit_generator).random(300_001))
+
+
 # --------------------------------------------------------------------------- group sums
 
 @pytest.mark.parametrize("sort", [True, False])

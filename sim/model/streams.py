@@ -26,6 +26,7 @@ from scipy.special import pdtr
 from . import threads
 
 COLUMN_STRIDE = 2**48  # entries per column: more agents than any geography has
+DRAWS_PER_SPAN = 2**18  # uniforms a thread draws at least (~0.4 ms), else one thread draws them all
 
 # Order matters (it is part of every key): append, never reorder.
 STREAMS = (
@@ -51,21 +52,28 @@ class Streams:
         ``key`` is the calendar month (year*12 + month-1) for monthly processes, 0 for set-up;
         column c (one use of the process) of agent i is entry c * COLUMN_STRIDE + i of the sequence.
         """
+        from .metrics import _kernels
+
         sequence = self._sequence(name, key)
         out = np.empty((width, count))
+        kernels = _kernels()  # None without numba
 
         def fill(lo: int, hi: int) -> None:  # agents start+lo .. start+hi-1, every column
             bit_generator = np.random.PCG64(sequence)
-            generator = np.random.Generator(bit_generator)
+            generator = np.random.Generator(bit_generator) if kernels is None or hi - lo < 4096 else None
             # one double per 64-bit output, so after a column the stream stands at its start + hi - lo:
             # advancing by the stride minus that reaches the next column's (no state copies)
             bit_generator.advance(start + lo)
             for column in range(width):
                 if column:
                     bit_generator.advance(COLUMN_STRIDE - (hi - lo))
-                generator.random(hi - lo, out=out[column, lo:hi])
+                if generator is None:  # the same numbers, ~2.6x faster (sim.model.kernels.pcg64_doubles)
+                    kernels.pcg64_doubles(bit_generator, out[column, lo:hi])
+                else:
+                    generator.random(hi - lo, out=out[column, lo:hi])
 
-        threads.run(fill, threads.spans(count))  # spans of agents at once (numpy draws without the GIL)
+        # spans of agents at once (the draws release the GIL), where each has enough of them to pay the hand-over
+        threads.run(fill, threads.spans(count, minimum=max(threads.MIN_ROWS, DRAWS_PER_SPAN // width)))
         return out[0] if width == 1 else out
 
     def generator(self, name: str) -> np.random.Generator:

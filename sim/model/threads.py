@@ -74,13 +74,13 @@ def threads(n: int):
         _state["threads"] = before
 
 
-def spans(n: int, groups=None) -> list[tuple[int, int]]:
-    """Rows ``0 .. n-1`` as up to ``count()`` spans of at least ``MIN_ROWS`` rows, in order.
+def spans(n: int, groups=None, minimum: int | None = None) -> list[tuple[int, int]]:
+    """Rows ``0 .. n-1`` as up to ``count()`` spans of at least ``minimum`` (default ``MIN_ROWS``) rows, in order.
 
     With ``groups`` (a row's county), a span ends only where the group changes, and only if the groups are
     sorted (no group then has rows in two spans); unsorted groups give one span.
     """
-    k = min(count(), n // MIN_ROWS)
+    k = min(count(), n // max(1, MIN_ROWS if minimum is None else minimum))
     if k <= 1:
         return [(0, n)]
     import numpy as np
