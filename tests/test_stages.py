@@ -174,8 +174,8 @@ NUMPY_MATH = {"minimum", "maximum", "clip", "exp", "log", "log1p", "power", "sqr
 ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
 ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 # the monthly code the scan reads: set-up (__init__), the record (tally functions) and views are left out
-SET_UP_AND_RECORD = {"__init__", "tally", "tally_departments", "tally_cadres", "tally_residents", "_tally_cadres", "_tally_residents",
-                     "cadre_tallies", "resident_tallies",
+SET_UP_AND_RECORD = {"__init__", "tally", "tally_departments", "tally_cadres", "tally_residents", "_tally_cadres",
+                     "_tally_residents", "cadre_tallies", "resident_tallies",
                      "tally_counties_meeting", "agent_columns",
                      "department_columns", "cadre_columns", "resident_columns", "gather", "plain", "plain_all"}
 
