@@ -93,9 +93,17 @@ def test_a_run_on_several_threads_gives_the_series_of_one(monkeypatch):
     """Three counties on 1 and on 3 threads (small spans, so every loop, tally and draw is split): the same
     series and county tallies, bit for bit."""
     small_spans(monkeypatch)
-    split = []
-    run = threads.run
+    split, by_county = [], []
+    run, spans = threads.run, threads.spans
     monkeypatch.setattr(threads, "run", lambda f, pieces: (split.append(len(pieces)), run(f, pieces))[1])
+
+    def county_spans(n, groups=None, minimum=None):
+        pieces = spans(n, groups, minimum)
+        if groups is not None:
+            by_county.append(len(pieces))
+        return pieces
+
+    monkeypatch.setattr(threads, "spans", county_spans)
 
     def model():
         return GrassrootsModel(CONFIGS / "county.yaml", rng=5, geography__counties=3, geography__scope="province",
@@ -108,6 +116,23 @@ def test_a_run_on_several_threads_gives_the_series_of_one(monkeypatch):
             m.run(until="2024-09")  # pilots under way: the counties' levers differ
             results.append((m.series(), *m.county_tallies(years=[2023, 2024])))
     assert max(split) == 3 and min(split) == 1
+    assert max(by_county) > 1  # the tallies too went over spans of whole counties
     pd.testing.assert_frame_equal(results[0][0], results[1][0], check_exact=True)
     for one, three in zip(results[0][1:], results[1][1:]):
         np.testing.assert_array_equal(one, three)
+
+
+def test_a_forked_child_starts_without_its_parents_pool(monkeypatch):
+    """After a split loop in the parent, a forked child counts as a worker (one thread) and does not wait on
+    pool threads it does not have."""
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    small_spans(monkeypatch, 1)
+    monkeypatch.delenv("GRASSROOTS_THREADS", raising=False)
+    with threads.threads(2):
+        threads.run(lambda lo, hi: None, threads.spans(10))  # the parent's pool is started
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            assert pool.submit(threads.count).result(timeout=60) == 1

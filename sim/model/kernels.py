@@ -262,7 +262,9 @@ _MASK64 = 2**64 - 1
 
 def pcg64_doubles(bit_generator, out: np.ndarray) -> None:
     """Fill ``out`` (1-d, contiguous) with what ``Generator(bit_generator).random(len(out))`` would give, and
-    move ``bit_generator`` on as far (``np.random.PCG64``; numpy's own call where numba is not installed)."""
+    move ``bit_generator`` on as far (``np.random.PCG64``; numpy's own call where numba is not installed).
+    A 32-bit draw the generator keeps in reserve is dropped (``advance`` drops it), so give it a generator
+    that draws doubles only, as ``Streams.uniforms`` does."""
     n = out.shape[0]
     if not AVAILABLE:
         np.random.Generator(bit_generator).random(n, out=out)

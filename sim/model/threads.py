@@ -28,6 +28,17 @@ _lock = threading.Lock()
 _state: dict = {"threads": None, "pool": None, "size": 0}
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of its parent's pool threads: it starts afresh (and counts as a worker)."""
+    global _lock
+    _lock = threading.Lock()
+    _state.update(threads=None, pool=None, size=0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def default_threads() -> int:
     """``$GRASSROOTS_THREADS``, else 1 in a worker process, else the cores this process may use."""
     text = os.environ.get("GRASSROOTS_THREADS", "").strip()
@@ -94,14 +105,13 @@ def spans(n: int, groups=None, minimum: int | None = None) -> list[tuple[int, in
     return [(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
 
 
-def _pool(size: int) -> ThreadPoolExecutor:
-    with _lock:
-        if _state["pool"] is None or _state["size"] < size:
-            if _state["pool"] is not None:
-                _state["pool"].shutdown(wait=False)
-            _state["pool"] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="grassroots-rows")
-            _state["size"] = size
-        return _state["pool"]
+def _pool_locked(size: int) -> ThreadPoolExecutor:
+    if _state["pool"] is None or _state["size"] < size:
+        if _state["pool"] is not None:
+            _state["pool"].shutdown(wait=False)  # its submitted spans still run to their end
+        _state["pool"] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="grassroots-rows")
+        _state["size"] = size
+    return _state["pool"]
 
 
 def run(function, pieces: list[tuple[int, int]]) -> None:
@@ -110,8 +120,9 @@ def run(function, pieces: list[tuple[int, int]]) -> None:
     if len(pieces) == 1:
         function(*pieces[0])
         return
-    pool = _pool(len(pieces) - 1)
-    futures = [pool.submit(function, lo, hi) for lo, hi in pieces[1:]]
+    with _lock:  # a pool is replaced (by a larger one) only under the lock, so none is shut down while used here
+        pool = _pool_locked(len(pieces) - 1)
+        futures = [pool.submit(function, lo, hi) for lo, hi in pieces[1:]]
     try:
         function(*pieces[0])
     finally:
