@@ -248,16 +248,20 @@ def _tally_residents(lo, hi, num, den, metric, county, weight, satisfaction, tru
         num[metric[k], c], den[metric[k], c] = run[2 * k], run[2 * k + 1]
 
 
-def tally_cadres(num, den, metric, county, *columns):
-    """``agents.cadre_tallies`` per post added to its county's sums (on spans of whole counties at once)."""
-    threads.run(lambda lo, hi: _tally_cadres(lo, hi, num, den, metric, county, *columns),
-                threads.spans(county.shape[0], county))
+def _by_county(loop):
+    """The tally loop over all rows: ``loop(lo, hi, num, den, metric, county, *columns)`` adds rows ``lo .. hi-1``
+    to their counties' sums, on spans of whole counties at once (``threads.spans`` with the county as group)."""
+    def by_county(num, den, metric, county, *columns):
+        threads.run(lambda lo, hi: loop(lo, hi, num, den, metric, county, *columns),
+                    threads.spans(county.shape[0], county))
+
+    by_county.__name__ = by_county.__qualname__ = loop.__name__.lstrip("_")
+    by_county.__doc__ = loop.__doc__
+    return by_county
 
 
-def tally_residents(num, den, metric, county, *columns):
-    """``agents.resident_tallies`` per resident added to its county's sums (on spans of whole counties at once)."""
-    threads.run(lambda lo, hi: _tally_residents(lo, hi, num, den, metric, county, *columns),
-                threads.spans(county.shape[0], county))
+tally_cadres = _by_county(_tally_cadres)
+tally_residents = _by_county(_tally_residents)
 
 
 # =========================================================================== one agent

@@ -27,6 +27,7 @@ from . import threads
 
 COLUMN_STRIDE = 2**48  # entries per column: more agents than any geography has
 DRAWS_PER_SPAN = 2**18  # uniforms a thread draws at least (~0.4 ms), else one thread draws them all
+COMPILED_FROM = 4096  # a column this long or longer is drawn by the compiled PCG64 (shorter: numpy's call is as quick)
 
 # Order matters (it is part of every key): append, never reorder.
 STREAMS = (
@@ -60,7 +61,7 @@ class Streams:
 
         def fill(lo: int, hi: int) -> None:  # agents start+lo .. start+hi-1, every column
             bit_generator = np.random.PCG64(sequence)
-            generator = np.random.Generator(bit_generator) if kernels is None or hi - lo < 4096 else None
+            generator = np.random.Generator(bit_generator) if kernels is None or hi - lo < COMPILED_FROM else None
             # one double per 64-bit output, so after a column the stream stands at its start + hi - lo:
             # advancing by the stride minus that reaches the next column's (no state copies)
             bit_generator.advance(start + lo)
